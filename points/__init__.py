@@ -1,0 +1,95 @@
+"""The village points service: moral credit (道德积分) and party-member points (党员积分)."""
+from pathlib import Path
+
+import simplejson
+import swagger_ui_bundle
+from flask import Flask, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Api
+from sqlalchemy import text
+
+from points import errors
+from points.config import config_for
+from points.extensions import db, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Points are exact decimals written as JSON numbers (2.5, never "2.5"); Chinese as is."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    def dumps(self, obj, **kwargs):
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return simplejson.dumps(obj, use_decimal=True, **kwargs)
+
+
+def create_app(config=None, **overrides):
+    app = Flask(__name__, instance_relative_config=True)
+    app.json_provider_class = JSONProvider
+    app.json = JSONProvider(app)
+    app.config.from_object(config if config is not None and not isinstance(config, str) else config_for(config))
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set outside development (POINTS_ENV=production)")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _check_rules(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    _register_blueprints(app, Api(app))
+    errors.register(app)  # after the API, so that our envelope wins over flask-smorest's
+    _register_health_and_docs(app)
+    _register_settling(app)
+
+    from points.cli import register as register_cli
+    register_cli(app)
+    return app
+
+
+def _check_rules(app):
+    """The service refuses to start on an invalid scheme file."""
+    from points.rules import load_scheme_dir
+
+    load_scheme_dir(app.config["RULES_DIR"])
+
+
+def _register_blueprints(app, api):
+    from points.entries.api import blp as entries
+    from points.ledger.api import blp as accounts
+    from points.org.api import blp as org
+    from points.public.api import blp as public
+    from points.schemes.api import blp as schemes
+    from points.users.api import auth, blp as users
+
+    for blueprint in (auth, users, org, schemes, entries, accounts, public):
+        api.register_blueprint(blueprint)
+
+
+def _register_health_and_docs(app):
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not ready"
+            return {"status": "unavailable"}, 503
+        return {"status": "ok"}
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def docs_assets(filename):
+        """Swagger UI's files, served by the service itself (villages are offline)."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def _register_settling(app):
+    @app.before_request
+    def settle_when_due():
+        if request.path.startswith("/api/v1/docs") or request.path == "/healthz":
+            return
+        from points.entries.service import settle_if_due
+
+        settle_if_due()

@@ -1,0 +1,165 @@
+"""Commands: `flask --app wsgi ...`, also installed as `points ...`."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from points.errors import PointsError
+
+
+def _fail(message):
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.group("rules", help="Scoring schemes in rules/*.yaml.")
+def rules_cli():
+    pass
+
+
+@rules_cli.command("check")
+@click.argument("directory", required=False)
+def rules_check(directory):
+    """Validate every YAML scheme; exit 1 with file, item and reason on error."""
+    from points.rules import check_dir
+
+    directory = directory or current_app.config["RULES_DIR"]
+    problems = check_dir(directory)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"rules in {directory}: all valid")
+
+
+@rules_cli.command("sync")
+@with_appcontext
+def rules_sync():
+    """Load the schemes into the database (a changed scheme becomes a new version)."""
+    from points.schemes.service import sync
+
+    for code, version, outcome in sync(current_app.config["RULES_DIR"]):
+        click.echo(f"{code}: version {version} ({outcome})")
+
+
+@click.group("units", help="The organisation tree.")
+def units_cli():
+    pass
+
+
+@units_cli.command("create")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice(["county", "township", "village", "community", "grid", "branch"]))
+@click.option("--parent", default=None)
+@with_appcontext
+def units_create(code, name, kind, parent):
+    from points.org.service import create_unit_cli
+
+    try:
+        unit = create_unit_cli(code, name, kind, parent)
+    except PointsError as error:
+        _fail(f"{error.message} {error.details or ''}")
+    click.echo(f"unit {unit.code} created")
+
+
+@click.group("users", help="Staff accounts.")
+def users_cli():
+    pass
+
+
+ROLE = click.Choice(["admin", "recorder", "reviewer", "clerk"])
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=ROLE)
+@click.option("--unit", required=True)
+@click.option("--name", "display_name", default="")
+@with_appcontext
+def users_create(username, password, role, unit, display_name):
+    from sqlalchemy.exc import IntegrityError
+
+    from points.users.service import create_user_cli
+
+    if len(password) < 8:
+        _fail("the password must have at least 8 characters")
+    try:
+        create_user_cli(username, password, role, unit, display_name)
+    except PointsError as error:
+        _fail(f"{error.message} {error.details or ''}")
+    except IntegrityError:
+        _fail(f"user {username} already exists")
+    click.echo(f"user {username} created: {role} of {unit}")
+
+
+@users_cli.command("grant")
+@click.argument("username")
+@click.option("--role", required=True, type=ROLE)
+@click.option("--unit", required=True)
+@with_appcontext
+def users_grant(username, role, unit):
+    from points.users.service import grant_cli
+
+    try:
+        grant_cli(username, role, unit)
+    except PointsError as error:
+        _fail(f"{error.message} {error.details or ''}")
+    click.echo(f"{username}: {role} of {unit}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """A ready demo: a Longhua village, a Shita branch, one user per role."""
+    from points.demo import load
+
+    for line in load():
+        click.echo(line)
+
+
+@click.command("settle")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="post entries whose notice ended before this day (default today)")
+@with_appcontext
+def settle(as_of):
+    """Post entries whose public notice has ended without objection."""
+    from points.entries.service import settle as run
+    from points.idempotency import forget_old
+
+    posted = run(as_of.date() if as_of else None)
+    forget_old()
+    click.echo(f"posted {posted} entries")
+
+
+@click.group("ledger", help="The points ledger.")
+def ledger_cli():
+    pass
+
+
+@ledger_cli.command("verify")
+@with_appcontext
+def ledger_verify():
+    """Recompute every balance from its postings; exit 1 naming each that disagrees."""
+    from points.ledger.service import verify
+
+    checked, problems = verify()
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"checked {checked}: {'all agree' if not problems else f'{len(problems)} disagree'}")
+    if problems:
+        sys.exit(1)
+
+
+def register(app):
+    for command in (rules_cli, units_cli, users_cli, demo, settle, ledger_cli):
+        app.cli.add_command(command)
+
+
+def main():
+    """The installed `points` command."""
+    from points import create_app
+
+    FlaskGroup(create_app=create_app)(prog_name="points")

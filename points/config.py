@@ -1,0 +1,62 @@
+"""Settings, all from the environment (api.md, "Configuration")."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(url):
+    """Accept the plain URLs users write: postgresql:// and postgres:// mean psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'points.db'}"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    RULES_DIR = os.environ.get("POINTS_RULES_DIR", str(ROOT / "rules"))
+    TIMEZONE = os.environ.get("POINTS_TIMEZONE", "Asia/Shanghai")
+    # werkzeug's scrypt (N=2^15, r=8, p=1); tests lower the cost.
+    PASSWORD_HASH_METHOD = os.environ.get("POINTS_PASSWORD_HASH", "scrypt:32768:8:1")
+    TOKEN_HOURS = int(os.environ.get("POINTS_TOKEN_HOURS", "12"))
+    LOCKOUT_FAILURES = 5
+    LOCKOUT_MINUTES = 15
+    # How often a running service posts entries whose notice has ended (seconds).
+    SETTLE_EVERY = int(os.environ.get("POINTS_SETTLE_EVERY", "3600"))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    JSON_AS_ASCII = False
+
+    API_TITLE = "Village points service"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/assets/"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+    SESSION_COOKIE_SECURE = False
+
+
+class TestConfig(DevelopmentConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    SETTLE_EVERY = 0  # tests settle by hand
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def config_for(name=None):
+    return CONFIGS[name or os.environ.get("POINTS_ENV", "development")]

@@ -1,0 +1,1 @@
+"""Entries (积分记录): record, four-eyes review, public notice, objections, revoke."""

@@ -1,0 +1,359 @@
+"""Record, review, notice, objections, revoke and settle: the life of an entry.
+
+Lock order, the same everywhere so two writers never wait on each other in a circle:
+entries (by id) first, then accounts.
+"""
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from points.database import for_update, today, utcnow, write
+from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
+from points.extensions import db
+from points.entries.models import Approval, Entry, EntryEvent
+from points.ledger import service as ledger
+from points.org.models import Holder, Unit
+from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
+from points.rules import InvalidValue, cap_window
+from points.schemes.service import rules_of, scheme_by_code
+from points.users.models import User
+
+
+# --- recording -----------------------------------------------------------------------------
+
+def _check_holder(principal, scheme, holder, field="holder"):
+    if holder.kind != scheme.subject:
+        raise invalid({field: [f"this scheme is for {scheme.subject} holders, not {holder.kind}"]})
+    if not principal.allows("recorder", holder.unit.path):
+        raise forbidden("你不是该户所在单位的记分员")
+
+
+def _compute(rules, item_code, occurred_on, values):
+    """The item and its points for this entry, or 422 with every field that is wrong."""
+    details = {}
+    item = rules.item(item_code)
+    if item is None:
+        details["item"] = ["unknown item"]
+    if occurred_on > today():
+        details["occurred_on"] = ["the date is in the future"]
+    points = None
+    if item is not None:
+        try:
+            points = item.compute_points(**values)
+        except InvalidValue as error:
+            details[error.field] = [error.message]
+    if details:
+        raise invalid(details)
+    return item, points
+
+
+def _check_cap(rules, item, holder, scheme, occurred_on, points):
+    """Refuse whole an entry that would go past the item's cap for this holder (never trimmed)."""
+    cap = item.cap
+    if cap is None:
+        return
+    first, last = cap_window(cap.per, occurred_on)
+    count, total = db.session.execute(
+        select(func.count(Entry.id), func.sum(Entry.points))
+        .where(Entry.holder_id == holder.id, Entry.scheme_id == scheme.id, Entry.item == item.code,
+               Entry.occurred_on.between(first, last), Entry.status.not_in(("rejected", "revoked")))
+    ).one()
+    total = total or 0
+    if not cap.admits(count, total, points):
+        raise PointsError("cap_exceeded", f"超过 {item.code} 的上限：{_describe_cap(cap)}", 409, {
+            "item": item.code, "per": cap.per, "cap_count": cap.count, "cap_points": cap.points,
+            "count": count, "points": total, "from": first.isoformat(), "to": last.isoformat()})
+
+
+def _describe_cap(cap):
+    words = {"day": "每天", "week": "每周", "month": "每月", "quarter": "每季度", "year": "每年"}[cap.per]
+    parts = ([f"最多 {cap.count} 次"] if cap.count is not None else []) + (
+        [f"最多 {cap.points} 分"] if cap.points is not None else [])
+    return words + "，".join(parts)
+
+
+def _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values):
+    account = ledger.account_for(scheme.id, holder.id, lock=True)
+    _check_cap(rules, item, holder, scheme, occurred_on, points)
+    entry = Entry(scheme_id=scheme.id, scheme_version_id=scheme.current_version_id, holder_id=holder.id,
+                  item=item.code, category=item.category, veto=item.veto, points=points,
+                  quantity=values.get("quantity"), grade=values.get("grade"), occurred_on=occurred_on,
+                  note=note or "", status="pending", recorded_by_id=principal.user_id, created_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    _event(entry, "record", principal.user_id, note or "")
+    ledger.move_pending(account, points)
+    return entry
+
+
+def record(principal, scheme_code, holder_code, item_code, occurred_on, note=None, **values):
+    scheme = scheme_by_code(scheme_code, "scheme")
+    holder = holder_by_code(holder_code, "holder")
+    _check_holder(principal, scheme, holder)
+    rules = rules_of(scheme.current_version_id)
+    item, points = _compute(rules, item_code, occurred_on, values)
+    with write():
+        entry = _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
+    return entry.id
+
+
+def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, note=None, **values):
+    """One event, many households: all or nothing, each holder checked as a single entry is."""
+    scheme = scheme_by_code(scheme_code, "scheme")
+    rules = rules_of(scheme.current_version_id)
+    item, points = _compute(rules, item_code, occurred_on, values)
+    codes = list(dict.fromkeys(holder_codes))
+    holders = {h.code: h for h in db.session.execute(select(Holder).where(Holder.code.in_(codes))).scalars()}
+    _each_holder(codes, lambda code: _check_holder(principal, scheme, holders.get(code) or holder_by_code(code, "holder")))
+    ids = []
+    with write():
+        for code in sorted(codes, key=lambda c: holders[c].id):
+            holder = holders[code]
+            try:
+                entry = _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
+            except PointsError as error:
+                raise _for_holder(error, code) from None
+            ids.append((codes.index(code), entry.id))
+    return [entry_id for _, entry_id in sorted(ids)]
+
+
+def _each_holder(codes, check):
+    """Run a check per holder; the first failure's status and code, every failing holder named."""
+    failures, first = {}, None
+    for code in codes:
+        try:
+            check(code)
+        except PointsError as error:
+            first = first or error
+            failures[code] = [_reason(error)]
+    if first is not None:
+        raise PointsError(first.code, first.message, first.status, {"holders": failures})
+
+
+def _reason(error):
+    if error.details and error.code == "validation_error":
+        return "; ".join(str(m) for messages in error.details.values() for m in messages)
+    return error.message
+
+
+def _for_holder(error, code):
+    return PointsError(error.code, error.message, error.status, {"holders": {code: [_reason(error)]}, **error.details})
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def get_entry(principal, entry_id):
+    entry = db.session.get(Entry, entry_id)
+    if entry is None:
+        raise not_found("entry")
+    if not principal.covers(entry.holder.unit.path):
+        raise forbidden()
+    return entry
+
+
+def entries_query(principal, status=None, scheme=None, unit=None, holder=None, recorded_by=None):
+    query = (select(Entry).join(Holder, Entry.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
+             .where(in_scope(Unit.path, principal.paths())).order_by(Entry.id.desc()))
+    if status:
+        query = query.where(Entry.status == status)
+    if scheme:
+        query = query.where(Entry.scheme_id == scheme_by_code(scheme, "scheme").id)
+    if unit:
+        query = query.where(Unit.path.startswith(unit_by_code(unit, "unit").path))
+    if holder:
+        query = query.where(Entry.holder_id == holder_by_code(holder, "holder").id)
+    if recorded_by:
+        query = query.where(Entry.recorded_by_id.in_(select(User.id).where(User.username == recorded_by)))
+    return query
+
+
+def history(entry):
+    return list(db.session.execute(
+        select(EntryEvent).where(EntryEvent.entry_id == entry.id).order_by(EntryEvent.id)).scalars())
+
+
+def approvals(entry):
+    return list(db.session.execute(
+        select(Approval).where(Approval.entry_id == entry.id).order_by(Approval.id)).scalars())
+
+
+# --- review --------------------------------------------------------------------------------
+
+def _event(entry, action, user_id=None, note="", holder_id=None):
+    db.session.add(EntryEvent(entry_id=entry.id, action=action, status=entry.status, user_id=user_id,
+                              holder_id=holder_id, note=note or "", at=utcnow()))
+
+
+def _locked_entries(ids):
+    entries = db.session.execute(
+        for_update(select(Entry).where(Entry.id.in_(ids)).order_by(Entry.id), of=Entry)
+        .execution_options(populate_existing=True)).scalars().all()
+    found = {e.id for e in entries}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise not_found(f"entry {missing[0]}")
+    return {e.id: e for e in entries}
+
+
+def _check_reviewer(principal, entry):
+    if not principal.allows("reviewer", entry.holder.unit.path):
+        raise forbidden("你不是该户所在单位的审核员")
+    if entry.recorded_by_id == principal.user_id:
+        raise PointsError("self_review", "不能审核自己记录的积分", 403)
+
+
+def _approve_locked(principal, entry, note):
+    _check_reviewer(principal, entry)
+    if entry.status == "disputed":
+        # An objection is settled by one reviewer: posted at once, no new quorum or notice.
+        entry.reviewed_by_id, entry.review_note = principal.user_id, note
+        _post(entry, principal.user_id)
+        _event(entry, "approve", principal.user_id, note)
+        return
+    if entry.status != "pending":
+        raise invalid_state(f"积分记录当前状态为 {entry.status}，不能通过")
+    done = db.session.execute(
+        select(Approval.user_id).where(Approval.entry_id == entry.id)).scalars().all()
+    if principal.user_id in done:
+        raise PointsError("already_reviewed", "你已经审核过这条积分记录", 409)
+    db.session.add(Approval(entry_id=entry.id, user_id=principal.user_id, at=utcnow()))
+    entry.reviewed_by_id, entry.review_note = principal.user_id, note
+    rules = rules_of(entry.scheme_version_id)
+    if len(done) + 1 >= rules.reviewers_required:
+        if rules.notice_days == 0:
+            _post(entry, principal.user_id)
+        else:
+            entry.status = "in_notice"
+            entry.notice_ends_on = today() + timedelta(days=rules.notice_days)
+    _event(entry, "approve", principal.user_id, note)
+
+
+def approve(principal, entry_id, note=None):
+    with write():
+        entry = _locked_entries([entry_id])[entry_id]
+        _approve_locked(principal, entry, note)
+    return entry_id
+
+
+def approve_batch(principal, ids, note=None):
+    """A whole event approved at once: all or nothing, each entry as if one by one."""
+    ids = list(dict.fromkeys(ids))
+    with write():
+        entries = _locked_entries(ids)
+        for entry_id in ids:
+            try:
+                _approve_locked(principal, entries[entry_id], note)
+            except PointsError as error:
+                raise PointsError(error.code, f"#{entry_id}: {error.message}", error.status,
+                                  {"ids": {str(entry_id): [error.message]}}) from None
+    return ids
+
+
+def reject(principal, entry_id, reason):
+    with write():
+        entry = _locked_entries([entry_id])[entry_id]
+        _check_reviewer(principal, entry)
+        if entry.status not in ("pending", "disputed"):
+            raise invalid_state(f"积分记录当前状态为 {entry.status}，不能驳回")
+        entry.status = "rejected"
+        entry.reviewed_by_id, entry.review_note = principal.user_id, reason
+        ledger.move_pending(ledger.account_for(entry.scheme_id, entry.holder_id), -entry.points)
+        _event(entry, "reject", principal.user_id, reason)
+    return entry_id
+
+
+def revoke(principal, entry_id, reason):
+    """撤销: a posted entry's points go back by a reversing posting, never by deleting rows."""
+    with write():
+        entry = _locked_entries([entry_id])[entry_id]
+        _check_reviewer(principal, entry)
+        account = ledger.account_for(entry.scheme_id, entry.holder_id)
+        if entry.status == "posted":
+            ledger.post(account, "revoke", -entry.points, f"entry:{entry.id}", principal.user_id)
+        elif entry.status == "in_notice":
+            ledger.move_pending(account, -entry.points)
+        else:
+            raise invalid_state(f"积分记录当前状态为 {entry.status}，不能撤销")
+        entry.status = "revoked"
+        _event(entry, "revoke", principal.user_id, reason)
+    return entry_id
+
+
+def _post(entry, user_id=None):
+    """已入账: the entry's points become spendable."""
+    account = ledger.account_for(entry.scheme_id, entry.holder_id)
+    ledger.post(account, "entry", entry.points, f"entry:{entry.id}", user_id)
+    ledger.move_pending(account, -entry.points)
+    entry.status = "posted"
+
+
+# --- public notice and objections ----------------------------------------------------------
+
+def _object(entry, text, user_id=None, holder_id=None):
+    if entry.status != "in_notice":
+        raise invalid_state("只有公示中的积分记录可以提出异议")
+    entry.status = "disputed"
+    _event(entry, "object", user_id, text, holder_id)
+
+
+def object_as_user(principal, entry_id, text):
+    with write():
+        entry = _locked_entries([entry_id])[entry_id]
+        if not principal.covers(entry.holder.unit.path):
+            raise forbidden()
+        _object(entry, text, user_id=principal.user_id)
+    return entry_id
+
+
+def object_as_resident(resident, entry_id, text):
+    """A resident (already signed in with code and PIN) objects within their own village."""
+    entry = db.session.get(Entry, entry_id)
+    if entry is None:
+        raise not_found("entry")
+    if village_of(resident.unit).id != village_of(entry.holder.unit).id:
+        raise forbidden("只能对本村（社区）的公示提出异议")
+    with write():
+        entry = _locked_entries([entry_id])[entry_id]
+        _object(entry, text, holder_id=resident.id)
+    return entry_id
+
+
+def notices_query(unit_code):
+    unit = unit_by_code(unit_code, "unit")
+    return (select(Entry).join(Holder, Entry.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
+            .where(Entry.status == "in_notice", Unit.path.startswith(unit.path))
+            .order_by(Entry.id.desc()))
+
+
+# --- settling ------------------------------------------------------------------------------
+
+def settle(as_of=None, batch=500):
+    """Post the entries whose notice ended before `as_of` (default today) without objection."""
+    as_of = as_of or today()
+    posted = 0
+    while True:
+        with write():
+            ids = db.session.execute(
+                select(Entry.id).where(Entry.status == "in_notice", Entry.notice_ends_on < as_of)
+                .order_by(Entry.id).limit(batch)).scalars().all()
+            for entry in _locked_entries(ids).values():
+                if entry.status == "in_notice":
+                    _post(entry)
+                    _event(entry, "settle", note=f"公示期满 {entry.notice_ends_on.isoformat()}")
+                    posted += 1
+        if len(ids) < batch:
+            return posted
+
+
+_last_settled = {"at": 0.0}
+
+
+def settle_if_due():
+    """A running service settles on its own, so a village without cron still gets its points."""
+    every = current_app.config["SETTLE_EVERY"]
+    if every and time.monotonic() - _last_settled["at"] >= every:
+        _last_settled["at"] = time.monotonic()
+        settle()
+

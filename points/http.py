@@ -1,0 +1,86 @@
+"""What every JSON API v1 blueprint shares: JSON parsing, sign-in, paging."""
+import json
+
+import flask_smorest
+import marshmallow as ma
+from flask import g, request
+from sqlalchemy import func, select
+from webargs.flaskparser import FlaskParser
+
+from points.errors import PointsError
+from points.extensions import db
+
+MAX_TEXT = 2000
+
+
+class JsonParser(FlaskParser):
+    """A body is JSON whatever its Content-Type says; a body that is not JSON is a 400."""
+
+    def _raw_load_json(self, req):
+        if not req.get_data(cache=True):
+            return ma.missing
+        try:
+            return json.loads(req.get_data(cache=True, as_text=True))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise PointsError("bad_request", f"the request body is not valid JSON: {error}", 400) from None
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = JsonParser()
+
+
+def protected(blp):
+    """Every path of the blueprint needs `Authorization: Bearer <token>`."""
+    blp.before_request(authenticate)
+    return blp
+
+
+def authenticate():
+    from points.users.service import principal_for_token  # users' own API imports this module
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise PointsError("unauthorized", "请先登录：缺少令牌", 401)
+    g.principal = principal_for_token(token.strip())
+
+
+def principal():
+    return g.principal
+
+
+class Schema(ma.Schema):
+    class Meta:
+        ordered = True
+
+
+class PageArgs(Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+
+def page_of(item_schema):
+    """The contract's list shape: {"items", "total", "page", "per_page"}."""
+    return type(f"{item_schema.__name__}Page", (Schema,), {
+        "items": ma.fields.List(ma.fields.Nested(item_schema)),
+        "total": ma.fields.Integer(),
+        "page": ma.fields.Integer(),
+        "per_page": ma.fields.Integer(),
+    })
+
+
+def paginate(query, args, view=lambda row: row):
+    """One page of a select(), newest first as the query orders it, with the total."""
+    page, per_page = args["page"], args["per_page"]
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
+    return {"items": [view(row) for row in rows], "total": total, "page": page, "per_page": per_page}
+
+
+def text_field(required=True, max_length=MAX_TEXT, **kwargs):
+    validate = ma.validate.Length(min=1 if required else 0, max=max_length)
+    return ma.fields.String(required=required, validate=validate, **kwargs)
+
+
+def points_field(**kwargs):
+    return ma.fields.Decimal(as_string=False, allow_nan=False, **kwargs)

@@ -1,0 +1,122 @@
+"""Idempotency-Key: a retried or double-clicked request is answered, never done twice.
+
+The key is claimed by inserting its row inside the very transaction that does the work, so
+the row and the work commit or vanish together: a retry of a request that died finds nothing
+and runs as new, a concurrent retry waits on the row (the unique index on PostgreSQL, the
+write lock on SQLite) and then replays the first answer.
+"""
+import hashlib
+from datetime import datetime, timedelta
+
+import simplejson
+from flask import Response, request
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from points.database import utcnow, write
+from points.errors import PointsError
+from points.extensions import db
+
+HEADER = "Idempotency-Key"
+KEEP = timedelta(hours=48)  # the contract promises at least 24 hours
+
+
+class IdempotentRequest(db.Model):
+    """A client-chosen key, a fingerprint of its request, and the answer it got."""
+
+    __tablename__ = "idempotent_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotent_requests_user_key"),)
+
+
+def header_key(required):
+    key = request.headers.get(HEADER)
+    if key is None and not required:
+        return None
+    if not key or len(key) > 255:
+        raise PointsError("validation_error", "Idempotency-Key 必须是 1 到 255 个字符", 422,
+                          {HEADER: ["required, 1 to 255 characters"]})
+    return key
+
+
+def _fingerprint(payload):
+    text = simplejson.dumps({"path": request.path, "body": payload}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _answer(status, body_text):
+    return Response(body_text, status=status, mimetype="application/json")
+
+
+def _replay(user_id, key, fingerprint):
+    row = db.session.execute(select(IdempotentRequest).where(
+        IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)).scalar_one_or_none()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise PointsError("idempotency_key_reused", "这个 Idempotency-Key 已用于另一个请求", 422,
+                          {HEADER: ["already used with another request body"]})
+    return _answer(row.status, row.body)
+
+
+def run(user_id, key, payload, work, status=201):
+    """Answer `work()` (which returns the response body) once per key; replay it after.
+
+    Refusals that the state of things caused (409: insufficient balance, out of stock, cap
+    exceeded) are kept and replayed too, as the first answer; malformed requests are not.
+    """
+    if key is None:
+        return _answer(status, simplejson.dumps(work(), use_decimal=True, ensure_ascii=False))
+    fingerprint = _fingerprint(payload)
+    replay = _replay(user_id, key, fingerprint)
+    if replay is not None:
+        return replay
+    try:
+        with write():
+            claim = IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint, status=0, body="",
+                                      created_at=utcnow())
+            db.session.add(claim)
+            db.session.flush()  # waits here while the same key's first request is in flight
+            body = simplejson.dumps(work(), use_decimal=True, ensure_ascii=False)
+            claim.status, claim.body = status, body
+    except IntegrityError:
+        db.session.rollback()
+        replay = _replay(user_id, key, fingerprint)
+        if replay is None:
+            raise _in_progress() from None
+        return replay
+    except PointsError as error:
+        if error.status != 409:
+            raise
+        _keep_refusal(user_id, key, fingerprint, error)
+        raise
+    return _answer(status, body)
+
+
+def _keep_refusal(user_id, key, fingerprint, error):
+    body = simplejson.dumps({"error": {"code": error.code, "message": error.message, "details": error.details}},
+                            use_decimal=True, ensure_ascii=False)
+    try:
+        with write():
+            db.session.add(IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint,
+                                             status=error.status, body=body, created_at=utcnow()))
+    except IntegrityError:
+        db.session.rollback()
+
+
+def _in_progress():
+    return PointsError("idempotency_in_progress", "同一请求正在处理中，请稍后重试", 409)
+
+
+def forget_old():
+    """Keys are kept at least 24 hours; older ones are dropped when the service settles."""
+    with write():
+        db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < utcnow() - KEEP))

@@ -1,0 +1,1 @@
+"""The points ledger: accounts and append-only postings, the only code that moves points."""

@@ -1,0 +1,68 @@
+"""Accounts: /api/v1/accounts/<scheme>/<holder> and its postings."""
+import marshmallow as ma
+from flask.views import MethodView
+
+from points.database import aware, today
+from points.errors import forbidden, not_found
+from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected
+from points.ledger import service
+from points.org.service import holder_by_code
+from points.schemes.service import scheme_by_code
+
+blp = protected(Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and postings (积分明细)"))
+
+
+class AccountSchema(Schema):
+    scheme = ma.fields.String()
+    holder = ma.fields.String()
+    balance = points_field()
+    pending = points_field()
+    earned = points_field()
+    deducted = points_field()
+    redeemed = points_field()
+
+
+class PostingSchema(Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    points = points_field()
+    balance_after = points_field()
+    at = ma.fields.DateTime()
+    ref = ma.fields.String()
+
+
+def posting_view(posting):
+    return {"id": posting.id, "kind": posting.kind, "points": posting.points,
+            "balance_after": posting.balance_after, "at": aware(posting.at), "ref": posting.ref}
+
+
+def scheme_and_holder(scheme_code, holder_code):
+    """The scheme and a holder the caller may see, of the kind the scheme is for."""
+    scheme, holder = scheme_by_code(scheme_code), holder_by_code(holder_code)
+    if not principal().covers(holder.unit.path):
+        raise forbidden()
+    if holder.kind != scheme.subject:
+        raise not_found(f"account: {scheme.code} is for {scheme.subject} holders")
+    return scheme, holder
+
+
+@blp.route("/accounts/<scheme>/<holder>")
+class Account(MethodView):
+    @blp.response(200, AccountSchema)
+    def get(self, scheme, holder):
+        """Balance (可用积分), pending points (待入账) and this year's totals."""
+        scheme, holder = scheme_and_holder(scheme, holder)
+        return service.account_view(scheme, holder, today().year)
+
+
+@blp.route("/accounts/<scheme>/<holder>/postings")
+class Postings(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(PostingSchema))
+    def get(self, args, scheme, holder):
+        """Every movement of the account, newest first."""
+        scheme, holder = scheme_and_holder(scheme, holder)
+        account = service.find_account(scheme.id, holder.id)
+        if account is None:
+            return {"items": [], "total": 0, "page": args["page"], "per_page": args["per_page"]}
+        return paginate(service.postings_query(account.id), args, posting_view)

@@ -1,0 +1,172 @@
+"""ledger.post is the one door through which points move.
+
+Each posting is written in the same transaction as the account's running balance and its
+year totals, so a balance is read in one row however long the history is, and
+`verify` can recompute every running figure from the rows it summarises.
+"""
+from collections import namedtuple
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+
+from points.database import as_points, for_update, insert_ignore, local_date, utcnow
+from points.errors import PointsError
+from points.extensions import db
+from points.ledger.models import Account, AccountYear, Posting
+
+ZERO = Decimal(0)
+
+Totals = namedtuple("Totals", "earned deducted redeemed")
+
+
+def account_for(scheme_id, holder_id, lock=False):
+    """The account, made on first use. With lock=True it is locked for this transaction
+    (an account that has no row yet cannot be locked, so the row is made first)."""
+    insert_ignore(Account, scheme_id=scheme_id, holder_id=holder_id, balance=ZERO, pending=ZERO)
+    query = select(Account).where(Account.scheme_id == scheme_id, Account.holder_id == holder_id)
+    if lock:
+        query = for_update(query)
+    return db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
+
+
+def find_account(scheme_id, holder_id):
+    return db.session.execute(
+        select(Account).where(Account.scheme_id == scheme_id, Account.holder_id == holder_id)
+    ).scalar_one_or_none()
+
+
+def post(account, kind, points, ref, user_id=None, floor=None):
+    """Move `points` on the account and write the posting, in the caller's transaction.
+
+    With `floor` set, the debit is refused (insufficient_balance) when it would take the
+    balance below it; the check and the update are one conditional statement, so two
+    spenders at once cannot both pass it.
+    """
+    points = Decimal(points)
+    statement = update(Account).where(Account.id == account.id)
+    if floor is not None:
+        statement = statement.where(Account.balance + points >= floor)
+    balance = db.session.execute(
+        statement.values(balance=Account.balance + points).returning(Account.balance)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if balance is None:
+        current = db.session.execute(select(Account.balance).where(Account.id == account.id)).scalar_one()
+        raise PointsError("insufficient_balance", f"余额不足：当前 {current} 分，本次需 {-points} 分",
+                          409, {"balance": current, "total": -points})
+    now = utcnow()
+    posting = Posting(account_id=account.id, kind=kind, points=points, balance_after=balance,
+                      at=now, ref=ref, user_id=user_id)
+    db.session.add(posting)
+    _move_year_totals(account.id, kind, points, local_date(now).year)
+    account.balance = balance
+    return posting
+
+
+def _year_delta(kind, points):
+    """(column, amount) that a posting adds to its year's totals, or None."""
+    if kind == "entry":
+        return ("earned", points) if points > 0 else ("deducted", -points)
+    if kind == "revoke":  # reverses an entry: revoking a good deed lowers what was earned
+        return ("earned", points) if points < 0 else ("deducted", -points)
+    if kind in ("redemption", "void"):
+        return ("redeemed", -points)
+    return None
+
+
+def _move_year_totals(account_id, kind, points, year):
+    delta = _year_delta(kind, points)
+    if delta is None:
+        return
+    column, amount = delta
+    insert_ignore(AccountYear, account_id=account_id, year=year, earned=ZERO, deducted=ZERO, redeemed=ZERO)
+    db.session.execute(
+        update(AccountYear).where(AccountYear.account_id == account_id, AccountYear.year == year)
+        .values({column: getattr(AccountYear, column) + amount})
+        .execution_options(synchronize_session=False))
+
+
+def move_pending(account, points):
+    """待入账: points that are recorded but not yet spendable (in review, notice or dispute)."""
+    db.session.execute(
+        update(Account).where(Account.id == account.id)
+        .values(pending=Account.pending + Decimal(points)).execution_options(synchronize_session=False))
+
+
+def year_totals(account_id, year):
+    row = db.session.execute(
+        select(AccountYear).where(AccountYear.account_id == account_id, AccountYear.year == year)
+    ).scalar_one_or_none()
+    if row is None:
+        return Totals(as_points(0), as_points(0), as_points(0))
+    return Totals(row.earned, row.deducted, row.redeemed)
+
+
+def postings_query(account_id):
+    return select(Posting).where(Posting.account_id == account_id).order_by(Posting.id.desc())
+
+
+def verify():
+    """(what was checked, [lines naming each account or goods that disagrees])."""
+    problems = verify_accounts()
+    lines = [f"account {a.id} (scheme {a.scheme_id}, holder {a.holder_id}): {what} is {have}, postings say {want}"
+             for a, what, have, want in problems]
+    accounts = db.session.execute(select(func.count(Account.id))).scalar_one()
+    return f"{accounts} accounts", lines
+
+
+def verify_accounts():
+    """Recompute every account's balance and year totals from its postings.
+
+    Returns a list of (account, what, recorded, recomputed) for every figure that disagrees.
+    """
+    problems = []
+    sums = dict(db.session.execute(
+        select(Posting.account_id, func.sum(Posting.points)).group_by(Posting.account_id)).all())
+    last = dict(db.session.execute(
+        select(Posting.account_id, Posting.balance_after)
+        .where(Posting.id.in_(select(func.max(Posting.id)).group_by(Posting.account_id)))).all())
+    for account in db.session.execute(select(Account)).scalars():
+        recomputed = as_points(sums.get(account.id))
+        if recomputed != account.balance:
+            problems.append((account, "balance", account.balance, recomputed))
+        if account.id in last and last[account.id] != account.balance:
+            problems.append((account, "last balance_after", account.balance, last[account.id]))
+    problems.extend(_verify_year_totals())
+    return problems
+
+
+def _verify_year_totals():
+    expected = {}
+    for posting in db.session.execute(select(Posting)).scalars():
+        delta = _year_delta(posting.kind, posting.points)
+        if delta is None:
+            continue
+        column, amount = delta
+        key = (posting.account_id, local_date(posting.at).year)
+        totals = expected.setdefault(key, {"earned": ZERO, "deducted": ZERO, "redeemed": ZERO})
+        totals[column] += amount
+    problems = []
+    rows = {(r.account_id, r.year): r for r in db.session.execute(select(AccountYear)).scalars()}
+    for key in set(expected) | set(rows):
+        row = rows.get(key)
+        for column in ("earned", "deducted", "redeemed"):
+            want = as_points(expected.get(key, {}).get(column))
+            have = as_points(getattr(row, column) if row else None)
+            if want != have:
+                account = db.session.get(Account, key[0])
+                problems.append((account, f"{column} {key[1]}", have, want))
+    return problems
+
+
+def account_view(scheme, holder, year):
+    """{scheme, holder, balance, pending, earned, deducted, redeemed}: one row each, never a sum."""
+    account = find_account(scheme.id, holder.id)
+    zero = as_points(0)
+    view = {"scheme": scheme.code, "holder": holder.code, "balance": zero, "pending": zero}
+    totals = Totals(zero, zero, zero)
+    if account is not None:
+        view.update(balance=account.balance, pending=account.pending)
+        totals = year_totals(account.id, year)
+    view.update(totals._asdict())
+    return view

@@ -1,0 +1,1 @@
+"""Units (the organisation tree) and holders (households and party members)."""

@@ -1,0 +1,131 @@
+"""Units and holders: create, read, and the scope every other capability checks against."""
+from sqlalchemy import false, or_, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash
+
+from points.database import write
+from points.errors import PointsError, forbidden, invalid, not_found
+from points.extensions import db
+from points.org.models import VILLAGE_KINDS, Holder, Unit
+from points.users.service import begin_attempt, forgive
+
+
+def unit_by_code(code, field=None):
+    """The unit; a 404 for a path parameter, a 422 naming the field for a body value."""
+    unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+    if unit is None:
+        raise invalid({field: ["unknown unit"]}) if field else not_found("unit")
+    return unit
+
+
+def holder_by_code(code, field=None):
+    holder = db.session.execute(select(Holder).where(Holder.code == code)).scalar_one_or_none()
+    if holder is None:
+        raise invalid({field: ["unknown holder"]}) if field else not_found("holder")
+    return holder
+
+
+def insert_unit(code, name, kind, parent):
+    unit = Unit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None, path="")
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    return unit
+
+
+def create_unit(principal, code, name, kind, parent_code):
+    if parent_code is None:
+        # A new root is made from the command line by whoever installs the service.
+        raise forbidden("只能在已有单位之下创建单位")
+    parent = unit_by_code(parent_code, "parent")
+    if not principal.allows("admin", parent.path):
+        raise forbidden("只有上级单位的管理员可以创建单位")
+    return _create_unit(code, name, kind, parent)
+
+
+def create_unit_cli(code, name, kind, parent_code=None):
+    parent = unit_by_code(parent_code, "parent") if parent_code else None
+    return _create_unit(code, name, kind, parent)
+
+
+def _create_unit(code, name, kind, parent):
+    try:
+        with write():
+            unit = insert_unit(code, name, kind, parent)
+    except IntegrityError:
+        raise PointsError("conflict", f"单位代码 {code} 已存在", 409) from None
+    return unit
+
+
+def get_unit(principal, code):
+    unit = unit_by_code(code)
+    # Staff see their own units, what lies below them, and the units above them.
+    if not any(unit.path.startswith(p) or p.startswith(unit.path) for p in principal.paths()):
+        raise forbidden()
+    return unit
+
+
+def children_codes(unit):
+    return list(db.session.execute(
+        select(Unit.code).where(Unit.parent_id == unit.id).order_by(Unit.id)).scalars())
+
+
+def village_of(unit):
+    """The village (or community) a unit lies in: residents object within their own."""
+    ids = [int(i) for i in unit.path.strip("/").split("/")]
+    units = {u.id: u for u in db.session.execute(select(Unit).where(Unit.id.in_(ids))).scalars()}
+    for unit_id in reversed(ids):
+        if units[unit_id].kind in VILLAGE_KINDS:
+            return units[unit_id]
+    return units[ids[0]]
+
+
+def create_holder(principal, code, name, kind, unit_code, pin_hash):
+    unit = unit_by_code(unit_code, "unit")
+    if not principal.allows("admin", unit.path):
+        raise forbidden("只有该单位的管理员可以登记农户或党员")
+    try:
+        with write():
+            holder = Holder(code=code, name=name, kind=kind, unit_id=unit.id, pin_hash=pin_hash)
+            db.session.add(holder)
+    except IntegrityError:
+        raise PointsError("conflict", f"编号 {code} 已存在", 409) from None
+    return holder
+
+
+def get_holder(principal, code):
+    holder = holder_by_code(code)
+    if not principal.covers(holder.unit.path):
+        raise forbidden()
+    return holder
+
+
+def holders_query(principal, unit_code=None, kind=None, q=None):
+    query = select(Holder).join(Unit, Holder.unit_id == Unit.id).order_by(Holder.code)
+    query = query.where(in_scope(Unit.path, principal.paths()))
+    if unit_code:
+        query = query.where(Unit.path.startswith(unit_by_code(unit_code, "unit").path))
+    if kind:
+        query = query.where(Holder.kind == kind)
+    if q:
+        pattern = f"%{q}%"
+        query = query.where(or_(Holder.code.ilike(pattern), Holder.name.like(pattern)))
+    return query
+
+
+def in_scope(path_column, paths):
+    """A SQL condition: the unit path lies under one of these paths (none → nothing)."""
+    if not paths:
+        return false()
+    return or_(*(path_column.startswith(p, autoescape=True) for p in paths))
+
+
+def resident(holder_code, pin):
+    """A resident signed in with household (or member) code and PIN, with the contract's lockout."""
+    attempt = begin_attempt("holder", holder_code)
+    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
+    if holder is None or not holder.pin_hash or not check_password_hash(holder.pin_hash, pin):
+        raise PointsError("invalid_credentials", "编号或密码错误", 401)
+    with write():
+        forgive(attempt)
+    return holder

@@ -1,0 +1,1 @@
+"""What residents and notice boards reach without a token: balance by PIN, notices, objections."""

@@ -1,0 +1,268 @@
+"""Schemes, categories, items and caps: what a scheme file describes, and how an item scores."""
+
+import calendar
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from points.rules.decimals import TENTH, canonical, to_points
+from points.rules.errors import InvalidValue
+
+SUBJECTS = ("household", "member")
+ITEM_TYPES = ("fixed", "range", "per_unit", "graded")
+PERIODS = ("day", "week", "month", "quarter", "year")
+UNIT_KINDS = ("county", "township", "village", "community", "grid", "branch")
+
+# The input each item type reads; a fixed item reads none.
+_INPUT_OF_TYPE = {"fixed": None, "range": "points", "per_unit": "quantity", "graded": "grade"}
+
+
+def cap_window(per, day):
+    """Return the first and last day (inclusive) of the calendar period holding `day`.
+
+    `per` is day, week (ISO: Monday to Sunday), month, quarter or year.
+    """
+    if isinstance(day, datetime):
+        day = day.date()
+    if per == "day":
+        return day, day
+    if per == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=6)
+    if per == "month":
+        return day.replace(day=1), _month_end(day.year, day.month)
+    if per == "quarter":
+        first_month = 3 * ((day.month - 1) // 3) + 1
+        return date(day.year, first_month, 1), _month_end(day.year, first_month + 2)
+    if per == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    raise ValueError(f"unknown period {per!r}; expected one of {', '.join(PERIODS)}")
+
+
+def _month_end(year, month):
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True)
+class Cap:
+    """上限: at most `count` entries and/or `points` points for one holder in one period.
+
+    Counted over the holder's entries under the item that are not rejected or revoked,
+    by the day they occurred; `points` bounds the size of the total, so it also limits
+    a deduction item.
+    """
+
+    per: str
+    count: int | None = None
+    points: Decimal | None = None
+
+    def window(self, day):
+        """The period (first day, last day) holding `day` over which this cap counts."""
+        return cap_window(self.per, day)
+
+    def admits(self, used_count, used_points, points):
+        """Whether one more entry of `points` fits, given what the period already holds."""
+        if self.count is not None and used_count + 1 > self.count:
+            return False
+        if self.points is not None and abs(Decimal(used_points) + points) > self.points:
+            return False
+        return True
+
+    def to_dict(self):
+        data = {"per": self.per}
+        if self.count is not None:
+            data["count"] = self.count
+        if self.points is not None:
+            data["points"] = self.points
+        return data
+
+
+@dataclass(frozen=True)
+class Item:
+    """积分项目: one deed or deduction a holder can be scored for.
+
+    `type` decides which fields are set: fixed → `points`; range → `min`, `max`;
+    per_unit → `per`, `unit`; graded → `grades` (grade name → points, in file order).
+    """
+
+    code: str
+    name: str
+    type: str
+    category: str
+    veto: bool = False
+    cap: Cap | None = None
+    points: Decimal | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    per: Decimal | None = None
+    unit: str | None = None
+    grades: dict | None = field(default=None, hash=False)
+
+    @property
+    def input_field(self):
+        """The entry field this item reads ('points', 'quantity', 'grade'), or None."""
+        return _INPUT_OF_TYPE[self.type]
+
+    def compute_points(self, points=None, quantity=None, grade=None):
+        """Return the points of one entry under this item, or raise InvalidValue.
+
+        An empty string counts as not given, as a blank form field does.
+        """
+        given = {"points": points, "quantity": quantity, "grade": grade}
+        wanted = self.input_field
+        for name, value in given.items():
+            if name != wanted and not _blank(value):
+                raise InvalidValue(name, "not used by this item")
+        if wanted is None:
+            return self.points
+        if _blank(given[wanted]):
+            raise InvalidValue(wanted, "required for this item")
+        if self.type == "range":
+            return self._chosen_points(points)
+        if self.type == "per_unit":
+            return self._points_for_quantity(quantity)
+        return self._grade_points(grade)
+
+    def _chosen_points(self, value):
+        chosen = _exact("points", value)
+        if not self.min <= chosen <= self.max:
+            raise InvalidValue("points", f"must be between {self.min} and {self.max}")
+        return chosen
+
+    def _points_for_quantity(self, value):
+        quantity = _exact("quantity", value)
+        if quantity <= 0:
+            raise InvalidValue("quantity", "must be more than 0")
+        result = (quantity * self.per).quantize(TENTH, rounding=ROUND_HALF_UP)
+        return _exact("quantity", result)
+
+    def _grade_points(self, value):
+        name = value.strip() if isinstance(value, str) else value
+        if not isinstance(name, str) or name not in self.grades:
+            raise InvalidValue("grade", f"must be one of {', '.join(self.grades)}")
+        return self.grades[name]
+
+    def to_dict(self):
+        """The item as the YAML writes it (without its category)."""
+        data = {"code": self.code, "name": self.name, "type": self.type,
+                "veto": self.veto, "cap": self.cap.to_dict() if self.cap else None}
+        if self.type == "fixed":
+            data["points"] = self.points
+        elif self.type == "range":
+            data.update(min=self.min, max=self.max)
+        elif self.type == "per_unit":
+            data.update(per=self.per, unit=self.unit)
+        else:
+            data["grades"] = dict(self.grades)
+        return data
+
+
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _exact(field_name, value):
+    try:
+        return to_points(value)
+    except ValueError as error:
+        raise InvalidValue(field_name, str(error)) from None
+
+
+@dataclass(frozen=True)
+class Category:
+    """类别: a heading of the scheme (爱国守法, 文明新风, ...) and its items in order."""
+
+    code: str
+    name: str
+    items: tuple[Item, ...]
+
+    def to_dict(self):
+        return {"code": self.code, "name": self.name,
+                "items": [item.to_dict() for item in self.items]}
+
+
+class StarRow(NamedTuple):
+    """One row of the star table (星级文明户): `stars` at net points >= `min`."""
+
+    min: Decimal
+    stars: int
+
+
+@dataclass(frozen=True)
+class YearEnd:
+    """年度结算: what the year-end close does.
+
+    `carry` is 'all', 'none' or {'max': Decimal}; `awards` is {'top': int, 'per': unit kind}
+    (the top N holders per unit are awarded, 年终评优) or None.
+    """
+
+    carry: object = field(default="all", hash=False)
+    awards: dict | None = field(default=None, hash=False)
+
+    @property
+    def carry_max(self):
+        """The most a balance may carry into the next year: None for no limit, 0 for none."""
+        if self.carry == "all":
+            return None
+        if self.carry == "none":
+            return Decimal(0)
+        return self.carry["max"]
+
+    def to_dict(self):
+        carry = dict(self.carry) if isinstance(self.carry, dict) else self.carry
+        return {"carry": carry, "awards": dict(self.awards) if self.awards else None}
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """积分方案: a rule set, who holds points under it, and its items by category."""
+
+    code: str
+    name: str
+    subject: str
+    notice_days: int
+    reviewers_required: int
+    redeem_threshold: Decimal
+    stars: tuple[StarRow, ...]
+    year_end: YearEnd
+    categories: tuple[Category, ...]
+    _items: tuple = field(init=False, repr=False, compare=False, hash=False)
+    _by_code: dict = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self):
+        items = tuple(itertools.chain.from_iterable(c.items for c in self.categories))
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_by_code", {item.code: item for item in items})
+
+    @property
+    def items(self):
+        """All items, category by category, in file order."""
+        return self._items
+
+    def item(self, code):
+        """The item with this code, or None."""
+        return self._by_code.get(code)
+
+    def stars_for(self, points):
+        """Stars earned by `points` net points of a year; 0 below every row."""
+        points = canonical(Decimal(str(points)))
+        for row in self.stars:
+            if points >= row.min:
+                return row.stars
+        return 0
+
+    def to_dict(self):
+        """The scheme as its YAML wrote it, in JSON-able form (Decimals kept as Decimal)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "subject": self.subject,
+            "notice_days": self.notice_days,
+            "reviewers_required": self.reviewers_required,
+            "redeem_threshold": self.redeem_threshold,
+            "stars": [{"min": row.min, "stars": row.stars} for row in self.stars],
+            "year_end": self.year_end.to_dict(),
+            "categories": [category.to_dict() for category in self.categories],
+        }

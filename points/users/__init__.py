@@ -1,0 +1,1 @@
+"""Users, grants, API tokens, lockouts and scope checks."""
