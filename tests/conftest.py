@@ -5,8 +5,9 @@ per run by the migrations (never create_all); each test then gets a copy of that
 file, or the PostgreSQL tables emptied.
 """
 import os
+import re
 import shutil
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -62,8 +63,14 @@ def database_uri(template_db, tmp_path):
 
 
 @pytest.fixture
-def app(database_uri):
-    app = make_app(database_uri)
+def rules_dir():
+    """The shipped rules/; a test may point it at an edited copy (see `edited_rules`)."""
+    return TestConfig.RULES_DIR
+
+
+@pytest.fixture
+def app(database_uri, rules_dir):
+    app = make_app(database_uri, RULES_DIR=str(rules_dir))
     with app.app_context():
         from points.schemes.service import sync
 
@@ -234,8 +241,34 @@ class World:
         return self.item_of("fixed", scheme, capped=False).code
 
 
+def edited_rules(tmp_path, scheme, old, new, points=None):
+    """A copy of rules/ with one scheme's text edited (e.g. notice_days: 3 → 0); with
+    points=(item code, old, new), that item's points are changed too."""
+    target = tmp_path / "rules"
+    shutil.copytree(TestConfig.RULES_DIR, target)
+    path = target / f"{scheme}.yaml"
+    text_ = path.read_text(encoding="utf-8")
+    assert old in text_, f"{old!r} not in {scheme}.yaml"
+    text_ = text_.replace(old, new, 1)
+    if points:
+        code, before, after = points
+        pattern = rf"(code: {code}\n(?:.*\n)*?\s+points: ){format(before, 'f')}\b"
+        text_, count = re.subn(pattern, rf"\g<1>{format(after, 'f')}", text_, count=1)
+        assert count == 1
+    path.write_text(text_, encoding="utf-8")
+    return target
+
+
+def local_today():
+    """Today where the villages are (POINTS_TIMEZONE), not on this machine's clock."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(TestConfig.TIMEZONE)).date()
+
+
 def yesterday():
-    return (date.today() - timedelta(days=1)).isoformat()
+    return (local_today() - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture

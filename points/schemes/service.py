@@ -2,6 +2,7 @@
 import hashlib
 import json
 
+from flask import current_app
 from sqlalchemy import select
 
 from points.database import write
@@ -10,7 +11,6 @@ from points.extensions import db
 from points.rules import load_scheme_dir, scheme_from_dict
 from points.schemes.models import Scheme, SchemeVersion
 
-_rules_cache = {}  # version id → points.rules.Scheme; versions never change once written
 
 
 def _canonical(definition):
@@ -51,11 +51,13 @@ def sync(rules_dir):
 
 
 def rules_of(version_id):
-    """The rules (points.rules.Scheme) of one stored version."""
-    rules = _rules_cache.get(version_id)
+    """The rules (points.rules.Scheme) of one stored version, parsed once per app: a
+    version never changes once written."""
+    cache = current_app.extensions.setdefault("points_rules", {})
+    rules = cache.get(version_id)
     if rules is None:
         version = db.session.get(SchemeVersion, version_id)
-        rules = _rules_cache[version_id] = scheme_from_dict(json.loads(version.definition))
+        rules = cache[version_id] = scheme_from_dict(json.loads(version.definition))
     return rules
 
 
