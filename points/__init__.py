@@ -1,6 +1,7 @@
 """The village points service: moral credit (道德积分) and party-member points (党员积分)."""
 from pathlib import Path
 
+import click
 import simplejson
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
@@ -52,10 +53,18 @@ def create_app(config=None, **overrides):
 
 
 def _check_rules(app):
-    """The service refuses to start on an invalid scheme file."""
-    from points.rules import load_scheme_dir
+    """The service refuses to start on an invalid scheme file.
 
-    load_scheme_dir(app.config["RULES_DIR"])
+    The command line still starts, so that `rules check` can name every error; commands
+    that load the rules fail on them as they would.
+    """
+    from points.rules import RuleError, load_scheme_dir
+
+    try:
+        load_scheme_dir(app.config["RULES_DIR"])
+    except RuleError:
+        if click.get_current_context(silent=True) is None:
+            raise
 
 
 def _register_blueprints(app, api):

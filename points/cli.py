@@ -20,6 +20,7 @@ def rules_cli():
 
 @rules_cli.command("check")
 @click.argument("directory", required=False)
+@with_appcontext
 def rules_check(directory):
     """Validate every YAML scheme; exit 1 with file, item and reason on error."""
     from points.rules import check_dir

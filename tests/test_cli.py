@@ -1,0 +1,60 @@
+"""The command line of a new install: rules, units, users, demo."""
+import shutil
+
+from conftest import PASSWORD, Api
+
+
+def test_rules_check_passes_on_the_shipped_schemes(app):
+    result = app.test_cli_runner().invoke(args=["rules", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_rules_check_names_the_file_the_item_and_the_reason(app, tmp_path):
+    shutil.copytree(app.config["RULES_DIR"], tmp_path / "rules")
+    path = tmp_path / "rules" / "longhua.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("cap: {per: year, count: 1}", "cap: {per: year, count: -1}", 1), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["rules", "check", str(tmp_path / "rules")])
+    assert result.exit_code == 1
+    assert "longhua.yaml" in result.output and "cap" in result.output and "LH" in result.output
+
+
+def test_the_service_refuses_to_start_on_an_invalid_scheme(database_uri, tmp_path):
+    import pytest
+
+    from conftest import make_app
+    from points.rules import RuleError
+
+    shutil.copytree(make_app(database_uri).config["RULES_DIR"], tmp_path / "rules")
+    (tmp_path / "rules" / "broken.yaml").write_text("code: broken\nname: x\n", encoding="utf-8")
+    with pytest.raises(RuleError):
+        make_app(database_uri, RULES_DIR=str(tmp_path / "rules"))
+
+
+def test_a_new_install_from_the_command_line(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["units", "create", "c1", "--name", "隆化县", "--kind", "county"]).exit_code == 0
+    assert runner.invoke(args=["units", "create", "t1", "--name", "镇", "--kind", "township",
+                               "--parent", "c1"]).exit_code == 0
+    made = runner.invoke(args=["users", "create", "boss", "--password", PASSWORD, "--role", "admin", "--unit", "c1"])
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(args=["users", "grant", "boss", "--role", "reviewer", "--unit", "t1"]).exit_code == 0
+    token = Api(app.test_client()).post("/auth/token", json={"username": "boss", "password": PASSWORD})
+    assert {"role": "reviewer", "unit": "t1"} in token.json["user"]["grants"]
+    again = runner.invoke(args=["users", "create", "boss", "--password", PASSWORD, "--role", "admin", "--unit", "c1"])
+    assert again.exit_code == 1
+
+
+def test_demo_makes_a_village_a_branch_and_a_user_per_role(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0 and "demo-pass-1" in result.output
+    client = app.test_client()
+    for username in ("admin", "recorder", "reviewer1", "reviewer2", "clerk"):
+        answer = Api(client).post("/auth/token", json={"username": username, "password": "demo-pass-1"})
+        assert answer.status == 200, username
+    admin = Api(client, Api(client).post("/auth/token", json={"username": "admin",
+                                                              "password": "demo-pass-1"}).json["token"])
+    assert admin.get("/holders?kind=household").json["total"] == 28
+    assert admin.get("/holders?kind=member").json["total"] == 30
+    assert "already" in runner.invoke(args=["demo"]).output
