@@ -90,3 +90,16 @@ def test_reading_a_balance_reads_one_row_whatever_the_history(world):
         db.session.execute(text("DELETE FROM postings"))  # only to show where the figure comes from
         db.session.commit()
     assert world.balance()["balance"] != 0
+
+
+def test_ledger_verify_checks_pending_points_against_open_entries(world):
+    world.record()
+    from points.extensions import db
+    from points.ledger.service import verify
+
+    with world.app.app_context():
+        assert verify()[1] == []
+        db.session.execute(text("UPDATE accounts SET pending = 0"))
+        db.session.commit()
+        problems = verify()[1]
+    assert len(problems) == 1 and "pending" in problems[0]

@@ -167,3 +167,27 @@ def test_batch_approval_is_all_or_nothing(world):
     answer = world.as_("rev1").post("/entries/batch/approve", json={"ids": ids, "note": "活动属实"})
     assert answer.status == 200 and [e["id"] for e in answer.json["items"]] == ids
     assert all(len(e["approvals"]) == 1 for e in answer.json["items"])
+
+
+def test_a_running_service_settles_on_its_own(database_uri, rules_dir):
+    """A village without cron still gets its points: the service settles when a request comes."""
+    from conftest import Api, World, make_app
+    from points.extensions import db
+    from points.schemes.service import sync
+
+    app = make_app(database_uri, RULES_DIR=str(rules_dir), SETTLE_EVERY=3600)
+    with app.app_context():
+        sync(app.config["RULES_DIR"])
+        db.session.remove()
+    world = World(app, app.test_client())
+    entry = world.record()
+    world.approve_all(entry["id"])  # the first request of this process already settled (nothing due)
+    later = make_app(database_uri, RULES_DIR=str(rules_dir), SETTLE_EVERY=3600)
+    with later.app_context():
+        db.session.execute(db.text("UPDATE entries SET notice_ends_on = :d"),
+                           {"d": local_today() - timedelta(days=1)})
+        db.session.commit()
+    answer = world.as_("rec").get(f"/entries/{entry['id']}")
+    assert answer.json["status"] == "in_notice"  # this process settled within the hour
+    # Another process, on its first request, posts what is due.
+    assert Api(later.test_client(), world.token("admin")).get(f"/entries/{entry['id']}").json["status"] == "posted"

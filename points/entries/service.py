@@ -169,6 +169,15 @@ def entries_query(principal, status=None, scheme=None, unit=None, holder=None, r
     return query
 
 
+def review_queue(principal, limit=200):
+    """待审核: entries pending or disputed in the units where the caller is a reviewer,
+    newest first (their own entries included: the page shows them without approve)."""
+    return db.session.execute(
+        select(Entry).join(Holder, Entry.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
+        .where(in_scope(Unit.path, principal.paths("reviewer")), Entry.status.in_(("pending", "disputed")))
+        .order_by(Entry.id.desc()).limit(limit)).scalars().all()
+
+
 def history(entry):
     return list(db.session.execute(
         select(EntryEvent).where(EntryEvent.entry_id == entry.id).order_by(EntryEvent.id)).scalars())
@@ -347,13 +356,18 @@ def settle(as_of=None, batch=500):
             return posted
 
 
-_last_settled = {"at": 0.0}
-
-
 def settle_if_due():
-    """A running service settles on its own, so a village without cron still gets its points."""
-    every = current_app.config["SETTLE_EVERY"]
-    if every and time.monotonic() - _last_settled["at"] >= every:
-        _last_settled["at"] = time.monotonic()
-        settle()
+    """A running service settles on its own, so a village without cron still gets its points.
 
+    Each server process does it on a request at most once per SETTLE_EVERY seconds; settling
+    twice at once is harmless, as every entry is re-checked under its lock.
+    """
+    every = current_app.config["SETTLE_EVERY"]
+    state = current_app.extensions.setdefault("points_settled", {"at": None})
+    if not every or (state["at"] is not None and time.monotonic() - state["at"] < every):
+        return
+    state["at"] = time.monotonic()
+    settle()
+    from points.idempotency import forget_old  # idempotency serves entries and redemptions
+
+    forget_old()

@@ -132,7 +132,23 @@ def verify_accounts():
             problems.append((account, "balance", account.balance, recomputed))
         if account.id in last and last[account.id] != account.balance:
             problems.append((account, "last balance_after", account.balance, last[account.id]))
+    problems.extend(_verify_pending())
     problems.extend(_verify_year_totals())
+    return problems
+
+
+def _verify_pending():
+    """待入账 must equal the points of the holder's entries still in review, notice or dispute."""
+    from points.entries.models import OPEN_STATES, Entry  # entries post through the ledger
+
+    open_points = dict(((scheme_id, holder_id), total) for scheme_id, holder_id, total in db.session.execute(
+        select(Entry.scheme_id, Entry.holder_id, func.sum(Entry.points))
+        .where(Entry.status.in_(OPEN_STATES)).group_by(Entry.scheme_id, Entry.holder_id)))
+    problems = []
+    for account in db.session.execute(select(Account)).scalars():
+        want = as_points(open_points.get((account.scheme_id, account.holder_id)))
+        if want != account.pending:
+            problems.append((account, "pending", account.pending, want))
     return problems
 
 
