@@ -7,6 +7,7 @@ file, or the PostgreSQL tables emptied.
 import os
 import re
 import shutil
+import threading
 from datetime import timedelta
 
 import pytest
@@ -257,6 +258,29 @@ def edited_rules(tmp_path, scheme, old, new, points=None):
         assert count == 1
     path.write_text(text_, encoding="utf-8")
     return target
+
+
+def at_once(calls):
+    """Run the calls in real threads released together by a barrier; their answers in order."""
+    barrier = threading.Barrier(len(calls))
+    answers = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        answers[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def own_clients(world, username, count):
+    """`count` API callers signed in as one user, each with its own client (as separate browsers)."""
+    token = world.token(username)
+    return [Api(world.app.test_client(), token) for _ in range(count)]
 
 
 def local_today():

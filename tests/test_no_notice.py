@@ -1,10 +1,8 @@
 """A scheme with no public notice: the quorum posts at once, and only once."""
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
-from conftest import edited_rules
+from conftest import at_once, edited_rules
 
 
 @pytest.fixture
@@ -13,28 +11,11 @@ def rules_dir(tmp_path):
     return edited_rules(tmp_path, "longhua", "notice_days: 3", "notice_days: 0")
 
 
-def test_with_no_notice_the_quorum_posts_at_once(world):
+def test_with_no_notice_the_quorum_postsat_once(world):
     entry = world.record()
     approved = world.approve_all(entry["id"])
     assert approved["status"] == "posted" and "notice_ends_on" not in approved
     assert world.balance()["balance"] == entry["points"]
-
-
-def _at_once(calls):
-    """Run the calls in real threads released together; their answers in order."""
-    barrier = threading.Barrier(len(calls))
-    answers = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        answers[i] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
 
 
 def _postings_of(world, entry_id):
@@ -62,7 +43,7 @@ def test_reviewers_approving_one_entry_at_the_same_moment_post_it_once(world):
     apis = [world.as_(r) for r in reviewers]  # sign in first: only the approvals race
     for api in apis:
         api.client = world.app.test_client()
-    answers = _at_once([lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis])
+    answers = at_once([lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis])
     statuses = sorted(a.status for a in answers)
     assert statuses == [200, 200, 409], answers
     assert {a.code for a in answers if a.status == 409} == {"invalid_state"}
@@ -79,7 +60,7 @@ def test_one_reviewer_clicking_approve_many_times_at_once_counts_once(world):
         api = world.as_("rev1")
         api.client, api.token = world.app.test_client(), token
         apis.append(api)
-    answers = _at_once([lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis])
+    answers = at_once([lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis])
     assert sorted(a.status for a in answers) == [200] + [409] * 5, answers
     assert {a.code for a in answers if a.status == 409} == {"already_reviewed"}
     detail = world.as_("rec").get(f"/entries/{entry['id']}").json
