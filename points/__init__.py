@@ -72,10 +72,12 @@ def _register_blueprints(app, api):
     from points.ledger.api import blp as accounts
     from points.org.api import blp as org
     from points.public.api import blp as public
+    from points.reports.api import blp as reports
     from points.schemes.api import blp as schemes
+    from points.shop.api import blp as shop
     from points.users.api import auth, blp as users
 
-    for blueprint in (auth, users, org, schemes, entries, accounts, public):
+    for blueprint in (auth, users, org, schemes, entries, accounts, shop, reports, public):
         api.register_blueprint(blueprint)
 
 

@@ -69,15 +69,16 @@ def write():
         _immediate.reset(token)
 
 
-def lock_key(name):
-    """Serialise writers on one name for the rest of the transaction.
+def lock_key(name, shared=False):
+    """Serialise writers on one name for the rest of the transaction (shared: many holders
+    at once, but none while someone holds it exclusively).
 
     SQLite's BEGIN IMMEDIATE already serialises every writer; PostgreSQL takes an
     advisory lock released at commit.
     """
     if not is_sqlite():
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                           {"k": zlib.crc32(name.encode())})
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        db.session.execute(text(f"SELECT {function}(:k)"), {"k": zlib.crc32(name.encode())})
 
 
 def for_update(statement, of=None):

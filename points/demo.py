@@ -5,6 +5,7 @@ from points.database import write
 from points.extensions import db
 from points.org.models import Holder, Unit
 from points.org.service import insert_unit
+from points.schemes.models import Scheme
 from points.users.models import Grant, User
 from points.users.service import hash_secret
 
@@ -52,7 +53,34 @@ def load():
             db.session.flush()
             for role, unit in grants:
                 db.session.add(Grant(user_id=user.id, role=role, unit_id=unit.id))
+        shops = _open_shops(village, shita)
     lines = ["demo loaded: 隆化县 汤头沟村 (2 grids × 14 households), 石塔社区党支部 (30 members)",
              f"staff users (password {PASSWORD}): " + ", ".join(u for u, _, _ in users),
-             f"residents: household LH-101 … LH-214, member ST-01 … ST-30, PIN {PIN}"]
+             f"residents: household LH-101 … LH-214, member ST-01 … ST-30, PIN {PIN}",
+             shops]
     return lines
+
+
+LOVE_SUPERMARKETS = [
+    ("lh-shop", "汤头沟村爱心超市", "longhua", [
+        ("soap", "肥皂", 5, 100), ("tissue", "卫生纸", 20, 60), ("toothpaste", "牙膏", 60, 30),
+        ("rice", "大米", 50, 40), ("oil", "食用油", 80, 20)]),
+    ("st-shop", "石塔社区爱心超市", "shita", [
+        ("cup", "水杯", 20, 50), ("towel", "毛巾", 15, 50), ("care-kit", "防疫包", 30, 30)]),
+]
+
+
+def _open_shops(village, community):
+    """爱心超市: one in the Longhua village, one in the Shita community (once the schemes are synced)."""
+    from points.shop.service import open_stocked_shop
+
+    units = {"longhua": village, "shita": community}
+    schemes = {s.code: s for s in db.session.execute(select(Scheme)).scalars()}
+    opened = []
+    for code, name, scheme_code, goods in LOVE_SUPERMARKETS:
+        if scheme_code in schemes:
+            open_stocked_shop(code, name, units[scheme_code], [schemes[scheme_code]], goods)
+            opened.append(code)
+    if not opened:
+        return "no love supermarket: run `rules sync` before `demo` to have them"
+    return f"love supermarkets: {', '.join(opened)} (clerk: clerk)"

@@ -119,7 +119,7 @@ class Answer:
         self.response = response
         self.status = response.status_code
         self.json = response.get_json(silent=True)
-        self.text = response.get_data(as_text=True)
+        self.text = response.get_data().decode("utf-8", errors="replace")
 
     @property
     def code(self):
@@ -164,7 +164,8 @@ class World:
             for username, role, unit in [("admin", "admin", "county"), ("rec", "recorder", "v1"),
                                          ("rev1", "reviewer", "v1"), ("rev2", "reviewer", "v1"),
                                          ("rev3", "reviewer", "v1"), ("rec2", "recorder", "v2"),
-                                         ("rev_v2", "reviewer", "v2"), ("clerk", "clerk", "v1"),
+                                         ("rev_v2", "reviewer", "v2"), ("rev_v2b", "reviewer", "v2"),
+                                         ("clerk", "clerk", "v1"),
                                          ("srec", "recorder", "branch"), ("srev1", "reviewer", "branch"),
                                          ("srev2", "reviewer", "branch"), ("zadmin", "admin", "zhao")]:
                 create_user_cli(username, PASSWORD, role, unit)

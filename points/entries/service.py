@@ -9,13 +9,15 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from points.database import for_update, today, utcnow, write
+from points.database import for_update, lock_key, today, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.extensions import db
 from points.entries.models import Approval, Entry, EntryEvent
 from points.ledger import service as ledger
 from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
+from points.reports import stats
+from points.reports.models import Period
 from points.rules import InvalidValue, cap_window
 from points.schemes.service import rules_of, scheme_by_code
 from points.users.models import User
@@ -74,7 +76,17 @@ def _describe_cap(cap):
     return words + "，".join(parts)
 
 
+def _refuse_closed_year(scheme_id, day):
+    """Entries of a closed year cannot change; the close itself waits for writers of that year."""
+    lock_key(f"period:{scheme_id}:{day.year}", shared=True)
+    closed = db.session.execute(
+        select(Period.id).where(Period.scheme_id == scheme_id, Period.year == day.year)).first()
+    if closed is not None:
+        raise PointsError("period_closed", f"{day.year} 年度已结算，不能再记分或更改", 409, {"year": day.year})
+
+
 def _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values):
+    _refuse_closed_year(scheme.id, occurred_on)
     account = ledger.account_for(scheme.id, holder.id, lock=True)
     _check_cap(rules, item, holder, scheme, occurred_on, points)
     entry = Entry(scheme_id=scheme.id, scheme_version_id=scheme.current_version_id, holder_id=holder.id,
@@ -85,6 +97,7 @@ def _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note
     db.session.flush()
     _event(entry, "record", principal.user_id, note or "")
     ledger.move_pending(account, points)
+    stats.count(entry, "record")
     return entry
 
 
@@ -268,6 +281,7 @@ def reject(principal, entry_id, reason):
             raise invalid_state(f"积分记录当前状态为 {entry.status}，不能驳回")
         entry.status = "rejected"
         entry.reviewed_by_id, entry.review_note = principal.user_id, reason
+        stats.count(entry, "reject")
         ledger.move_pending(ledger.account_for(entry.scheme_id, entry.holder_id), -entry.points)
         _event(entry, "reject", principal.user_id, reason)
     return entry_id
@@ -280,9 +294,14 @@ def revoke(principal, entry_id, reason):
         _check_reviewer(principal, entry)
         account = ledger.account_for(entry.scheme_id, entry.holder_id)
         if entry.status == "posted":
+            _refuse_closed_year(entry.scheme_id, entry.occurred_on)
             ledger.post(account, "revoke", -entry.points, f"entry:{entry.id}", principal.user_id)
+            ledger.count_for_year(entry.scheme_id, entry.holder_id, entry.occurred_on.year, -entry.points,
+                                  entry.veto, undo=True)
+            stats.count(entry, "revoke_posted")
         elif entry.status == "in_notice":
             ledger.move_pending(account, -entry.points)
+            stats.count(entry, "revoke")
         else:
             raise invalid_state(f"积分记录当前状态为 {entry.status}，不能撤销")
         entry.status = "revoked"
@@ -291,10 +310,12 @@ def revoke(principal, entry_id, reason):
 
 
 def _post(entry, user_id=None):
-    """已入账: the entry's points become spendable."""
+    """已入账: the entry's points become spendable, and count for its year's ranking."""
     account = ledger.account_for(entry.scheme_id, entry.holder_id)
     ledger.post(account, "entry", entry.points, f"entry:{entry.id}", user_id)
     ledger.move_pending(account, -entry.points)
+    ledger.count_for_year(entry.scheme_id, entry.holder_id, entry.occurred_on.year, entry.points, entry.veto)
+    stats.count(entry, "post")
     entry.status = "posted"
 
 

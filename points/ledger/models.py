@@ -54,3 +54,21 @@ class Posting(db.Model):
         Index("ix_postings_account_id", "account_id", "id"),
         Index("ix_postings_ref", "ref"),
     )
+
+
+class HolderYear(db.Model):
+    """A holder's net posted points in one scheme for the year the deeds occurred in (for
+    rankings, stars and awards), and how many veto items (一票否决) were posted that year."""
+
+    __tablename__ = "holder_years"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    points: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))
+    vetoes: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("scheme_id", "holder_id", "year", name="uq_holder_years_scheme_holder_year"),
+        Index("ix_holder_years_scheme_year_points", "scheme_id", "year", "points"),
+    )

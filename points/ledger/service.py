@@ -7,12 +7,12 @@ year totals, so a balance is read in one row however long the history is, and
 from collections import namedtuple
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, cast, func, select, update
 
 from points.database import as_points, for_update, insert_ignore, local_date, utcnow
 from points.errors import PointsError
 from points.extensions import db
-from points.ledger.models import Account, AccountYear, Posting
+from points.ledger.models import Account, AccountYear, HolderYear, Posting
 
 ZERO = Decimal(0)
 
@@ -93,6 +93,17 @@ def move_pending(account, points):
         .values(pending=Account.pending + Decimal(points)).execution_options(synchronize_session=False))
 
 
+def count_for_year(scheme_id, holder_id, year, points, veto, undo=False):
+    """Keep the holder's net points of the year its deeds occurred in (rankings read this row)."""
+    insert_ignore(HolderYear, scheme_id=scheme_id, holder_id=holder_id, year=year, points=ZERO, vetoes=0)
+    db.session.execute(
+        update(HolderYear).where(HolderYear.scheme_id == scheme_id, HolderYear.holder_id == holder_id,
+                                 HolderYear.year == year)
+        .values(points=HolderYear.points + Decimal(points),
+                vetoes=HolderYear.vetoes + ((-1 if undo else 1) if veto else 0))
+        .execution_options(synchronize_session=False))
+
+
 def year_totals(account_id, year):
     row = db.session.execute(
         select(AccountYear).where(AccountYear.account_id == account_id, AccountYear.year == year)
@@ -112,7 +123,11 @@ def verify():
     lines = [f"account {a.id} (scheme {a.scheme_id}, holder {a.holder_id}): {what} is {have}, postings say {want}"
              for a, what, have, want in problems]
     accounts = db.session.execute(select(func.count(Account.id))).scalar_one()
-    return f"{accounts} accounts", lines
+    from points.shop.service import goods_count, verify_stock  # the shop imports the ledger
+
+    lines += [f"goods {g.id} ({g.code}, shop {g.shop_id}): {what} is {have}, stock movements say {want}"
+              for g, what, have, want in verify_stock()]
+    return f"{accounts} accounts, {goods_count()} goods", lines
 
 
 def verify_accounts():
@@ -133,6 +148,7 @@ def verify_accounts():
         if account.id in last and last[account.id] != account.balance:
             problems.append((account, "last balance_after", account.balance, last[account.id]))
     problems.extend(_verify_pending())
+    problems.extend(_verify_holder_years())
     problems.extend(_verify_year_totals())
     return problems
 
@@ -149,6 +165,26 @@ def _verify_pending():
         want = as_points(open_points.get((account.scheme_id, account.holder_id)))
         if want != account.pending:
             problems.append((account, "pending", account.pending, want))
+    return problems
+
+
+def _verify_holder_years():
+    """Rankings' running figures must equal the posted entries of each year they occurred in."""
+    from points.entries.models import Entry  # entries post through the ledger
+
+    year = func.extract("year", Entry.occurred_on)
+    expected = {(s, h, int(y)): (as_points(p), int(v or 0)) for s, h, y, p, v in db.session.execute(
+        select(Entry.scheme_id, Entry.holder_id, year, func.sum(Entry.points),
+               func.sum(cast(Entry.veto, Integer)))
+        .where(Entry.status == "posted").group_by(Entry.scheme_id, Entry.holder_id, year))}
+    problems = []
+    for row in db.session.execute(select(HolderYear)).scalars():
+        want = expected.pop((row.scheme_id, row.holder_id, row.year), (as_points(0), 0))
+        if (row.points, row.vetoes) != want:
+            problems.append((find_account(row.scheme_id, row.holder_id), f"ranking points {row.year}",
+                             (row.points, row.vetoes), want))
+    for (scheme_id, holder_id, y), want in expected.items():
+        problems.append((find_account(scheme_id, holder_id), f"ranking points {y}", None, want))
     return problems
 
 

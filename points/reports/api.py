@@ -1,0 +1,181 @@
+"""Reports and periods: /api/v1/reports/ranking, /api/v1/periods/close."""
+import csv
+import io
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+
+from points.database import today
+from points.http import Blueprint, Schema, page_of, points_field, principal, protected, text_field
+from points.reports import service
+
+blp = protected(Blueprint("reports", __name__, url_prefix="/api/v1", description="Rankings and the year-end close"))
+
+YEAR = ma.validate.Range(min=2000, max=2100)
+HEADERS = {"rank": "排名", "holder": "编号", "name": "姓名", "points": "积分", "stars": "星级"}
+
+
+class RankingQuery(Schema):
+    scheme = text_field(max_length=64)
+    unit = text_field(max_length=64)
+    year = ma.fields.Integer(validate=YEAR)
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+
+class RankSchema(Schema):
+    rank = ma.fields.Integer()
+    holder = ma.fields.String()
+    name = ma.fields.String()
+    points = points_field()
+    stars = ma.fields.Integer()
+
+
+class CloseSchema(Schema):
+    scheme = text_field(max_length=64)
+    year = ma.fields.Integer(required=True, validate=YEAR)
+
+
+class AwardSchema(Schema):
+    holder = ma.fields.String()
+    name = ma.fields.String()
+    unit = ma.fields.String()
+    points = points_field()
+    rank = ma.fields.Integer()
+
+
+class PeriodSchema(Schema):
+    scheme = ma.fields.String()
+    year = ma.fields.Integer()
+    awards = ma.fields.List(ma.fields.String())
+    award_details = ma.fields.List(ma.fields.Nested(AwardSchema))
+    expired = points_field()
+    carried = points_field()
+    closed_at = ma.fields.DateTime()
+
+
+def _title(report):
+    return f"{report['unit'].name} {report['year']} 年度积分排名"
+
+
+def _csv(report):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS.values())
+    for row in report["items"]:
+        writer.writerow([row[key] for key in HEADERS])
+    name = f"ranking-{report['unit'].code}-{report['year']}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _xlsx(report):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "积分排名"
+    sheet.append([_title(report)])
+    sheet.append(list(HEADERS.values()))
+    for row in report["items"]:
+        sheet.append([row["rank"], row["holder"], row["name"], float(row["points"]), row["stars"]])
+    out = io.BytesIO()
+    book.save(out)
+    name = f"ranking-{report['unit'].code}-{report['year']}.xlsx"
+    return Response(out.getvalue(), headers={"Content-Disposition": f"attachment; filename={name}"},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@blp.route("/reports/ranking")
+class Ranking(MethodView):
+    @blp.arguments(RankingQuery, location="query")
+    @blp.response(200, page_of(RankSchema))
+    def get(self, args):
+        """积分排名: net posted points of the year, ties sharing a rank, stars; JSON, CSV or XLSX."""
+        year = args.get("year") or today().year
+        if args["format"] == "json":
+            report = service.ranking(principal(), args["scheme"], args["unit"], year, args["page"], args["per_page"])
+            return {"items": report["items"], "total": report["total"], "page": args["page"],
+                    "per_page": args["per_page"]}
+        report = service.ranking(principal(), args["scheme"], args["unit"], year)
+        return _csv(report) if args["format"] == "csv" else _xlsx(report)
+
+
+class StatsQuery(Schema):
+    unit = text_field(max_length=64)
+    year = ma.fields.Integer(validate=YEAR)
+    scheme = ma.fields.String(validate=ma.validate.Length(max=64))
+
+
+class MonthSchema(Schema):
+    month = ma.fields.Integer()
+    recorded = ma.fields.Integer()
+    posted = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    revoked = ma.fields.Integer()
+    granted = points_field()
+    deducted = points_field()
+    redemptions = ma.fields.Integer()
+    spent = points_field()
+
+
+class HeadingSchema(Schema):
+    scheme = ma.fields.String()
+    category = ma.fields.String()
+    name = ma.fields.String()
+    granted = points_field()
+    deducted = points_field()
+
+
+class ShopFiguresSchema(Schema):
+    shop = ma.fields.String()
+    name = ma.fields.String()
+    redemptions = ma.fields.Integer()
+    spent = points_field()
+
+
+class TopItemSchema(Schema):
+    scheme = ma.fields.String()
+    item = ma.fields.String()
+    name = ma.fields.String()
+    count = ma.fields.Integer()
+    points = points_field()
+
+
+class StatsSchema(Schema):
+    unit = ma.fields.String()
+    unit_name = ma.fields.String()
+    year = ma.fields.Integer()
+    months = ma.fields.List(ma.fields.Nested(MonthSchema))
+    categories = ma.fields.List(ma.fields.Nested(HeadingSchema))
+    shops = ma.fields.List(ma.fields.Nested(ShopFiguresSchema))
+    top_items = ma.fields.List(ma.fields.Nested(TopItemSchema))
+
+
+@blp.route("/reports/stats")
+class Stats(MethodView):
+    @blp.arguments(StatsQuery, location="query")
+    @blp.response(200, StatsSchema)
+    def get(self, args):
+        """统计: entries recorded, posted, rejected and revoked, points by heading, redemptions by
+        shop, month by month, and the most used items, for a unit and year."""
+        return service.statistics(principal(), args["unit"], args.get("year") or today().year, args.get("scheme"))
+
+
+@blp.route("/periods/close")
+class Close(MethodView):
+    @blp.arguments(CloseSchema)
+    @blp.response(200, PeriodSchema)
+    def post(self, data):
+        """年度结算: awards, expiry and carry-over; the year is closed afterwards."""
+        return service.close_year(principal(), data["scheme"], data["year"])
+
+
+@blp.route("/periods/<scheme>/<int:year>")
+class OnePeriod(MethodView):
+    @blp.response(200, PeriodSchema)
+    def get(self, scheme, year):
+        """A closed year's awards and totals, readable for ever."""
+        return service.get_period(principal(), scheme, year)

@@ -1,0 +1,243 @@
+"""Rankings read from the running per-year figures; the year-end close posts through the ledger."""
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from points.database import as_points, for_update, local_date, local_tz, lock_key, write
+from points.entries.models import OPEN_STATES, Entry
+from points.errors import PointsError, forbidden, invalid_state
+from points.extensions import db
+from points.ledger import service as ledger
+from points.ledger.models import Account, HolderYear
+from points.org.models import Holder, Unit
+from points.org.service import in_scope, unit_by_code
+from points.reports.models import EntryStat, Period
+from points.schemes.models import Scheme
+from points.schemes.service import rules_of, scheme_by_code
+
+
+def _require_admin(principal, unit):
+    if not principal.allows("admin", unit.path):
+        raise forbidden("只有该单位的管理员可以查看报表")
+
+
+def ranking_query(scheme, unit, year):
+    """Every holder of the unit that the scheme's subject allows, with the year's net posted
+    points (0 when none), ranked with ties sharing a rank (1, 1, 3)."""
+    points = func.coalesce(HolderYear.points, 0)
+    return (select(func.rank().over(order_by=points.desc()).label("rank"), Holder.code, Holder.name,
+                   points.label("points"))
+            .join(Unit, Holder.unit_id == Unit.id)
+            .outerjoin(HolderYear, (HolderYear.holder_id == Holder.id) & (HolderYear.scheme_id == scheme.id)
+                       & (HolderYear.year == year))
+            .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
+            .order_by(points.desc(), Holder.code))
+
+
+def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None):
+    """{"items": [{rank, holder, name, points, stars}], "total"}, one page or all rows."""
+    scheme, unit = scheme_by_code(scheme_code, "scheme"), unit_by_code(unit_code, "unit")
+    _require_admin(principal, unit)
+    rules = rules_of(scheme.current_version_id)
+    query = ranking_query(scheme, unit, year)
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    if page is not None:
+        query = query.limit(per_page).offset((page - 1) * per_page)
+    items = [{"rank": rank, "holder": code, "name": name, "points": as_points(points),
+              "stars": rules.stars_for(as_points(points))}
+             for rank, code, name, points in db.session.execute(query)]
+    return {"scheme": scheme, "unit": unit, "year": year, "items": items, "total": total}
+
+
+# --- year-end close ------------------------------------------------------------------------
+
+def _award_units(scheme, per):
+    """Units of the award kind ('village', 'branch', ...) by id."""
+    return {u.id: u for u in db.session.execute(select(Unit).where(Unit.kind == per)).scalars()}
+
+
+def awards_for(scheme, rules, year):
+    """Top N per unit by the year's points, ties at the last place all awarded, holders with
+    a veto item that year left out, and only holders who earned points."""
+    award = rules.year_end.awards
+    if not award:
+        return []
+    units = _award_units(scheme, award["per"])
+    rows = db.session.execute(
+        select(Holder.code, Holder.name, Unit.path, HolderYear.points)
+        .join(Holder, HolderYear.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
+        .where(HolderYear.scheme_id == scheme.id, HolderYear.year == year, HolderYear.vetoes == 0,
+               HolderYear.points > 0)
+        .order_by(HolderYear.points.desc(), Holder.code)).all()
+    by_unit = {}
+    for code, name, path, points in rows:
+        unit_id = next((int(i) for i in reversed(path.strip("/").split("/")) if int(i) in units), None)
+        if unit_id is not None:
+            by_unit.setdefault(unit_id, []).append((code, name, points))
+    awards = []
+    for unit_id, holders in by_unit.items():
+        rank, previous = 0, None
+        for position, (code, name, points) in enumerate(holders, start=1):
+            if points != previous:
+                rank, previous = position, points
+            if rank > award["top"]:
+                break
+            awards.append({"holder": code, "name": name, "unit": units[unit_id].code, "points": points, "rank": rank})
+    return sorted(awards, key=lambda a: (a["unit"], a["rank"], a["holder"]))
+
+
+def _kept(carry, balance):
+    """What of a balance moves into the next year (结转); a debt always stays."""
+    if carry == "all" or balance <= 0:
+        return balance
+    if carry == "none":
+        return Decimal(0)
+    return min(balance, Decimal(carry["max"]))
+
+
+def _check_admin_of_scheme(principal, scheme):
+    """Closing a year touches every account of the scheme: the caller must administer all of them."""
+    outside = db.session.execute(
+        select(func.count(Account.id)).join(Holder, Account.holder_id == Holder.id)
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(Account.scheme_id == scheme.id, ~in_scope(Unit.path, principal.paths("admin")))).scalar_one()
+    if outside or not principal.paths("admin"):
+        raise forbidden("只有管辖该方案全部单位的管理员可以进行年度结算")
+
+
+def close_year(principal, scheme_code, year):
+    """年度结算: awards, then an expiry and a carry posting for every account, in one transaction."""
+    scheme = scheme_by_code(scheme_code, "scheme")
+    _check_admin_of_scheme(principal, scheme)
+    rules = rules_of(scheme.current_version_id)
+    ref = f"period:{scheme.code}:{year}"
+    with write():
+        lock_key(f"period:{scheme.id}:{year}")
+        if db.session.execute(select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first():
+            raise invalid_state(f"{year} 年度已经结算过了")
+        still_open = db.session.execute(
+            select(func.count(Entry.id)).where(Entry.scheme_id == scheme.id, Entry.status.in_(OPEN_STATES),
+                                               Entry.occurred_on.between(date(year, 1, 1), date(year, 12, 31)))
+        ).scalar_one()
+        if still_open:
+            raise invalid_state(f"还有 {still_open} 条 {year} 年的积分记录未审核或在公示中", {"open": still_open})
+        awards = awards_for(scheme, rules, year)
+        expired = carried = Decimal(0)
+        accounts = db.session.execute(for_update(
+            select(Account).where(Account.scheme_id == scheme.id).order_by(Account.id), of=Account)
+            .execution_options(populate_existing=True)).scalars().all()
+        for account in accounts:
+            keep = _kept(rules.year_end.carry, account.balance)
+            expire = account.balance - keep
+            ledger.post(account, "expiry", -expire, ref, principal.user_id)
+            ledger.post(account, "carry", Decimal(0), ref, principal.user_id)
+            expired += expire
+            carried += keep
+        period = Period(scheme_id=scheme.id, year=year, closed_by_id=principal.user_id,
+                        awards=json.dumps(awards, ensure_ascii=False, default=str),
+                        expired=as_points(expired), carried=as_points(carried))
+        db.session.add(period)
+    return period_view(scheme, period)
+
+
+def period_view(scheme, period):
+    awards = json.loads(period.awards)
+    return {"scheme": scheme.code, "year": period.year, "awards": [a["holder"] for a in awards],
+            "award_details": awards, "expired": period.expired, "carried": period.carried,
+            "closed_at": period.closed_at}
+
+
+def get_period(principal, scheme_code, year):
+    scheme = scheme_by_code(scheme_code)
+    if not principal.paths("admin"):
+        raise forbidden()
+    period = db.session.execute(
+        select(Period).where(Period.scheme_id == scheme.id, Period.year == year)).scalar_one_or_none()
+    if period is None:
+        raise PointsError("not_found", f"{year} 年度尚未结算", 404)
+    return period_view(scheme, period)
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+def statistics(principal, unit_code, year, scheme_code=None):
+    """统计: a unit's year month by month from the running entry counts, and its shops' redemptions."""
+    unit = unit_by_code(unit_code, "unit")
+    _require_admin(principal, unit)
+    scheme = scheme_by_code(scheme_code, "scheme") if scheme_code else None
+    figures = ("recorded", "posted", "rejected", "revoked", "granted", "deducted")
+    query = (select(EntryStat.month, EntryStat.scheme_id, EntryStat.category, EntryStat.item,
+                    *(func.sum(getattr(EntryStat, f)).label(f) for f in figures))
+             .join(Unit, EntryStat.unit_id == Unit.id)
+             .where(EntryStat.year == year, Unit.path.startswith(unit.path))
+             .group_by(EntryStat.month, EntryStat.scheme_id, EntryStat.category, EntryStat.item))
+    if scheme is not None:
+        query = query.where(EntryStat.scheme_id == scheme.id)
+    months = {m: dict(month=m, recorded=0, posted=0, rejected=0, revoked=0, granted=Decimal(0),
+                      deducted=Decimal(0), redemptions=0, spent=Decimal(0)) for m in range(1, 13)}
+    categories, items = {}, {}
+    for row in db.session.execute(query):
+        month = months[row.month]
+        for field in figures:
+            month[field] += getattr(row, field)
+        heading = categories.setdefault((row.scheme_id, row.category),
+                                        {"granted": Decimal(0), "deducted": Decimal(0)})
+        heading["granted"] += row.granted
+        heading["deducted"] += row.deducted
+        item = items.setdefault((row.scheme_id, row.item), {"count": 0, "points": Decimal(0)})
+        item["count"] += row.posted
+        item["points"] += row.granted - row.deducted
+    shops = _redemptions_by_shop(unit, year, months, scheme)
+    names = _names(categories, items)
+    return {
+        "unit": unit.code, "unit_name": unit.name, "year": year,
+        "months": [_pointed(m) for m in months.values()],
+        "categories": [{"scheme": names["schemes"][s], "category": c, "name": names["categories"].get((s, c), c),
+                        **_pointed(v)} for (s, c), v in sorted(categories.items())],
+        "shops": shops,
+        "top_items": sorted(({"scheme": names["schemes"][s], "item": i, "name": names["items"].get((s, i), i),
+                              **_pointed(v)} for (s, i), v in items.items() if v["count"]),
+                            key=lambda row: (-row["count"], row["item"]))[:10],
+    }
+
+
+def _pointed(figures):
+    return {k: as_points(v) if isinstance(v, Decimal) else v for k, v in figures.items()}
+
+
+def _names(categories, items):
+    """Scheme codes and the Chinese names of headings and items, from each scheme's rules."""
+    scheme_ids = {s for s, _ in categories} | {s for s, _ in items}
+    schemes = {s.id: s for s in db.session.execute(select(Scheme).where(Scheme.id.in_(scheme_ids))).scalars()}
+    names = {"schemes": {i: s.code for i, s in schemes.items()}, "categories": {}, "items": {}}
+    for scheme_id, scheme in schemes.items():
+        rules = rules_of(scheme.current_version_id)
+        for category in rules.categories:
+            names["categories"][(scheme_id, category.code)] = category.name
+            for item in category.items:
+                names["items"][(scheme_id, item.code)] = item.name
+    return names
+
+
+def _redemptions_by_shop(unit, year, months, scheme):
+    from points.shop.models import Redemption, Shop  # the shop builds on the ledger, not on reports
+
+    start = datetime(year, 1, 1, tzinfo=local_tz())
+    end = datetime(year + 1, 1, 1, tzinfo=local_tz())
+    query = (select(Shop.code, Shop.name, Redemption.at, Redemption.total)
+             .join(Shop, Redemption.shop_id == Shop.id).join(Unit, Shop.unit_id == Unit.id)
+             .where(Redemption.status == "completed", Redemption.at >= start, Redemption.at < end,
+                    Unit.path.startswith(unit.path)))
+    if scheme is not None:
+        query = query.where(Redemption.scheme_id == scheme.id)
+    shops = {}
+    for code, name, at, total in db.session.execute(query):
+        month = months[local_date(at).month]
+        month["redemptions"] += 1
+        month["spent"] += total
+        shop = shops.setdefault(code, {"shop": code, "name": name, "redemptions": 0, "spent": Decimal(0)})
+        shop["redemptions"] += 1
+        shop["spent"] += total
+    return [_pointed(s) for s in sorted(shops.values(), key=lambda s: s["shop"])]

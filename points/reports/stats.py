@@ -1,0 +1,30 @@
+"""统计: running entry counts kept by the entries service, read by the statistics report."""
+from decimal import Decimal
+
+from sqlalchemy import update
+
+from points.database import insert_ignore
+from points.extensions import db
+from points.reports.models import EntryStat
+
+
+def count(entry, event):
+    """Move the month's figures for one change of an entry: record, post, reject or revoke."""
+    key = dict(unit_id=entry.holder.unit_id, scheme_id=entry.scheme_id, year=entry.occurred_on.year,
+               month=entry.occurred_on.month, item=entry.item)
+    insert_ignore(EntryStat, **key, category=entry.category, recorded=0, posted=0, rejected=0, revoked=0,
+                  granted=Decimal(0), deducted=Decimal(0))
+    changes = {}
+    if event in ("record", "post", "reject"):
+        column = {"record": "recorded", "post": "posted", "reject": "rejected"}[event]
+        changes[column] = getattr(EntryStat, column) + 1
+    if event in ("post", "revoke_posted"):
+        sign = 1 if event == "post" else -1
+        if entry.points >= 0:
+            changes["granted"] = EntryStat.granted + entry.points * sign
+        else:
+            changes["deducted"] = EntryStat.deducted - entry.points * sign
+    if event in ("revoke", "revoke_posted"):
+        changes["revoked"] = EntryStat.revoked + 1
+    db.session.execute(update(EntryStat).filter_by(**key).values(changes)
+                       .execution_options(synchronize_session=False))

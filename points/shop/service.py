@@ -1,0 +1,340 @@
+"""Shops, goods, stock and redemptions.
+
+Lock order, the same in every writer so two counters never wait on each other in a circle:
+the holder's account first, then goods rows by id. Everything that only reads (codes, scope,
+prices) is looked up before the write section, which holds only the conditional updates.
+"""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from points.database import for_update, local_tz, utcnow, write
+from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
+from points.extensions import db
+from points.ledger import service as ledger
+from points.org.models import Holder, Unit
+from points.org.service import holder_by_code, in_scope, unit_by_code
+from points.schemes.models import Scheme
+from points.schemes.service import rules_of
+from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement
+
+
+# --- shops and goods -----------------------------------------------------------------------
+
+def shop_by_code(code, field=None):
+    shop = db.session.execute(select(Shop).where(Shop.code == code)).scalar_one_or_none()
+    if shop is None:
+        raise invalid({field: ["unknown shop"]}) if field else not_found("shop")
+    return shop
+
+
+def _schemes_by_code(codes):
+    found = {s.code: s for s in db.session.execute(select(Scheme).where(Scheme.code.in_(codes))).scalars()}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise invalid({"schemes": [f"unknown scheme: {', '.join(unknown)}"]})
+    return [found[c] for c in dict.fromkeys(codes)]
+
+
+def create_shop(principal, code, name, unit_code, scheme_codes):
+    unit = unit_by_code(unit_code, "unit")
+    schemes = _schemes_by_code(scheme_codes)
+    if not principal.allows("admin", unit.path):
+        raise forbidden("只有该单位的管理员可以开设超市")
+    try:
+        with write():
+            shop = Shop(code=code, name=name, unit_id=unit.id)
+            shop.schemes = schemes
+            db.session.add(shop)
+    except IntegrityError:
+        raise PointsError("conflict", f"超市代码 {code} 已存在", 409) from None
+    return shop
+
+
+def open_stocked_shop(code, name, unit, schemes, goods):
+    """A shop with goods on the shelf, for `flask demo` (no caller to check): goods are
+    (code, name, price, stock), each with its opening movement. Joins the caller's write."""
+    with write():
+        shop = Shop(code=code, name=name, unit_id=unit.id)
+        shop.schemes = list(schemes)
+        db.session.add(shop)
+        db.session.flush()
+        for goods_code, goods_name, price, stock in goods:
+            row = Goods(shop_id=shop.id, code=goods_code, name=goods_name, price=Decimal(price), stock=stock,
+                        active=True)
+            db.session.add(row)
+            db.session.flush()
+            _move(row.id, "initial", stock, stock, None, note="上架")
+    return shop
+
+
+def get_shop(principal, code):
+    """A shop the caller may see: any staff whose grants cover its unit (or lie below it)."""
+    shop = shop_by_code(code)
+    if not any(shop.unit.path.startswith(p) or p.startswith(shop.unit.path) for p in principal.paths()):
+        raise forbidden()
+    return shop
+
+
+def _admin_shop(principal, code):
+    shop = shop_by_code(code)
+    if not principal.allows("admin", shop.unit.path):
+        raise forbidden("只有该单位的管理员可以管理超市商品")
+    return shop
+
+
+def goods_by_code(shop, code):
+    goods = db.session.execute(
+        select(Goods).where(Goods.shop_id == shop.id, Goods.code == code)).scalar_one_or_none()
+    if goods is None:
+        raise not_found("goods")
+    return goods
+
+
+def goods_query(shop):
+    return select(Goods).where(Goods.shop_id == shop.id).order_by(Goods.id.desc())
+
+
+def _move(goods_id, kind, quantity, stock_after, user_id, ref="", note=""):
+    db.session.add(StockMovement(goods_id=goods_id, kind=kind, quantity=quantity, stock_after=stock_after,
+                                 ref=ref, user_id=user_id, note=note or "", at=utcnow()))
+
+
+def add_goods(principal, shop_code, code, name, price, stock):
+    shop = _admin_shop(principal, shop_code)
+    try:
+        with write():
+            goods = Goods(shop_id=shop.id, code=code, name=name, price=Decimal(price), stock=stock, active=True)
+            db.session.add(goods)
+            db.session.flush()
+            _move(goods.id, "initial", stock, stock, principal.user_id, note="上架")
+    except IntegrityError:
+        raise PointsError("conflict", f"商品代码 {code} 在该超市已存在", 409) from None
+    return goods
+
+
+def change_goods(principal, shop_code, code, **changes):
+    """Name, price or active; a new price applies to redemptions from now on."""
+    shop = _admin_shop(principal, shop_code)
+    goods_id = goods_by_code(shop, code).id
+    with write():
+        goods = db.session.execute(for_update(select(Goods).where(Goods.id == goods_id))
+                                   .execution_options(populate_existing=True)).scalar_one()
+        for field in ("name", "price", "active"):
+            if changes.get(field) is not None:
+                setattr(goods, field, changes[field])
+    return goods
+
+
+def restock(principal, shop_code, code, quantity, note=None):
+    shop = _admin_shop(principal, shop_code)
+    goods_id = goods_by_code(shop, code).id
+    with write():
+        stock = _add_stock(goods_id, quantity)
+        _move(goods_id, "restock", quantity, stock, principal.user_id, note=note)
+    return db.session.get(Goods, goods_id)
+
+
+def _add_stock(goods_id, quantity):
+    return db.session.execute(
+        update(Goods).where(Goods.id == goods_id).values(stock=Goods.stock + quantity).returning(Goods.stock)
+        .execution_options(synchronize_session=False)).scalar_one()
+
+
+# --- redemptions ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """A redemption checked against everything that needs no lock: plain values only."""
+
+    shop_id: int
+    shop: str
+    scheme_id: int
+    scheme: str
+    holder_id: int
+    holder: str
+    holder_name: str
+    threshold: Decimal
+    lines: tuple  # ((goods_id, goods_code, quantity), ...) in the caller's order
+
+
+def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
+    """422 for anything wrong in the request, then 403 for a clerk outside the shop or holder."""
+    details = {}
+    shop = db.session.execute(select(Shop).where(Shop.code == shop_code)).scalar_one_or_none()
+    scheme = db.session.execute(select(Scheme).where(Scheme.code == scheme_code)).scalar_one_or_none()
+    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
+    if shop is None:
+        details["shop"] = ["unknown shop"]
+    if scheme is None:
+        details["scheme"] = ["unknown scheme"]
+    elif shop is not None and scheme.id not in {s.id for s in shop.schemes}:
+        details["scheme"] = ["this shop does not take this scheme"]
+    if holder is None:
+        details["holder"] = ["unknown holder"]
+    elif scheme is not None and holder.kind != scheme.subject:
+        details["holder"] = [f"this scheme is for {scheme.subject} holders, not {holder.kind}"]
+    planned = _plan_lines(shop, lines, details)
+    if details:
+        raise invalid(details)
+    if not principal.allows("clerk", shop.unit.path) or not principal.allows("clerk", holder.unit.path):
+        raise forbidden("你不是该超市或该户所在单位的店员")
+    return Plan(shop.id, shop.code, scheme.id, scheme.code, holder.id, holder.code, holder.name,
+                Decimal(rules_of(scheme.current_version_id).redeem_threshold), planned)
+
+
+def _plan_lines(shop, lines, details):
+    if not lines:
+        details["lines"] = ["at least one line"]
+        return ()
+    if shop is None:
+        return ()
+    codes = [line["goods"] for line in lines]
+    found = {g.code: g for g in db.session.execute(
+        select(Goods).where(Goods.shop_id == shop.id, Goods.code.in_(codes))).scalars()}
+    problems, planned = {}, []
+    for index, line in enumerate(lines):
+        goods = found.get(line["goods"])
+        if goods is None:
+            problems[str(index)] = {"goods": ["unknown goods in this shop"]}
+        elif not goods.active:
+            problems[str(index)] = {"goods": ["goods no longer offered"]}
+        elif codes.index(line["goods"]) != index:
+            problems[str(index)] = {"goods": ["goods listed twice: give one line with the whole quantity"]}
+        else:
+            planned.append((goods.id, goods.code, line["quantity"]))
+    if problems:
+        details["lines"] = problems
+    return tuple(planned)
+
+
+def redeem(principal, plan):
+    """The write section: lock the account, then the goods by id; debit and take stock conditionally.
+
+    Returns the redemption as the API shows it, built from what the section already holds, so
+    the write lock is not kept while it is read back.
+    """
+    with write():
+        account = ledger.account_for(plan.scheme_id, plan.holder_id, lock=True)
+        if account.balance < plan.threshold:
+            raise PointsError("below_threshold", f"积分达到 {plan.threshold} 分才能兑换，当前 {account.balance} 分",
+                              409, {"balance": account.balance, "threshold": plan.threshold})
+        wanted = {goods_id: quantity for goods_id, _, quantity in plan.lines}
+        goods = {g.id: g for g in db.session.execute(
+            for_update(select(Goods).where(Goods.id.in_(sorted(wanted))).order_by(Goods.id), of=Goods)
+            .execution_options(populate_existing=True)).scalars()}
+        inactive = [str(i) for i, (gid, _, _) in enumerate(plan.lines) if not goods[gid].active]
+        if inactive:  # deactivated between the check and the lock
+            raise invalid({"lines": {i: {"goods": ["goods no longer offered"]} for i in inactive}})
+        lines = [{"goods": goods[gid].code, "name": goods[gid].name, "quantity": q, "price": goods[gid].price,
+                  "points": goods[gid].price * q, "goods_id": gid} for gid, _, q in plan.lines]
+        total = sum((line["points"] for line in lines), Decimal(0))
+        now, expected = utcnow(), account.balance - total
+        # The account is locked, so the balance after is known before the conditional debit.
+        redemption_id = db.session.execute(insert(Redemption).values(
+            shop_id=plan.shop_id, scheme_id=plan.scheme_id, holder_id=plan.holder_id, total=total,
+            balance_after=expected, status="completed",
+            user_id=principal.user_id, at=now).returning(Redemption.id)).scalar_one()
+        ref = f"redemption:{redemption_id}"
+        posting = ledger.post(account, "redemption", -total, ref, principal.user_id, floor=0)
+        if posting.balance_after != expected:
+            raise RuntimeError(f"account {account.id} moved under its lock")
+        movements = []
+        for goods_id in sorted(wanted):
+            quantity = wanted[goods_id]
+            stock = db.session.execute(
+                update(Goods).where(Goods.id == goods_id, Goods.stock >= quantity)
+                .values(stock=Goods.stock - quantity).returning(Goods.stock)
+                .execution_options(synchronize_session=False)).scalar_one_or_none()
+            if stock is None:
+                raise PointsError("out_of_stock", f"{goods[goods_id].name} 库存不足（剩 {goods[goods_id].stock}）", 409,
+                                  {"goods": goods[goods_id].code, "stock": goods[goods_id].stock})
+            movements.append({"goods_id": goods_id, "kind": "sale", "quantity": -quantity, "stock_after": stock,
+                              "ref": ref, "user_id": principal.user_id, "at": now, "note": ""})
+        db.session.execute(insert(StockMovement), movements)
+        db.session.execute(insert(RedemptionLine), [
+            {"redemption_id": redemption_id, "goods_id": line["goods_id"], "quantity": line["quantity"],
+             "price": line["price"], "points": line["points"]} for line in lines])
+    for line in lines:
+        del line["goods_id"]
+    return {"id": redemption_id, "shop": plan.shop, "scheme": plan.scheme, "holder": plan.holder,
+            "holder_name": plan.holder_name, "lines": lines, "total": total, "balance_after": posting.balance_after,
+            "status": "completed", "at": now, "clerk": principal.username}
+
+
+def _clerk_redemption(principal, redemption_id):
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise not_found("redemption")
+    if not principal.covers(redemption.shop.unit.path):
+        raise forbidden()
+    return redemption
+
+
+def get_redemption(principal, redemption_id):
+    return _clerk_redemption(principal, redemption_id)
+
+
+def void(principal, redemption_id, reason):
+    """作废: points and stock go back, by a `void` posting and `void` movements; once only."""
+    redemption = _clerk_redemption(principal, redemption_id)
+    if not principal.allows("clerk", redemption.shop.unit.path):
+        raise forbidden("只有该超市的店员可以作废兑换")
+    scheme_id, holder_id = redemption.scheme_id, redemption.holder_id
+    with write():
+        account = ledger.account_for(scheme_id, holder_id, lock=True)
+        redemption = db.session.execute(
+            for_update(select(Redemption).where(Redemption.id == redemption_id), of=Redemption)
+            .execution_options(populate_existing=True)).scalar_one()
+        if redemption.status != "completed":
+            raise invalid_state(f"兑换单当前状态为 {redemption.status}，不能作废")
+        ref = f"redemption:{redemption.id}"
+        ledger.post(account, "void", redemption.total, ref, principal.user_id)
+        back = {}
+        for line in redemption.lines:
+            back[line.goods_id] = back.get(line.goods_id, 0) + line.quantity
+        for goods_id in sorted(back):  # the same order as a redemption takes them
+            stock = _add_stock(goods_id, back[goods_id])
+            _move(goods_id, "void", back[goods_id], stock, principal.user_id, ref=ref, note=reason)
+        redemption.status = "voided"
+        redemption.void_reason, redemption.voided_by_id, redemption.voided_at = reason, principal.user_id, utcnow()
+    return redemption.id
+
+
+def redemptions_query(principal, shop=None, holder=None, on=None):
+    query = (select(Redemption).join(Shop, Redemption.shop_id == Shop.id).join(Unit, Shop.unit_id == Unit.id)
+             .where(in_scope(Unit.path, principal.paths())).order_by(Redemption.id.desc()))
+    if shop:
+        query = query.where(Redemption.shop_id == shop_by_code(shop, "shop").id)
+    if holder:
+        query = query.where(Redemption.holder_id == holder_by_code(holder, "holder").id)
+    if on:
+        start = datetime.combine(on, time.min, tzinfo=local_tz()).astimezone(timezone.utc)
+        query = query.where(Redemption.at >= start, Redemption.at < start + timedelta(days=1))
+    return query
+
+
+# --- verify --------------------------------------------------------------------------------
+
+def verify_stock():
+    """Recompute every goods' stock from its movements: [(goods, what, recorded, recomputed)]."""
+    sums = dict(db.session.execute(
+        select(StockMovement.goods_id, func.sum(StockMovement.quantity)).group_by(StockMovement.goods_id)).all())
+    last = dict(db.session.execute(
+        select(StockMovement.goods_id, StockMovement.stock_after)
+        .where(StockMovement.id.in_(select(func.max(StockMovement.id)).group_by(StockMovement.goods_id)))).all())
+    problems = []
+    for goods in db.session.execute(select(Goods).order_by(Goods.id)).scalars():
+        recomputed = int(sums.get(goods.id) or 0)
+        if recomputed != goods.stock:
+            problems.append((goods, "stock", goods.stock, recomputed))
+        if goods.id in last and last[goods.id] != goods.stock:
+            problems.append((goods, "last stock_after", goods.stock, last[goods.id]))
+    return problems
+
+
+def goods_count():
+    return db.session.execute(select(func.count(Goods.id))).scalar_one()
