@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
+CATALOGS := points/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test test-pg bench install
+.PHONY: run test test-pg bench install browser translations
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,17 +18,31 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(CATALOGS)
 	$(FLASK) db upgrade
 	$(FLASK) rules sync
 	$(FLASK) demo
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-test: $(STAMP)
+test: $(STAMP) $(CATALOGS) browser
 	$(BIN)/python -m pytest
 
-test-pg: $(STAMP)
+test-pg: $(STAMP) $(CATALOGS) browser
 	POINTS_TEST_DATABASE_URL=$${POINTS_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The pages' words: extract, merge into the catalogs, compile. The .mo files are committed
+# too, and recompiled whenever a .po is newer.
+points/translations/%/LC_MESSAGES/messages.mo: points/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d points/translations -l $*
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output --project points -o points/translations/messages.pot .
+	$(BIN)/pybabel update -i points/translations/messages.pot -d points/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d points/translations
 
 bench: $(STAMP)
 	$(BIN)/python bench/redeem.py

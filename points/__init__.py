@@ -46,6 +46,8 @@ def create_app(config=None, **overrides):
     errors.register(app)  # after the API, so that our envelope wins over flask-smorest's
     _register_health_and_docs(app)
     _register_settling(app)
+    _init_pages(app)
+    _register_pages(app)
 
     from points.cli import register as register_cli
     register_cli(app)
@@ -79,6 +81,24 @@ def _register_blueprints(app, api):
 
     for blueprint in (auth, users, org, schemes, entries, accounts, shop, reports, public):
         api.register_blueprint(blueprint)
+
+
+def _init_pages(app):
+    """Sessions, CSRF, languages and security headers for the server-rendered pages."""
+    from points import web
+
+    web.init_app(app)
+
+
+def _register_pages(app):
+    """The web pages (api.md, "Web pages"): plain blueprints, one per capability."""
+    from points.entries.pages import bp as entries_pages
+    from points.org.pages import bp as org_pages
+    from points.public.pages import bp as public_pages
+    from points.users.pages import bp as users_pages
+
+    for blueprint in (users_pages, entries_pages, org_pages, public_pages):
+        app.register_blueprint(blueprint)
 
 
 def _register_health_and_docs(app):

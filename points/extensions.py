@@ -1,6 +1,9 @@
 """Extensions, created unbound and bound in create_app."""
+from flask_babel import Babel
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -18,3 +21,8 @@ class Model(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
+
+# The web pages (bound in points/web.py): staff sessions, CSRF on forms, languages.
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()

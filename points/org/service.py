@@ -113,6 +113,21 @@ def holders_query(principal, unit_code=None, kind=None, q=None):
     return query
 
 
+def units_with_holders(principal, kind, role=None, limit=500):
+    """The units within the caller's grants (for a role) that hold holders of this kind:
+    the grids and branches a recorder ticks households from, in tree order."""
+    holding = select(Holder.unit_id).where(Holder.kind == kind)
+    return db.session.execute(
+        select(Unit).where(in_scope(Unit.path, principal.paths(role)), Unit.id.in_(holding))
+        .order_by(Unit.path).limit(limit)).scalars().all()
+
+
+def villages():
+    """The villages and communities, whose notice boards anyone may read."""
+    return db.session.execute(
+        select(Unit).where(Unit.kind.in_(VILLAGE_KINDS)).order_by(Unit.path)).scalars().all()
+
+
 def in_scope(path_column, paths):
     """A SQL condition: the unit path lies under one of these paths (none → nothing)."""
     if not paths:

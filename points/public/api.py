@@ -79,27 +79,31 @@ def notice_view(entry):
             "occurred_on": entry.occurred_on, "notice_ends_on": entry.notice_ends_on}
 
 
+def balance_view(holder):
+    """A resident's balance and pending points in every scheme of their kind, and recent history."""
+    schemes = db.session.execute(
+        select(Scheme).where(Scheme.subject == holder.kind).order_by(Scheme.code)).scalars().all()
+    year = today().year
+    accounts = []
+    for scheme in schemes:
+        view = ledger.account_view(scheme, holder, year)
+        accounts.append({"scheme": scheme.code, "scheme_name": scheme.name,
+                         "balance": view["balance"], "pending": view["pending"]})
+    account_ids = select(Account.id).where(Account.holder_id == holder.id)
+    recent = db.session.execute(
+        select(Posting).where(Posting.account_id.in_(account_ids))
+        .order_by(Posting.id.desc()).limit(RECENT)).scalars()
+    return {"holder": holder.code, "name": holder.name, "accounts": accounts,
+            "recent": [posting_view(p) for p in recent]}
+
+
 @blp.route("/balance")
 class Balance(MethodView):
     @blp.arguments(PinSchema)
     @blp.response(200, BalanceSchema)
     def post(self, data):
         """A resident's balance and pending points in every scheme, and recent history."""
-        holder = resident(data["holder"], data["pin"])
-        schemes = db.session.execute(
-            select(Scheme).where(Scheme.subject == holder.kind).order_by(Scheme.code)).scalars().all()
-        year = today().year
-        accounts = []
-        for scheme in schemes:
-            view = ledger.account_view(scheme, holder, year)
-            accounts.append({"scheme": scheme.code, "scheme_name": scheme.name,
-                             "balance": view["balance"], "pending": view["pending"]})
-        account_ids = select(Account.id).where(Account.holder_id == holder.id)
-        recent = db.session.execute(
-            select(Posting).where(Posting.account_id.in_(account_ids))
-            .order_by(Posting.id.desc()).limit(RECENT)).scalars()
-        return {"holder": holder.code, "name": holder.name, "accounts": accounts,
-                "recent": [posting_view(p) for p in recent]}
+        return balance_view(resident(data["holder"], data["pin"]))
 
 
 @blp.route("/notices")

@@ -118,6 +118,21 @@ def issue_token(username, password):
     return {"token": token, "expires_at": expires_at, "user": user_view(user)}
 
 
+def sign_in(username, password):
+    """登录 for a page session: the user when the password is right, with the same lockout
+    as the API's token; the failure counted before the check is forgiven on success."""
+    user, attempt = check_password(username, password)
+    with write():
+        forgive(attempt)
+    return user
+
+
+def active_user(user_id):
+    """The user a page session belongs to, or None once disabled (out at once)."""
+    user = db.session.get(User, user_id)
+    return None if user is None or user.disabled else user
+
+
 def principal_for_token(token):
     row = db.session.execute(
         select(User.id, User.username)

@@ -1,0 +1,348 @@
+"""What every server-rendered page shares: staff sessions, CSRF, languages, security headers,
+how points, dates and states are written on screen, and friendly messages for service errors.
+
+The pages themselves live by capability (points/users/pages.py, points/entries/pages.py, ...)
+and call the same service functions as the JSON API.
+"""
+import re
+from datetime import datetime
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask import render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_login import UserMixin, current_user
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from points.database import local_date, local_tz
+from points.errors import PointsError
+from points.extensions import babel, csrf, login_manager
+
+LANGUAGES = ("zh", "en")
+LANG_COOKIE = "lang"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# No inline script anywhere; the API docs page alone lets Swagger UI set inline styles.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+def init_app(app):
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    # Forms are protected by the check below, not on every path: the JSON API signs with a
+    # bearer token (or a PIN in the body), which a foreign site cannot send.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)  # a volunteer's form left open all morning
+
+    login_manager.init_app(app)
+    login_manager.login_view = "users_pages.login"
+    login_manager.login_message = _l("请先登录")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_staff)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    app.before_request(protect_forms)
+    app.after_request(remember_language)
+    app.after_request(security_headers)
+    app.register_error_handler(CSRFError, expired_form)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.add_template_global(lang_url)
+    app.add_template_global(current_lang)
+    app.add_template_global(has_page)
+    for name, function in FILTERS.items():
+        app.add_template_filter(function, name)
+
+
+# --- staff sessions ------------------------------------------------------------------------
+
+class Staff(UserMixin):
+    """A signed-in staff member of a page session, loaded afresh on every request."""
+
+    def __init__(self, user):
+        self.id, self.username = user.id, user.username
+        self.display_name = user.display_name or user.username
+
+    @cached_property
+    def principal(self):
+        from points.users.service import principal_for_user
+
+        return principal_for_user(self.id, self.username)
+
+    @cached_property
+    def roles(self):
+        return {g.role for g in self.principal.grants}
+
+
+def load_staff(user_id):
+    from points.users.service import active_user
+
+    user = active_user(int(user_id)) if str(user_id).isdigit() else None
+    return Staff(user) if user is not None else None
+
+
+def safe_next(target, default):
+    """Only a path on this site, never another host (an open redirect)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def principal():
+    return current_user.principal
+
+
+# --- forms, languages, headers -------------------------------------------------------------
+
+def protect_forms():
+    if request.method in UNSAFE_METHODS and not request.path.startswith("/api/"):
+        csrf.protect()
+
+
+def expired_form(error):
+    if request.path.startswith("/api/"):
+        from points.errors import handle_http_exception
+
+        return handle_http_exception(error)
+    return render_template("error.html", message=_("页面已过期，请返回上一页刷新后重新提交。")), 400
+
+
+def select_locale():
+    for value in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if value in LANGUAGES:
+            return value
+    return "zh"
+
+
+def remember_language(response):
+    lang = request.args.get("lang")
+    if lang in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path.startswith("/api/v1/docs") else CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def favicon():
+    """Browsers ask for /favicon.ico on pages without an icon link (the API docs)."""
+    from flask import current_app, send_from_directory
+
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
+def current_lang():
+    return str(get_locale())
+
+
+def lang_url(lang):
+    """This page in another language (the choice is then remembered)."""
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return url_for(request.endpoint or "users_pages.home", **(request.view_args or {}), **args)
+
+
+def has_page(path):
+    """Whether a page exists yet at this path (e.g. /counter, built by the shop)."""
+    from flask import current_app
+
+    return any(rule.rule == path for rule in current_app.url_map.iter_rules())
+
+
+# --- how things are written on screen (glossary.md) ----------------------------------------
+
+def points_text(value, signed=False):
+    """12.5, 15, -3 (never 12.50): the number only; templates add 分."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    text = format_decimal(value, format="#,##0.#", locale=str(get_locale()))
+    return f"+{text}" if signed and value > 0 else text
+
+
+def date_text(value):
+    """2026年11月23日 (zh) / 23 Nov 2026 (en)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local_date(value)
+    pattern = "y年M月d日" if str(get_locale()) == "zh" else "d MMM y"
+    return format_date(value, pattern, locale=str(get_locale()))
+
+
+def short_date_text(value):
+    """11月26日 / 26 Nov: a notice's last day."""
+    pattern = "M月d日" if str(get_locale()) == "zh" else "d MMM"
+    return format_date(value, pattern, locale=str(get_locale())) if value else ""
+
+
+def datetime_text(value):
+    if value is None:
+        return ""
+    from points.database import aware
+
+    moment = aware(value).astimezone(local_tz())
+    return f"{date_text(moment.date())} {moment:%H:%M}"
+
+
+STATES = {
+    "pending": _l("待审核"), "in_notice": _l("公示中"), "disputed": _l("有异议"),
+    "posted": _l("已入账"), "rejected": _l("未通过"), "revoked": _l("已撤销"),
+}
+POSTING_KINDS = {
+    "entry": _l("记分入账"), "revoke": _l("撤销"), "redemption": _l("兑换"), "void": _l("作废"),
+    "expiry": _l("清零"), "carry": _l("结转"),
+}
+ROLES = {"admin": _l("管理员"), "recorder": _l("记分员"), "reviewer": _l("审核员"), "clerk": _l("超市店员")}
+
+
+def state_text(entry):
+    """公示中 (至 11月26日), 未通过, ... from an entry view (a dict)."""
+    label = str(STATES.get(entry["status"], entry["status"]))
+    if entry["status"] == "in_notice" and entry.get("notice_ends_on"):
+        return _("%(state)s（至 %(day)s）", state=label, day=short_date_text(entry["notice_ends_on"]))
+    return label
+
+
+FILTERS = {
+    "points": points_text, "date": date_text, "datetime": datetime_text, "state": state_text,
+    "posting_kind": lambda kind: POSTING_KINDS.get(kind, kind), "role": lambda role: ROLES.get(role, role),
+}
+
+
+# --- friendly messages for service errors --------------------------------------------------
+
+FIELDS = {
+    "holder": _l("编号"), "holders": _l("编号"), "item": _l("积分项目"), "occurred_on": _l("日期"),
+    "points": _l("积分"), "quantity": _l("数量"), "grade": _l("等级"), "reason": _l("驳回原因"),
+    "text": _l("异议内容"), "pin": _l("查询密码"), "scheme": _l("积分方案"), "unit": _l("村（社区）"),
+    "note": _l("备注"), "username": _l("用户名"), "password": _l("密码"), "ids": _l("积分记录"),
+}
+PERIODS = {"day": _l("每天"), "week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "year": _l("每年")}
+
+
+def _reason_text(message):
+    """A detail message from the service or a schema, in the user's language."""
+    message = str(message)
+    fixed = {
+        "unknown holder": _("找不到这个编号"), "unknown item": _("请选择积分项目"),
+        "unknown scheme": _("请选择积分方案"), "unknown unit": _("找不到这个单位"),
+        "the date is in the future": _("日期不能晚于今天"), "must be more than 0": _("必须大于 0"),
+        "required for this item": _("这个项目必须填写"), "not used by this item": _("这个项目不用填写"),
+        "Missing data for required field.": _("必须填写"), "Shorter than minimum length 1.": _("必须填写"),
+        "Not a valid number.": _("请填写数字"), "Not a valid date.": _("日期格式不对"),
+    }
+    if message in fixed:
+        return fixed[message]
+    match = re.fullmatch(r"must be between (\S+) and (\S+)", message)
+    if match:
+        return _("必须在 %(min)s 到 %(max)s 之间", min=points_text(match[1]), max=points_text(match[2]))
+    match = re.fullmatch(r"must be one of (.+)", message)
+    if match:
+        return _("请选择：%(choices)s", choices=match[1])
+    if message.startswith("this scheme is for"):
+        return _("这个编号不属于本积分方案（农户或党员）")
+    return message
+
+
+def _details_text(details):
+    parts = []
+    for field, messages in (details or {}).items():
+        label = str(FIELDS.get(field, field))
+        if isinstance(messages, dict):  # a batch: {"holders": {"H9": ["reason"]}}
+            for code, reasons in messages.items():
+                parts.append(f"{label} {code}：" + "；".join(_reason_text(r) for r in reasons))
+        else:
+            parts.append(f"{label}：" + "；".join(_reason_text(m) for m in messages))
+    return "；".join(parts)
+
+
+def _cap_text(details):
+    limits = []
+    if details.get("cap_count") is not None:
+        limits.append(_("最多 %(n)s 次", n=details["cap_count"]))
+    if details.get("cap_points") is not None:
+        limits.append(_("最多 %(n)s 分", n=points_text(details["cap_points"])))
+    return _("超过该项目的上限（%(per)s%(limits)s），这次没有记分。",
+             per=PERIODS.get(details.get("per"), ""), limits="，".join(limits))
+
+
+def friendly(error, resident=False):
+    """One short, polite sentence for a refusal: what happened and what to do next."""
+    if isinstance(error, ValidationError):
+        return _("请检查：%(what)s", what=_details_text(error.messages))
+    code, details = error.code, error.details or {}
+    if code == "validation_error":
+        text = _details_text(details)
+        return _("请检查：%(what)s", what=text) if text else _("请检查填写的内容。")
+    if code == "invalid_credentials":
+        return _("编号或查询密码不对，请重新输入。") if resident else _("用户名或密码不对，请重新输入。")
+    if code == "cap_exceeded":
+        return _cap_text(details)
+    messages = {
+        "too_many_attempts": _("尝试次数过多，请 15 分钟后再试。"),
+        "forbidden": _("您没有权限做这件事：不在您负责的单位内。"),
+        "self_review": _("不能审核自己记录的积分，请由其他审核员审核。"),
+        "already_reviewed": _("您已经审核过这条记录，请等待其他审核员。"),
+        "invalid_state": _("这条记录的状态已经变了，请刷新后再看。"),
+        "period_closed": _("这个日期所在的年度已经结算，不能再记分。"),
+        "not_found": _("没有找到，请检查编号。"),
+        "idempotency_in_progress": _("上一次提交还在处理，请稍候刷新页面。"),
+        "idempotency_key_reused": _("这份表单已经提交过，请重新填写。"),
+        "unauthorized": _("请先登录。"),
+    }
+    text = messages.get(code)
+    if text is None:
+        text = error.message if str(get_locale()) == "zh" else _("没有成功，请检查后重试。")
+    holders = details.get("holders") if isinstance(details, dict) else None
+    if holders and code != "validation_error":
+        text += " " + _("涉及编号：%(codes)s", codes="、".join(holders))
+    return text
+
+
+def page_errors(blueprint):
+    """A page never answers a raw 500 or a JSON envelope: a friendly page instead."""
+
+    @blueprint.errorhandler(PointsError)
+    def points_error(error):
+        return render_template("error.html", message=friendly(error)), error.status
+
+    @blueprint.errorhandler(HTTPException)
+    def http_error(error):
+        if isinstance(error, CSRFError):
+            return expired_form(error)
+        messages = {404: _("没有这个页面。"), 405: _("不能这样打开这个页面。")}
+        return render_template("error.html", message=messages.get(error.code, _("请求有误，请返回重试。"))), error.code
+
+    @blueprint.errorhandler(Exception)
+    def unexpected(error):
+        import logging
+
+        logging.getLogger(__name__).exception("page failed", exc_info=error)
+        message = _("出了点问题，请稍后再试。")
+        try:
+            return render_template("error.html", message=message), 500
+        except Exception:  # the layout itself failed: a bare page, never a traceback
+            return f"<!DOCTYPE html><meta charset=utf-8><p>{message}</p>", 500
+
+    return blueprint
