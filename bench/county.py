@@ -71,6 +71,7 @@ def build(households, entries):
     user_id = db.session.execute(text("SELECT id FROM users WHERE username = 'bench-admin'")).scalar_one()
     conn = db.session.connection()
 
+    unit_paths = {u["id"]: [int(i) for i in u["path"].strip("/").split("/")] for u in units}
     rng = random.Random(7)
     year_points, stats = defaultdict(int), defaultdict(lambda: [0, 0, 0])
     now = datetime.now(timezone.utc)
@@ -87,9 +88,10 @@ def build(households, entries):
         batch.append({"id": entry_id, "s": scheme.id, "v": scheme.current_version_id, "h": holder + 1, "i": code,
                       "c": category, "p": tenths, "d": day, "u": user_id, "t": now})
         year_points[holder + 1] += tenths
-        figures = stats[(holders[holder]["unit_id"], day.month, code, category)]
-        figures[0] += 1
-        figures[1 if tenths >= 0 else 2] += abs(tenths)
+        for unit_id in unit_paths[holders[holder]["unit_id"]]:
+            figures = stats[(unit_id, day.month, code, category)]
+            figures[0] += 1
+            figures[1 if tenths >= 0 else 2] += abs(tenths)
         if len(batch) == 50_000:
             conn.execute(insert, batch)
             batch = []

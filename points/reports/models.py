@@ -25,8 +25,9 @@ class Period(db.Model):
 
 
 class EntryStat(db.Model):
-    """Running counts of entries per holder's unit, scheme, month of the deed and item, kept in
-    the transaction of every change, so statistics never sum millions of entries."""
+    """Running counts of entries per unit (the holder's and each above it), scheme, month of the
+    deed and item, kept in the transaction of every change, so statistics never sum millions
+    of entries: any unit's year is at most 12 × items rows."""
 
     __tablename__ = "entry_stats"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,5 +46,5 @@ class EntryStat(db.Model):
 
     __table_args__ = (
         UniqueConstraint("unit_id", "scheme_id", "year", "month", "item", name="uq_entry_stats_key"),
-        Index("ix_entry_stats_year_unit", "year", "unit_id"),
+        Index("ix_entry_stats_year_unit", "year", "unit_id"),  # the report reads one unit's year
     )

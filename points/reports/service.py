@@ -170,8 +170,7 @@ def statistics(principal, unit_code, year, scheme_code=None):
     figures = ("recorded", "posted", "rejected", "revoked", "granted", "deducted")
     query = (select(EntryStat.month, EntryStat.scheme_id, EntryStat.category, EntryStat.item,
                     *(func.sum(getattr(EntryStat, f)).label(f) for f in figures))
-             .join(Unit, EntryStat.unit_id == Unit.id)
-             .where(EntryStat.year == year, Unit.path.startswith(unit.path))
+             .where(EntryStat.year == year, EntryStat.unit_id == unit.id)
              .group_by(EntryStat.month, EntryStat.scheme_id, EntryStat.category, EntryStat.item))
     if scheme is not None:
         query = query.where(EntryStat.scheme_id == scheme.id)
