@@ -6,8 +6,8 @@ import simplejson
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
-from flask_smorest import Api
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from points import errors
 from points.config import config_for
@@ -29,8 +29,17 @@ class JSONProvider(DefaultJSONProvider):
         return simplejson.dumps(obj, use_decimal=True, **kwargs)
 
 
+class RowId(IntegerConverter):
+    """<int:...> in a path: a number beyond any 64-bit row id names nothing (404, not an overflow)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config=None, **overrides):
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RowId
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
     app.config.from_object(config if config is not None and not isinstance(config, str) else config_for(config))
@@ -42,7 +51,7 @@ def create_app(config=None, **overrides):
     _check_rules(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
-    _register_blueprints(app, Api(app))
+    _register_blueprints(app, errors.Api(app, spec_kwargs={"security": [{"bearerAuth": []}]}))
     errors.register(app)  # after the API, so that our envelope wins over flask-smorest's
     _register_health_and_docs(app)
     _register_settling(app)
@@ -79,6 +88,7 @@ def _register_blueprints(app, api):
     from points.shop.api import blp as shop
     from points.users.api import auth, blp as users
 
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth, users, org, schemes, entries, accounts, shop, reports, public):
         api.register_blueprint(blueprint)
 

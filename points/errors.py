@@ -1,6 +1,8 @@
 """One error type for the service, and the one envelope every error is answered in."""
 import logging
 
+import flask_smorest
+import marshmallow as ma
 from flask import jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -86,3 +88,21 @@ def register(app):
     app.register_error_handler(PointsError, handle_points_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+class ErrorBody(ma.Schema):
+    code = ma.fields.String(metadata={"example": "validation_error"})
+    message = ma.fields.String()
+    details = ma.fields.Dict(metadata={"example": {"item": ["unknown item"]}})
+
+
+class ErrorEnvelope(ma.Schema):
+    """The one error shape, as the OpenAPI document describes it."""
+
+    error = ma.fields.Nested(ErrorBody)
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest configured to the contract: its documented error shape is ours."""
+
+    ERROR_SCHEMA = ErrorEnvelope

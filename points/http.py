@@ -17,12 +17,30 @@ class JsonParser(FlaskParser):
     """A body is JSON whatever its Content-Type says; a body that is not JSON is a 400."""
 
     def _raw_load_json(self, req):
-        if not req.get_data(cache=True):
+        raw = req.get_data(cache=True)
+        if not raw:
             return ma.missing
         try:
-            return json.loads(req.get_data(cache=True, as_text=True))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise PointsError("bad_request", f"the request body is not valid JSON: {error}", 400) from None
+            data = json.loads(raw.decode("utf-8"))
+            # Text a database cannot store (a lone surrogate, NUL) is refused here, not at COMMIT.
+            if any("\x00" in text for text in _texts(data)):
+                raise ValueError("a NUL character")
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (ValueError, UnicodeError) as error:
+            raise PointsError("bad_request", f"the request body is not valid JSON text: {error}", 400) from None
+        return data
+
+
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
 
 
 class Blueprint(flask_smorest.Blueprint):

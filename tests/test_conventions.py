@@ -102,3 +102,25 @@ def test_an_unexpected_failure_is_a_500_in_the_envelope(app):
     answer = app.test_client().get("/api/v1/broken-for-test")
     assert answer.status_code == 500
     assert answer.get_json()["error"]["code"] == "internal_error" and "boom" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body", [b'{"note": "a\\ud800b"}', b'{"note": "a\\u0000b"}', b'{"scheme": "\xff"}'])
+def test_text_a_database_cannot_store_is_a_400_not_a_500(world, body):
+    answer = world.as_("rec").post("/entries", data=body, headers={"Content-Type": "application/json"})
+    assert answer.status == 400 and answer.code == "bad_request"
+
+
+@pytest.mark.parametrize("path", ["/entries/99999999999999999999999", "/periods/longhua/99999999999999999999"])
+def test_ids_beyond_any_row_are_404_not_500(world, path):
+    assert world.as_("admin").get(path).status == 404
+
+
+def test_the_openapi_document_shows_our_error_shape_and_bearer_auth(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error = spec["components"]["schemas"]["ErrorEnvelope"]
+    assert set(spec["components"]["schemas"]["ErrorBody"]["properties"]) == {"code", "message", "details"}
+    assert error["properties"]["error"]
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/api/v1/auth/token"]["post"]["security"] == []
+    assert spec["paths"]["/api/v1/public/balance"]["post"]["security"] == []

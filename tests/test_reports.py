@@ -39,6 +39,18 @@ def rules_dir(tmp_path):
     return path
 
 
+def backdate_postings(world):
+    """Move every posting so far into last December, as if the points had been earned then."""
+    from sqlalchemy import text as sql
+
+    from points.extensions import db
+
+    with world.app.app_context():
+        db.session.execute(sql("UPDATE postings SET at = :at"), {"at": date(LAST_YEAR, 12, 30)})
+        db.session.execute(sql("UPDATE account_years SET year = :year"), {"year": LAST_YEAR})
+        db.session.commit()
+
+
 def ranking(world, **params):
     query = "&".join(f"{k}={v}" for k, v in {"scheme": "longhua", "unit": "v1", "year": LAST_YEAR, **params}.items())
     return world.as_("admin").get(f"/reports/ranking?{query}")
@@ -140,6 +152,7 @@ def test_each_carry_rule_expires_and_carries_through_postings(world, tmp_path, c
     with world.app.app_context():
         sync(str(changed))
     give(world, "H1", 7)
+    backdate_postings(world)
     answer = world.as_("admin").post("/periods/close", json={"scheme": "longhua", "year": LAST_YEAR})
     assert answer.json["expired"] == expired and answer.json["carried"] == kept
     postings = world.as_("admin").get("/accounts/longhua/H1/postings").json["items"]
@@ -172,3 +185,19 @@ def test_statistics_count_entries_month_by_month_and_points_by_heading(world):
     village = world.as_("admin").get(f"/reports/stats?unit=v2&year={LAST_YEAR}").json
     assert village["months"][2]["granted"] == 2 and village["months"][3]["recorded"] == 0
     assert world.as_("rec").get(f"/reports/stats?unit=v1&year={LAST_YEAR}").status == 403
+
+
+def test_closing_a_year_expires_only_what_that_year_left_and_refuses_an_unfinished_year(world, tmp_path):
+    from points.schemes.service import sync
+
+    with world.app.app_context():
+        sync(str(edited_rules(tmp_path / "none", "longhua", "carry: all", "carry: none")))
+    before = give(world, "H1", 6)
+    backdate_postings(world)
+    give(world, "H1", 4, occurred_on=local_today().isoformat())  # this year's points
+    answer = world.as_("admin").post("/periods/close", json={"scheme": "longhua", "year": LAST_YEAR})
+    assert answer.status == 200 and answer.json["expired"] == before["points"]
+    assert world.balance("H1")["balance"] == 4
+    assert answer.json["closed_at"].endswith("+00:00")
+    unfinished = world.as_("admin").post("/periods/close", json={"scheme": "longhua", "year": THIS_YEAR + 1})
+    assert unfinished.status == 409 and unfinished.code == "invalid_state"

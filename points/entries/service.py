@@ -23,6 +23,8 @@ from points.schemes.service import rules_of, scheme_by_code
 from points.users.models import User
 
 
+FIRST_YEAR = 2000  # the earliest year a scheme's periods can be closed
+
 # --- recording -----------------------------------------------------------------------------
 
 def _check_holder(principal, scheme, holder, field="holder"):
@@ -40,6 +42,8 @@ def _compute(rules, item_code, occurred_on, values):
         details["item"] = ["unknown item"]
     if occurred_on > today():
         details["occurred_on"] = ["the date is in the future"]
+    elif occurred_on.year < FIRST_YEAR:
+        details["occurred_on"] = [f"the date is before {FIRST_YEAR}"]
     points = None
     if item is not None:
         try:

@@ -101,6 +101,7 @@ def balance_view(holder):
 class Balance(MethodView):
     @blp.arguments(PinSchema)
     @blp.response(200, BalanceSchema)
+    @blp.doc(security=[])
     def post(self, data):
         """A resident's balance and pending points in every scheme, and recent history."""
         return balance_view(resident(data["holder"], data["pin"]))
@@ -110,6 +111,7 @@ class Balance(MethodView):
 class Notices(MethodView):
     @blp.arguments(NoticeQuery, location="query")
     @blp.response(200, page_of(NoticeSchema))
+    @blp.doc(security=[])
     def get(self, args):
         """公示栏: entries now in notice under a unit, names masked."""
         return paginate(entries.notices_query(args["unit"]), args, notice_view)
@@ -119,6 +121,7 @@ class Notices(MethodView):
 class PublicObjection(MethodView):
     @blp.arguments(PublicObjectionSchema)
     @blp.response(201, ObjectionAnswer)
+    @blp.doc(security=[])
     def post(self, data, entry_id):
         """A resident of the same village objects to an entry in notice."""
         holder = resident(data["holder"], data["pin"])

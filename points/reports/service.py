@@ -5,12 +5,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from points.database import as_points, for_update, local_date, local_tz, lock_key, write
+from points.database import as_points, aware, for_update, local_date, local_tz, lock_key, today, write
 from points.entries.models import OPEN_STATES, Entry
 from points.errors import PointsError, forbidden, invalid_state
 from points.extensions import db
 from points.ledger import service as ledger
-from points.ledger.models import Account, HolderYear
+from points.ledger.models import Account, HolderYear, Posting
 from points.org.models import Holder, Unit
 from points.org.service import in_scope, unit_by_code
 from points.reports.models import EntryStat, Period
@@ -97,6 +97,25 @@ def _kept(carry, balance):
     return min(balance, Decimal(carry["max"]))
 
 
+def _year_end_balances(scheme, year):
+    """Each account's balance when the year ended (local time): points earned since are not
+    the closed year's to expire."""
+    end = datetime(year + 1, 1, 1, tzinfo=local_tz())
+    last = (select(func.max(Posting.id)).join(Account, Posting.account_id == Account.id)
+            .where(Account.scheme_id == scheme.id, Posting.at < end).group_by(Posting.account_id))
+    return dict(db.session.execute(select(Posting.account_id, Posting.balance_after).where(Posting.id.in_(last))).all())
+
+
+def _to_expire(carry, year_end_balance, balance_now):
+    """清零: what of the year-end balance does not carry, never more than is there now."""
+    return max(Decimal(0), min(year_end_balance - _kept(carry, year_end_balance), balance_now))
+
+
+def _refuse_unfinished(year):
+    if date(year, 12, 31) > today():
+        raise invalid_state(f"{year} 年度尚未结束，最早在 {year} 年 12 月 31 日结算")
+
+
 def _check_admin_of_scheme(principal, scheme):
     """Closing a year touches every account of the scheme: the caller must administer all of them."""
     outside = db.session.execute(
@@ -113,6 +132,7 @@ def close_year(principal, scheme_code, year):
     _check_admin_of_scheme(principal, scheme)
     rules = rules_of(scheme.current_version_id)
     ref = f"period:{scheme.code}:{year}"
+    _refuse_unfinished(year)
     with write():
         lock_key(f"period:{scheme.id}:{year}")
         if db.session.execute(select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first():
@@ -128,13 +148,13 @@ def close_year(principal, scheme_code, year):
         accounts = db.session.execute(for_update(
             select(Account).where(Account.scheme_id == scheme.id).order_by(Account.id), of=Account)
             .execution_options(populate_existing=True)).scalars().all()
+        year_end = _year_end_balances(scheme, year)
         for account in accounts:
-            keep = _kept(rules.year_end.carry, account.balance)
-            expire = account.balance - keep
+            expire = _to_expire(rules.year_end.carry, year_end.get(account.id, Decimal(0)), account.balance)
             ledger.post(account, "expiry", -expire, ref, principal.user_id)
             ledger.post(account, "carry", Decimal(0), ref, principal.user_id)
             expired += expire
-            carried += keep
+            carried += account.balance
         period = Period(scheme_id=scheme.id, year=year, closed_by_id=principal.user_id,
                         awards=json.dumps(awards, ensure_ascii=False, default=str),
                         expired=as_points(expired), carried=as_points(carried))
@@ -146,7 +166,7 @@ def period_view(scheme, period):
     awards = json.loads(period.awards)
     return {"scheme": scheme.code, "year": period.year, "awards": [a["holder"] for a in awards],
             "award_details": awards, "expired": period.expired, "carried": period.carried,
-            "closed_at": period.closed_at}
+            "closed_at": aware(period.closed_at)}
 
 
 def get_period(principal, scheme_code, year):

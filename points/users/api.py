@@ -45,6 +45,7 @@ class TokenSchema(Schema):
 class TokenResource(MethodView):
     @auth.arguments(CredentialsSchema)
     @auth.response(200, TokenSchema)
+    @auth.doc(security=[])
     def post(self, data):
         """Sign in: a bearer token for the other endpoints."""
         return service.issue_token(data["username"], data["password"])
