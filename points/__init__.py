@@ -102,12 +102,15 @@ def _init_pages(app):
 
 def _register_pages(app):
     """The web pages (api.md, "Web pages"): plain blueprints, one per capability."""
+    from points.admin.pages import bp as admin_pages
     from points.entries.pages import bp as entries_pages
     from points.org.pages import bp as org_pages
     from points.public.pages import bp as public_pages
+    from points.reports.pages import bp as reports_pages
+    from points.shop.pages import bp as shop_pages
     from points.users.pages import bp as users_pages
 
-    for blueprint in (users_pages, entries_pages, org_pages, public_pages):
+    for blueprint in (users_pages, entries_pages, org_pages, public_pages, shop_pages, reports_pages, admin_pages):
         app.register_blueprint(blueprint)
 
 

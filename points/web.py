@@ -214,6 +214,8 @@ POSTING_KINDS = {
     "expiry": _l("清零"), "carry": _l("结转"),
 }
 ROLES = {"admin": _l("管理员"), "recorder": _l("记分员"), "reviewer": _l("审核员"), "clerk": _l("超市店员")}
+UNIT_KINDS = {"county": _l("县"), "township": _l("乡镇"), "village": _l("村"), "community": _l("社区"),
+              "grid": _l("网格"), "branch": _l("党支部")}
 
 
 def state_text(entry):
@@ -227,6 +229,7 @@ def state_text(entry):
 FILTERS = {
     "points": points_text, "date": date_text, "datetime": datetime_text, "state": state_text,
     "posting_kind": lambda kind: POSTING_KINDS.get(kind, kind), "role": lambda role: ROLES.get(role, role),
+    "unit_kind": lambda kind: UNIT_KINDS.get(kind, kind),
 }
 
 
@@ -237,6 +240,9 @@ FIELDS = {
     "points": _l("积分"), "quantity": _l("数量"), "grade": _l("等级"), "reason": _l("驳回原因"),
     "text": _l("异议内容"), "pin": _l("查询密码"), "scheme": _l("积分方案"), "unit": _l("村（社区）"),
     "note": _l("备注"), "username": _l("用户名"), "password": _l("密码"), "ids": _l("积分记录"),
+    "code": _l("代码"), "name": _l("名称"), "kind": _l("类型"), "parent": _l("上级单位"), "price": _l("所需积分"),
+    "stock": _l("库存"), "schemes": _l("积分方案"), "display_name": _l("姓名"), "grants": _l("权限"),
+    "role": _l("角色"), "year": _l("年度"), "lines": _l("商品"), "shop": _l("爱心超市"), "goods": _l("商品"),
 }
 PERIODS = {"day": _l("每天"), "week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "year": _l("每年")}
 
@@ -251,6 +257,11 @@ def _reason_text(message):
         "required for this item": _("这个项目必须填写"), "not used by this item": _("这个项目不用填写"),
         "Missing data for required field.": _("必须填写"), "Shorter than minimum length 1.": _("必须填写"),
         "Not a valid number.": _("请填写数字"), "Not a valid date.": _("日期格式不对"),
+        "Not a valid integer.": _("请填写整数"), "Not a valid boolean.": _("请选择是或否"),
+        "letters, digits and _ . - only, at most 64": _("只能用字母、数字和 _ . -，最多 64 个字符"),
+        "letters, digits and _ . @ - only, at most 64": _("只能用字母、数字和 _ . @ -，最多 64 个字符"),
+        "4 to 8 digits": _("应为 4 到 8 位数字"), "Length must be between 8 and 200.": _("至少 8 个字符"),
+        "unknown shop": _("找不到这个超市"), "points have at most one decimal place": _("最多一位小数"),
     }
     if message in fixed:
         return fixed[message]
@@ -310,6 +321,7 @@ def friendly(error, resident=False):
         "idempotency_in_progress": _("上一次提交还在处理，请稍候刷新页面。"),
         "idempotency_key_reused": _("这份表单已经提交过，请重新填写。"),
         "unauthorized": _("请先登录。"),
+        "conflict": _("这个代码（或用户名）已经有了，请换一个。"),
     }
     text = messages.get(code)
     if text is None:

@@ -104,6 +104,9 @@ PAGES = [
     ("rec", "/"), ("rec", "/entries/new"), ("rec", "/entries/new?scheme=longhua&unit=g1"),
     ("srec", "/entries/new?scheme=shita&unit=branch"), ("rev1", "/"), ("rev1", "/review"),
     ("admin", "/holders/H1"), ("clerk", "/"),
+    ("clerk", "/counter"), ("clerk", "/counter?q=H1"), ("admin", "/reports/ranking"), ("admin", "/reports/stats"),
+    ("admin", "/reports/ranking/print?scheme=longhua&unit=v1"), ("admin", "/admin/holders"),
+    ("admin", "/admin/users"), ("admin", "/admin/schemes"), ("admin", "/admin/close?scheme=longhua"),
 ]
 
 

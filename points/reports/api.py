@@ -1,19 +1,15 @@
 """Reports and periods: /api/v1/reports/ranking, /api/v1/periods/close."""
-import csv
-import io
-
 import marshmallow as ma
-from flask import Response
 from flask.views import MethodView
 
 from points.database import today
 from points.http import Blueprint, Schema, page_of, points_field, principal, protected, text_field
 from points.reports import service
+from points.reports.exports import ranking_csv, ranking_xlsx
 
 blp = protected(Blueprint("reports", __name__, url_prefix="/api/v1", description="Rankings and the year-end close"))
 
 YEAR = ma.validate.Range(min=2000, max=2100)
-HEADERS = {"rank": "排名", "holder": "编号", "name": "姓名", "points": "积分", "stars": "星级"}
 
 
 class RankingQuery(Schema):
@@ -56,38 +52,6 @@ class PeriodSchema(Schema):
     closed_at = ma.fields.DateTime()
 
 
-def _title(report):
-    return f"{report['unit'].name} {report['year']} 年度积分排名"
-
-
-def _csv(report):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS.values())
-    for row in report["items"]:
-        writer.writerow([row[key] for key in HEADERS])
-    name = f"ranking-{report['unit'].code}-{report['year']}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
-
-
-def _xlsx(report):
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "积分排名"
-    sheet.append([_title(report)])
-    sheet.append(list(HEADERS.values()))
-    for row in report["items"]:
-        sheet.append([row["rank"], row["holder"], row["name"], float(row["points"]), row["stars"]])
-    out = io.BytesIO()
-    book.save(out)
-    name = f"ranking-{report['unit'].code}-{report['year']}.xlsx"
-    return Response(out.getvalue(), headers={"Content-Disposition": f"attachment; filename={name}"},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
 @blp.route("/reports/ranking")
 class Ranking(MethodView):
     @blp.arguments(RankingQuery, location="query")
@@ -100,7 +64,7 @@ class Ranking(MethodView):
             return {"items": report["items"], "total": report["total"], "page": args["page"],
                     "per_page": args["per_page"]}
         report = service.ranking(principal(), args["scheme"], args["unit"], year)
-        return _csv(report) if args["format"] == "csv" else _xlsx(report)
+        return ranking_csv(report) if args["format"] == "csv" else ranking_xlsx(report)
 
 
 class StatsQuery(Schema):

@@ -111,6 +111,14 @@ def _to_expire(carry, year_end_balance, balance_now):
     return max(Decimal(0), min(year_end_balance - _kept(carry, year_end_balance), balance_now))
 
 
+def _open_entries(scheme, year):
+    """How many of the year's entries are still in review, notice or dispute."""
+    return db.session.execute(
+        select(func.count(Entry.id)).where(Entry.scheme_id == scheme.id, Entry.status.in_(OPEN_STATES),
+                                           Entry.occurred_on.between(date(year, 1, 1), date(year, 12, 31)))
+    ).scalar_one()
+
+
 def _refuse_unfinished(year):
     if date(year, 12, 31) > today():
         raise invalid_state(f"{year} 年度尚未结束，最早在 {year} 年 12 月 31 日结算")
@@ -137,10 +145,7 @@ def close_year(principal, scheme_code, year):
         lock_key(f"period:{scheme.id}:{year}")
         if db.session.execute(select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first():
             raise invalid_state(f"{year} 年度已经结算过了")
-        still_open = db.session.execute(
-            select(func.count(Entry.id)).where(Entry.scheme_id == scheme.id, Entry.status.in_(OPEN_STATES),
-                                               Entry.occurred_on.between(date(year, 1, 1), date(year, 12, 31)))
-        ).scalar_one()
+        still_open = _open_entries(scheme, year)
         if still_open:
             raise invalid_state(f"还有 {still_open} 条 {year} 年的积分记录未审核或在公示中", {"open": still_open})
         awards = awards_for(scheme, rules, year)
@@ -260,3 +265,30 @@ def _redemptions_by_shop(unit, year, months, scheme):
         shop["redemptions"] += 1
         shop["spent"] += total
     return [_pointed(s) for s in sorted(shops.values(), key=lambda s: s["shop"])]
+
+
+def close_preview(principal, scheme_code, year, limit=500):
+    """What closing the year would do, done nowhere: the awards, what each account would lose
+    (清零) and carry (结转), the entries of that year still open, and whether it is closed."""
+    scheme = scheme_by_code(scheme_code, "scheme")
+    _check_admin_of_scheme(principal, scheme)
+    rules = rules_of(scheme.current_version_id)
+    closed = db.session.execute(
+        select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first() is not None
+    still_open = _open_entries(scheme, year)
+    rows = db.session.execute(
+        select(Account.id, Holder.code, Holder.name, Account.balance).join(Holder, Account.holder_id == Holder.id)
+        .where(Account.scheme_id == scheme.id).order_by(Holder.code)).all()
+    year_end = _year_end_balances(scheme, year)
+    expired = carried = Decimal(0)
+    losing = []
+    for account_id, code, name, balance in rows:
+        expire = _to_expire(rules.year_end.carry, year_end.get(account_id, Decimal(0)), balance)
+        keep = balance - expire
+        expired += expire
+        carried += keep
+        if expire and len(losing) < limit:
+            losing.append({"holder": code, "name": name, "balance": balance, "expired": expire, "carried": keep})
+    return {"scheme": scheme, "year": year, "closed": closed, "open": still_open,
+            "awards": awards_for(scheme, rules, year), "accounts": losing, "count": len(rows),
+            "expired": as_points(expired), "carried": as_points(carried), "carry": rules.year_end.carry}

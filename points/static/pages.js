@@ -26,6 +26,48 @@
     });
   });
 
+  counter(document.getElementById("counter-form"));
+
+  // The counter: +/− steppers, the total and what is left (the server checks it all again).
+  function counter(form) {
+    if (!form) { return; }
+    var balanceNode = document.getElementById("balance");
+    var balance = balanceNode ? parseFloat(balanceNode.dataset.balance) : 0;
+    var total = document.getElementById("total");
+    var left = document.getElementById("left");
+    var tooMuch = document.getElementById("too-much");
+
+    function tenth(x) { return Math.round(x * 10) / 10; }
+    function show(x) { return String(tenth(x)); }
+
+    function update() {
+      var sum = 0;
+      form.querySelectorAll(".goods-line").forEach(function (line) {
+        var input = line.querySelector("input");
+        var n = parseInt(input.value, 10);
+        if (n > 0) { sum += n * parseFloat(line.dataset.price); }
+      });
+      total.textContent = show(sum);
+      left.textContent = show(balance - sum);
+      left.classList.toggle("neg", balance - sum < 0);
+      tooMuch.hidden = balance - sum >= 0;
+    }
+
+    form.querySelectorAll("[data-step]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var input = button.parentNode.querySelector("input");
+        var n = (parseInt(input.value, 10) || 0) + parseInt(button.dataset.step, 10);
+        var max = parseInt(input.max, 10);
+        if (n < 0) { n = 0; }
+        if (!isNaN(max) && n > max) { n = max; }
+        input.value = n;
+        update();
+      });
+    });
+    form.addEventListener("input", update);
+    update();
+  }
+
   // Record form: show the one field the item's type reads, and preview its points.
   var form = document.getElementById("entry-form");
   if (!form) { return; }

@@ -159,3 +159,57 @@ def test_the_pages_in_english_and_the_api_docs_have_no_console_errors(world, pho
         assert page.locator("html").get_attribute("lang") == "en"
     page.goto("/api/v1/docs")
     page.wait_for_selector(".swagger-ui .info", timeout=15_000)
+
+
+def test_a_clerk_redeems_two_goods_for_a_household_prints_and_voids(world, phone):
+    from shop_helpers import give_points, open_shop
+
+    open_shop(world, goods=(("soap", "肥皂", 5, 10), ("towel", "毛巾", 8, 3)))
+    give_points(world, "H1", 30)
+    me = phone()
+    me.sign_in("clerk")
+    page = me.page
+    page.get_by_role("link", name="爱心超市").first.click()
+    page.fill("#q", "张三")
+    page.get_by_role("button", name="查找").click()
+    assert page.inner_text("#balance") == "30 分"
+    soap = page.locator(".goods-line:has(#qty-soap)")
+    soap.get_by_role("button", name="增加 肥皂").click()
+    soap.get_by_role("button", name="增加 肥皂").click()
+    page.locator(".goods-line:has(#qty-towel)").get_by_role("button", name="增加 毛巾").click()
+    assert page.inner_text("#total") == "18" and page.inner_text("#left") == "12"
+    page.get_by_role("button", name="确认兑换").dblclick()  # a double tap charges once
+    page.wait_for_url("**/counter/receipts/**")
+    assert "兑换小票" in page.inner_text("#receipt") and "18 分" in page.inner_text("#receipt")
+    assert world.balance("H1")["balance"] == 12
+    assert len(world.as_("admin").get("/redemptions").json["items"]) == 1
+
+    page.get_by_role("link", name="继续兑换").click()
+    row = page.locator("#today .redemption").first
+    row.locator("summary").click()
+    row.locator("input[name=reason]").fill("拿错了")
+    row.get_by_role("button", name="作废").click()
+    page.wait_for_selector(".flash.success")
+    assert world.balance("H1")["balance"] == 30
+    stock = {g["code"]: g["stock"] for g in world.as_("admin").get("/shops/lh-shop/goods").json["items"]}
+    assert stock == {"soap": 10, "towel": 3}
+
+
+def test_an_admin_closes_a_year_after_seeing_the_preview(world, phone):
+    last_year = local_today().year - 1
+    entry = world.record(holder="H1", occurred_on=f"{last_year}-05-01")
+    world.approve_all(entry["id"])
+    world.settle(local_today() + timedelta(days=10))
+    me = phone()
+    me.sign_in("admin")
+    page = me.page
+    page.get_by_role("link", name="管理").first.click()
+    page.get_by_role("link", name="年度结算").click()
+    page.select_option("#c-scheme", "longhua")
+    page.select_option("#c-year", str(last_year))
+    page.get_by_role("button", name="预览结算").click()
+    assert "张三明" in page.inner_text("#awards")
+    page.get_by_role("button", name="确认结算").click()
+    page.wait_for_selector(".flash.success")
+    assert "年度已结算" in page.inner_text(".flash.success")
+    assert world.as_("admin").get(f"/periods/longhua/{last_year}").json["awards"] == ["H1"]

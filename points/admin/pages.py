@@ -1,0 +1,396 @@
+"""Pages under /admin (管理员): units, holders (with CSV import of a village's household list),
+users and grants, shops and goods, schemes (read only), and the year-end close with a preview.
+
+Every form goes through the same schemas and service functions as the JSON API.
+"""
+import csv
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from points.database import today
+from points.errors import PointsError, forbidden
+from points.extensions import db
+from points.org import service as org
+from points.org.api import HolderSchema, UnitSchema
+from points.org.models import HOLDER_KINDS, UNIT_KINDS, Unit
+from points.reports import service as reports
+from points.reports.api import CloseSchema
+from points.schemes.service import all_schemes, rules_of
+from points.shop import service as shop
+from points.shop.api import GoodsChangeSchema, NewGoodsSchema, NewShopSchema, RestockSchema
+from points.shop.models import Shop
+from points.users import service as users
+from points.users.api import GrantSchema, NewUserSchema
+from points.users.models import Grant, User
+from points.web import friendly, page_errors, principal
+
+bp = page_errors(Blueprint("admin_pages", __name__, url_prefix="/admin"))
+
+LISTED = 200  # rows on one admin list
+IMPORT_ROWS = 5000  # the most lines one household list may have
+ROLES = ("admin", "recorder", "reviewer", "clerk")
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    if "admin" not in current_user.roles:
+        raise forbidden()
+
+
+def _status(error):
+    return error.status if isinstance(error, PointsError) else 422
+
+
+def _form(**extra):
+    return {**request.form.to_dict(), **extra}
+
+
+@bp.get("")
+def index():
+    return render_template("admin/index.html")
+
+
+# --- units ---------------------------------------------------------------------------------
+
+def _units_page(form=None, error=None, status=200):
+    units = org.units_within(principal(), "admin")
+    depth = {u.id: u.path.count("/") for u in units}
+    top = min(depth.values(), default=0)
+    rows = [(u, depth[u.id] - top) for u in units]
+    return render_template("admin/units.html", rows=rows, units=units, kinds=UNIT_KINDS, form=form or {},
+                           error=error), status
+
+
+@bp.get("/units")
+def units():
+    return _units_page()
+
+
+@bp.post("/units")
+def create_unit():
+    try:
+        data = UnitSchema().load({k: request.form.get(k, "").strip() for k in ("code", "name", "kind", "parent")})
+        unit = org.create_unit(principal(), data["code"], data["name"], data["kind"], data["parent"] or None)
+    except (PointsError, ValidationError) as error:
+        return _units_page(_form(), friendly(error), _status(error))
+    flash(_("已创建单位 %(name)s。", name=unit.name), "success")
+    return redirect(url_for("admin_pages.units"))
+
+
+# --- holders -------------------------------------------------------------------------------
+
+def _holders_page(form=None, error=None, status=200, problems=None, csv_text=""):
+    me = principal()
+    unit, q = request.args.get("unit", "").strip(), request.args.get("q", "").strip()
+    query = org.holders_query(me, unit_code=unit or None, q=q or None).limit(LISTED)
+    holders = db.session.execute(query).scalars().all()
+    return render_template("admin/holders.html", holders=holders, units=org.units_within(me, "admin"),
+                           kinds=HOLDER_KINDS, unit=unit, q=q, form=form or {}, error=error, problems=problems,
+                           csv_text=csv_text, listed=LISTED), status
+
+
+@bp.get("/holders")
+def holders():
+    try:
+        return _holders_page()
+    except PointsError as error:
+        return render_template("admin/holders.html", holders=[], units=org.units_within(principal(), "admin"),
+                               kinds=HOLDER_KINDS, unit="", q="", form={}, error=friendly(error),
+                               problems=None, csv_text="", listed=LISTED), error.status
+
+
+@bp.post("/holders")
+def create_holder():
+    try:
+        raw = {k: request.form.get(k, "").strip() for k in ("code", "name", "kind", "unit", "pin")}
+        if not raw["pin"]:
+            del raw["pin"]
+        data = HolderSchema().load(raw)
+        pin_hash = users.hash_secret(data["pin"]) if data.get("pin") else None
+        holder = org.create_holder(principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash)
+    except (PointsError, ValidationError) as error:
+        return _holders_page(_form(pin=""), friendly(error), _status(error))
+    flash(_("已登记 %(code)s %(name)s。", code=holder.code, name=holder.name), "success")
+    return redirect(url_for("admin_pages.holders", unit=holder.unit.code))
+
+
+COLUMNS = ("code", "name", "kind", "unit", "pin")
+HEADER_WORDS = {"code", "编号", "户号"}
+
+
+def _read_csv(data):
+    """A household list as (line number, row) pairs: UTF-8 (with or without BOM) or GBK, as
+    Excel saves it; a first line of headers is skipped."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    rows = []
+    for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not any(f.strip() for f in fields):
+            continue
+        if number == 1 and fields[0].strip().lower() in HEADER_WORDS:
+            continue
+        rows.append((number, dict(zip(COLUMNS, (f.strip() for f in fields)))))
+        if len(rows) > IMPORT_ROWS:
+            raise PointsError("too_many_rows", "too many rows", 422)
+    return rows
+
+
+def _problems(error):
+    """{"3": ["unknown unit"]} → [(3, "找不到这个单位")], in the user's language."""
+    words = {
+        "code: letters, digits and _ . - only, at most 64": _("编号只能用字母、数字和 _ . -，最多 64 个字符"),
+        "code already exists": _("编号已存在"), "name required": _("请填写姓名"),
+        "kind must be household or member": _("类型应为 household（户）或 member（党员）"),
+        "unknown unit": _("找不到这个单位"), "unit outside your units": _("单位不在您管理的范围内"),
+        "pin: 4 to 8 digits": _("查询密码应为 4 到 8 位数字"), "no rows": _("文件里没有名单"),
+    }
+    out = []
+    for line, reasons in sorted(error.details.get("lines", {}).items(), key=lambda item: int(item[0])):
+        texts = []
+        for reason in reasons:
+            if reason.startswith("code listed twice"):
+                texts.append(_("编号重复（第 %(n)s 行）", n=reason.rsplit(" ", 1)[1].rstrip(")")))
+            else:
+                texts.append(words.get(reason, reason))
+        out.append((int(line), "；".join(texts)))
+    return out
+
+
+@bp.post("/holders/import")
+def import_holders():
+    """导入农户名单: code,name,kind,unit[,pin]; errors line by line, nothing imported on any error."""
+    upload = request.files.get("file")
+    pasted = request.form.get("text", "")
+    data = upload.read() if upload is not None and upload.filename else pasted.encode("utf-8")
+    try:
+        count = org.import_holders(principal(), _read_csv(data))
+    except PointsError as error:
+        if error.code == "validation_error" and "lines" in (error.details or {}):
+            return _holders_page(error=_("名单有错误，没有导入任何一户。请改正后重新导入："),
+                                 problems=_problems(error), status=422, csv_text=pasted)
+        if error.code == "too_many_rows":
+            message = _("一次最多导入 %(n)s 行。", n=IMPORT_ROWS)
+        else:
+            message = friendly(error)
+        return _holders_page(error=message, status=error.status, csv_text=pasted)
+    flash(_("已导入 %(n)s 户。", n=count), "success")
+    return redirect(url_for("admin_pages.holders"))
+
+
+# --- users and grants ----------------------------------------------------------------------
+
+def _managed_users(me):
+    """The users holding a grant within the caller's units, by username."""
+    paths = me.paths("admin")
+    if not paths:
+        return []
+    within = (select(Grant.user_id).join(Unit, Grant.unit_id == Unit.id)
+              .where(org.in_scope(Unit.path, paths)))
+    found = db.session.execute(select(User).where(User.id.in_(within)).order_by(User.username).limit(LISTED))
+    return [u for u in found.scalars() if all(me.allows("admin", g.unit.path) for g in u.grants)]
+
+
+def _users_page(form=None, error=None, status=200):
+    me = principal()
+    return render_template("admin/users.html", users=_managed_users(me), units=org.units_within(me, "admin"),
+                           roles=ROLES, form=form or {}, error=error), status
+
+
+@bp.get("/users")
+def users_list():
+    return _users_page()
+
+
+@bp.post("/users")
+def create_user():
+    try:
+        body = {k: request.form.get(k, "").strip() for k in ("username", "display_name")}
+        body["password"] = request.form.get("password", "")
+        body["grants"] = [{"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}]
+        if not body["display_name"]:
+            del body["display_name"]
+        data = NewUserSchema().load(body)
+        user = users.create_user(principal(), data["username"], data["password"], data.get("display_name"),
+                                 data["grants"])
+    except (PointsError, ValidationError) as error:
+        return _users_page(_form(password=""), friendly(error), _status(error))
+    flash(_("已创建用户 %(name)s。", name=user.username), "success")
+    return redirect(url_for("admin_pages.users_list"))
+
+
+@bp.post("/users/<username>")
+def change_user(username):
+    """Add or remove a grant, or disable the user (停用)."""
+    me = principal()
+    action = request.form.get("action", "")
+    try:
+        if action == "disable":
+            users.disable_user(me, username)
+            message = _("已停用 %(name)s，其登录立即失效。", name=username)
+        else:
+            grant = GrantSchema().load({"role": request.form.get("role", ""), "unit": request.form.get("unit", "")})
+            if action == "remove":
+                users.remove_grant(me, username, grant["role"], grant["unit"])
+                message = _("已取消 %(name)s 的一项权限。", name=username)
+            else:
+                users.add_grant(me, username, grant["role"], grant["unit"])
+                message = _("已给 %(name)s 增加权限。", name=username)
+    except (PointsError, ValidationError) as error:
+        return _users_page(error=friendly(error), status=_status(error))
+    flash(message, "success")
+    return redirect(url_for("admin_pages.users_list"))
+
+
+# --- shops and goods -----------------------------------------------------------------------
+
+def _shops_page(form=None, error=None, status=200):
+    me = principal()
+    shops = db.session.execute(
+        select(Shop).join(Unit, Shop.unit_id == Unit.id).where(org.in_scope(Unit.path, me.paths("admin")))
+        .order_by(Shop.code).limit(LISTED)).scalars().all()
+    return render_template("admin/shops.html", shops=shops, units=org.units_within(me, "admin"),
+                           schemes=all_schemes(), form=form or {}, error=error), status
+
+
+@bp.get("/shops")
+def shops():
+    return _shops_page()
+
+
+@bp.post("/shops")
+def create_shop():
+    try:
+        data = NewShopSchema().load({"code": request.form.get("code", "").strip(),
+                                     "name": request.form.get("name", "").strip(),
+                                     "unit": request.form.get("unit", ""), "schemes": request.form.getlist("schemes")})
+        created = shop.create_shop(principal(), data["code"], data["name"], data["unit"], data["schemes"])
+    except (PointsError, ValidationError) as error:
+        return _shops_page(_form(), friendly(error), _status(error))
+    flash(_("已开设爱心超市 %(name)s。", name=created.name), "success")
+    return redirect(url_for("admin_pages.one_shop", code=created.code))
+
+
+def _shop_page(code, form=None, error=None, status=200):
+    me = principal()
+    found = shop.get_shop(me, code)
+    if not me.allows("admin", found.unit.path):
+        raise forbidden()
+    goods = db.session.execute(shop.goods_query(found)).scalars().all()
+    return render_template("admin/shop.html", shop=found, goods=sorted(goods, key=lambda g: g.code),
+                           form=form or {}, error=error), status
+
+
+@bp.get("/shops/<code>")
+def one_shop(code):
+    return _shop_page(code)
+
+
+@bp.post("/shops/<code>/goods")
+def add_goods(code):
+    try:
+        raw = {k: request.form.get(k, "").strip() for k in ("code", "name", "price", "stock")}
+        raw["stock"] = int(raw["stock"]) if raw["stock"].isdigit() else raw["stock"]
+        data = NewGoodsSchema().load(raw)
+        goods = shop.add_goods(principal(), code, data["code"], data["name"], data["price"], data["stock"])
+    except (PointsError, ValidationError) as error:
+        return _shop_page(code, _form(), friendly(error), _status(error))
+    flash(_("已上架 %(name)s。", name=goods.name), "success")
+    return redirect(url_for("admin_pages.one_shop", code=code))
+
+
+@bp.post("/shops/<code>/goods/<goods>")
+def change_goods(code, goods):
+    """Change price or name, take off or back on the shelf, or restock (入库)."""
+    me = principal()
+    try:
+        if request.form.get("action") == "restock":
+            raw = request.form.get("quantity", "").strip()
+            data = RestockSchema().load({"quantity": int(raw) if raw.isdigit() else raw,
+                                         "note": request.form.get("note", "").strip()})
+            changed = shop.restock(me, code, goods, data["quantity"], data.get("note") or None)
+            message = _("%(name)s 已入库，库存 %(n)s。", name=changed.name, n=changed.stock)
+        else:
+            body = {"price": request.form.get("price", "").strip(), "active": request.form.get("active") == "1"}
+            name = request.form.get("name", "").strip()
+            if name:
+                body["name"] = name
+            data = GoodsChangeSchema().load(body)
+            changed = shop.change_goods(me, code, goods, **data)
+            message = _("已保存 %(name)s。", name=changed.name)
+    except (PointsError, ValidationError) as error:
+        return _shop_page(code, error=friendly(error), status=_status(error))
+    flash(message, "success")
+    return redirect(url_for("admin_pages.one_shop", code=code))
+
+
+# --- schemes (read only) -------------------------------------------------------------------
+
+@bp.get("/schemes")
+def schemes():
+    listed = [(s, rules_of(s.current_version_id)) for s in all_schemes()]
+    return render_template("admin/schemes.html", schemes=listed)
+
+
+# --- year-end close ------------------------------------------------------------------------
+
+def _close_args(source):
+    schemes = all_schemes()
+    code = source.get("scheme") or (schemes[0].code if schemes else "")
+    year = source.get("year", "")
+    return schemes, code, int(year) if year.isdigit() else today().year - 1
+
+
+@bp.get("/close")
+def close():
+    """年度结算, step one: pick scheme and year, see who gets awards and what would expire."""
+    schemes, code, year = _close_args(request.args)
+    preview, error, status = None, None, 200
+    if request.args.get("scheme"):
+        try:
+            CloseSchema().load({"scheme": code, "year": year})
+            preview = reports.close_preview(principal(), code, year)
+        except (PointsError, ValidationError) as failure:
+            error, status = friendly(failure), _status(failure)
+    return render_template("admin/close.html", schemes=schemes, code=code, year=year, preview=preview,
+                           error=error, years=list(range(today().year, today().year - 5, -1))), status
+
+
+@bp.post("/close")
+def close_confirm():
+    """年度结算, step two: close_year, after the preview."""
+    schemes, code, year = _close_args(request.form)
+    try:
+        data = CloseSchema().load({"scheme": code, "year": year})
+        done = reports.close_year(principal(), data["scheme"], data["year"])
+    except (PointsError, ValidationError) as error:
+        preview = None
+        try:
+            preview = reports.close_preview(principal(), code, year)
+        except PointsError:
+            pass
+        message = friendly(error)
+        if isinstance(error, PointsError) and error.code == "invalid_state" and preview is not None:
+            message = (_("%(year)s 年度已经结算过了。", year=year) if preview["closed"] else
+                       _("还有 %(n)s 条 %(year)s 年的积分记录未审核或在公示中，请先处理完再结算。",
+                         n=preview["open"], year=year))
+        return render_template("admin/close.html", schemes=schemes, code=code, year=year, preview=preview,
+                               error=message, years=list(range(today().year, today().year - 5, -1))), _status(error)
+    flash(_("%(year)s 年度已结算：评优 %(n)s 户，清零 %(expired)s 分，结转 %(carried)s 分。", year=year,
+            n=len(done["awards"]), expired=_points(done["expired"]), carried=_points(done["carried"])), "success")
+    return redirect(url_for("admin_pages.close", scheme=code, year=year))
+
+
+def _points(value):
+    from points.web import points_text
+
+    return points_text(value)

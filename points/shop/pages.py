@@ -1,0 +1,221 @@
+"""Pages: /counter (爱心超市 counter: find a household, pick goods, redeem, 兑换小票, 作废).
+
+The counter calls the same service functions, with the same idempotency, as
+POST /api/v1/redemptions: a key made for each page render means a double tap never charges
+twice, and a refusal (余额不足, 库存不足, 未达到兑换门槛) is a message on the same page.
+"""
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from points import idempotency
+from points.database import today
+from points.errors import PointsError, forbidden
+from points.extensions import db
+from points.ledger import service as ledger
+from points.org.models import Unit
+from points.org.service import get_holder, holders_query, in_scope
+from points.schemes.service import rules_of
+from points.shop import service
+from points.shop.api import RedemptionSchema, redemption_view
+from points.shop.models import Shop
+from points.web import friendly, page_errors, principal
+
+bp = page_errors(Blueprint("shop_pages", __name__))
+
+FOUND = 20  # households listed for one search
+DAY_LIST = 100  # the day's redemptions listed at the counter
+
+
+def _require_clerk():
+    if "clerk" not in current_user.roles:
+        raise forbidden()
+
+
+def clerk_shops(me):
+    """The shops at which this clerk may redeem: those in (or below) the clerk's units."""
+    return db.session.execute(
+        select(Shop).join(Unit, Shop.unit_id == Unit.id)
+        .where(in_scope(Unit.path, me.paths("clerk"))).order_by(Shop.code)).scalars().all()
+
+
+def _pick(options, code):
+    return next((o for o in options if o.code == code), None)
+
+
+def _counter_context(me, args, form=None, error=None):
+    """What the counter shows: the shop, the search, the household's accounts and the goods."""
+    shops = clerk_shops(me)
+    shop = _pick(shops, args.get("shop", "")) or (shops[0] if shops else None)
+    context = dict(shops=shops, shop=shop, q=args.get("q", "").strip(), found=None, holder=None, scheme=None,
+                   schemes=[], account=None, threshold=None, goods=[], form=form or {}, error=error,
+                   today_list=[], key=uuid.uuid4().hex)
+    if shop is None:
+        return context
+    kinds = {s.subject for s in shop.schemes}
+    code = args.get("holder", "").strip()
+    if context["q"] and not code:
+        query = holders_query(me, q=context["q"]).limit(FOUND)
+        found = [h for h in db.session.execute(query).scalars() if h.kind in kinds]
+        exact = [h for h in found if h.code.lower() == context["q"].lower()]
+        if len(exact) == 1 or len(found) == 1:
+            code = (exact or found)[0].code
+        else:
+            context["found"] = found
+    if code:
+        holder = get_holder(me, code)
+        schemes = [s for s in shop.schemes if s.subject == holder.kind]
+        scheme = _pick(schemes, args.get("scheme", "")) or (schemes[0] if schemes else None)
+        context.update(holder=holder, schemes=schemes, scheme=scheme)
+        if scheme is not None:
+            context["account"] = ledger.account_view(scheme, holder, today().year)
+            context["threshold"] = rules_of(scheme.current_version_id).redeem_threshold
+            goods = db.session.execute(service.goods_query(shop)).scalars().all()
+            context["goods"] = sorted((g for g in goods if g.active), key=lambda g: g.code)
+    rows = db.session.execute(service.redemptions_query(me, shop=shop.code, on=today()).limit(DAY_LIST)).scalars()
+    context["today_list"] = [redemption_view(r) for r in rows]
+    return context
+
+
+def _counter_page(me, args, form=None, error=None, status=200):
+    return render_template("shop/counter.html", **_counter_context(me, args, form, error)), status
+
+
+@bp.get("/counter")
+@login_required
+def counter():
+    """爱心超市: find a household by code or name, its balance, the goods, the day's list."""
+    _require_clerk()
+    me = principal()
+    try:
+        return _counter_page(me, request.args)
+    except PointsError as error:  # an unknown or out-of-scope household: say so, keep the counter
+        args = {"shop": request.args.get("shop", ""), "q": request.args.get("holder", "")}
+        return _counter_page(me, args, error=friendly(error), status=error.status)
+
+
+def _lines(form):
+    """The quantities the clerk tapped, in the page's order: [{"goods", "quantity"}]."""
+    lines = []
+    for name, value in form.items(multi=True):
+        if not name.startswith("qty_") or not value.strip():
+            continue
+        try:
+            quantity = int(value)
+        except ValueError:
+            raise ValidationError({"quantity": ["Not a valid number."]}) from None
+        if quantity < 0:
+            raise ValidationError({"quantity": ["must be more than 0"]})
+        if quantity:
+            lines.append({"goods": name[4:], "quantity": quantity})
+    if not lines:
+        raise PointsError("no_lines", "no goods picked", 422)
+    return lines
+
+
+def _redeem(me, data, key):
+    """As POST /api/v1/redemptions: the key's first answer, whatever happens after."""
+    try:
+        plan = service.plan_redemption(me, data["shop"], data["scheme"], data["holder"], data["lines"])
+    except PointsError as error:
+        def work(error=error):
+            raise error
+    else:
+        def work():
+            return RedemptionSchema().dump(service.redeem(me, plan))
+    answer = idempotency.run(me.user_id, f"counter:{key}", data, work)
+    body = answer.get_json()
+    if answer.status_code != 201:  # a refusal kept for this key, answered again
+        error = body["error"]
+        raise PointsError(error["code"], error["message"], answer.status_code, error["details"])
+    return body["id"]
+
+
+def counter_message(error, goods_names=None):
+    """The counter's refusals in the clerk's words, with the figures (glossary.md)."""
+    from points.web import points_text
+
+    details = (error.details or {}) if isinstance(error, PointsError) else {}
+    code = getattr(error, "code", None)
+    if code == "insufficient_balance":
+        return _("余额不足：当前 %(balance)s 分，本次需 %(total)s 分。",
+                 balance=points_text(details.get("balance")), total=points_text(details.get("total")))
+    if code == "below_threshold":
+        return _("未达到兑换门槛：积分达到 %(threshold)s 分方可兑换，当前 %(balance)s 分。",
+                 threshold=points_text(details.get("threshold")), balance=points_text(details.get("balance")))
+    if code == "out_of_stock":
+        name = (goods_names or {}).get(details.get("goods"), details.get("goods", ""))
+        return _("库存不足：%(goods)s 只剩 %(stock)s 件，请减少数量。", goods=name, stock=details.get("stock", 0))
+    if code == "no_lines":
+        return _("请先点选要兑换的商品。")
+    if code == "validation_error" and "lines" in details:
+        return _("有商品已下架或不在本超市，请刷新页面后重新选择。")
+    return friendly(error)
+
+
+@bp.post("/counter")
+@login_required
+def redeem():
+    """确认兑换: one redemption per page render, then its 兑换小票."""
+    _require_clerk()
+    me = principal()
+    form = request.form
+    data = {"shop": form.get("shop", ""), "scheme": form.get("scheme", ""), "holder": form.get("holder", "")}
+    key = form.get("key", "").strip()
+    try:
+        if not key or len(key) > 200:
+            raise PointsError("idempotency_key_reused", "no key", 422)
+        data["lines"] = _lines(form)
+        redemption_id = _redeem(me, data, key)
+    except (PointsError, ValidationError) as error:
+        names = {}
+        shop = db.session.execute(select(Shop).where(Shop.code == data["shop"])).scalar_one_or_none()
+        if shop is not None:
+            names = {g.code: g.name for g in db.session.execute(service.goods_query(shop)).scalars()}
+        status = error.status if isinstance(error, PointsError) else 422
+        args = {"shop": data["shop"], "holder": data["holder"], "scheme": data["scheme"]}
+        return _counter_page(me, args, form=form.to_dict(), error=counter_message(error, names), status=status)
+    return redirect(url_for("shop_pages.receipt", redemption_id=redemption_id))
+
+
+@bp.get("/counter/receipts/<int:redemption_id>")
+@login_required
+def receipt(redemption_id):
+    """兑换小票: prints on a 58 mm thermal printer, or on A4 with ?paper=a4."""
+    _require_clerk()
+    redemption = redemption_view(service.get_redemption(principal(), redemption_id))
+    shop = service.shop_by_code(redemption["shop"])
+    paper = "a4" if request.args.get("paper") == "a4" else "58"
+    return render_template("shop/receipt.html", r=redemption, shop=shop, paper=paper)
+
+
+@bp.post("/counter/void")
+@login_required
+def void():
+    """作废 from the day's list, with a reason: points and stock go back."""
+    _require_clerk()
+    me = principal()
+    shop_code = request.form.get("shop", "")
+    reason = request.form.get("reason", "").strip()
+    redemption_id = request.form.get("redemption", "")
+    try:
+        if not redemption_id.isdigit():
+            raise PointsError("not_found", "redemption not found", 404)
+        if not reason:
+            raise PointsError("no_reason", "reason required", 422)
+        service.void(me, int(redemption_id), reason[:2000])
+    except PointsError as error:
+        if error.code == "no_reason":
+            message = _("请填写作废原因。")
+        elif error.code == "invalid_state":
+            message = _("这张兑换单已经作废过了。")
+        else:
+            message = friendly(error)
+        return _counter_page(me, {"shop": shop_code}, form={"void": redemption_id}, error=message,
+                             status=error.status)
+    flash(_("已作废兑换单 %(id)s，积分和库存已退回。", id=redemption_id), "success")
+    return redirect(url_for("shop_pages.counter", shop=shop_code or None))
