@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 import simplejson
 from flask import Response, request
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import (DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, delete, insert,
+                        select, update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,9 +57,12 @@ def _answer(status, body_text):
     return Response(body_text, status=status, mimetype="application/json")
 
 
+_REPLAY = select(IdempotentRequest.fingerprint, IdempotentRequest.status, IdempotentRequest.body).where(
+    IdempotentRequest.user_id == bindparam("user_id"), IdempotentRequest.key == bindparam("key"))
+
+
 def _replay(user_id, key, fingerprint):
-    row = db.session.execute(select(IdempotentRequest).where(
-        IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)).scalar_one_or_none()
+    row = db.session.connection().execute(_REPLAY, {"user_id": user_id, "key": key}).first()
     if row is None:
         return None
     if row.fingerprint != fingerprint:
@@ -81,12 +85,13 @@ def run(user_id, key, payload, work, status=201):
         return replay
     try:
         with write():
-            claim = IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint, status=0, body="",
-                                      created_at=utcnow())
-            db.session.add(claim)
-            db.session.flush()  # waits here while the same key's first request is in flight
+            connection = db.session.connection()
+            # Waits here while the same key's first request is in flight (PostgreSQL's unique
+            # index; SQLite's write lock is already held), then fails once it has committed.
+            claim = connection.execute(_CLAIM, {"user_id": user_id, "key": key, "fingerprint": fingerprint,
+                                                "status": 0, "body": "", "created_at": utcnow()}).scalar_one()
             body = simplejson.dumps(work(), use_decimal=True, ensure_ascii=False)
-            claim.status, claim.body = status, body
+            connection.execute(_ANSWER, {"claim_id": claim, "status": status, "body": body})
     except IntegrityError:
         db.session.rollback()
         replay = _replay(user_id, key, fingerprint)
@@ -99,6 +104,14 @@ def run(user_id, key, payload, work, status=201):
         _keep_refusal(user_id, key, fingerprint, error)
         raise
     return _answer(status, body)
+
+
+_CLAIM = insert(IdempotentRequest).values(
+    user_id=bindparam("user_id"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
+    status=bindparam("status"), body=bindparam("body"), created_at=bindparam("created_at"),
+).returning(IdempotentRequest.id)
+_ANSWER = (update(IdempotentRequest).where(IdempotentRequest.id == bindparam("claim_id"))
+           .values(status=bindparam("status"), body=bindparam("body")))
 
 
 def _keep_refusal(user_id, key, fingerprint, error):

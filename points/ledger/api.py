@@ -1,5 +1,6 @@
 """Accounts: /api/v1/accounts/<scheme>/<holder> and its postings."""
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 
 from points.database import aware, today
@@ -51,8 +52,15 @@ class Account(MethodView):
     @blp.response(200, AccountSchema)
     def get(self, scheme, holder):
         """Balance (可用积分), pending points (待入账) and this year's totals."""
-        scheme, holder = scheme_and_holder(scheme, holder)
-        return service.account_view(scheme, holder, today().year)
+        found = service.read_account(scheme, holder, today().year)
+        if found is None:
+            scheme_and_holder(scheme, holder)  # raises the 404 that names what is unknown
+            raise not_found("account")  # not reached
+        if not principal().covers(found.path):
+            raise forbidden()
+        if found.kind != found.subject:
+            raise not_found(f"account: {scheme} is for {found.subject} holders")
+        return current_app.json.response(found.view)
 
 
 @blp.route("/accounts/<scheme>/<holder>/postings")

@@ -7,12 +7,15 @@ year totals, so a balance is read in one row however long the history is, and
 from collections import namedtuple
 from decimal import Decimal
 
-from sqlalchemy import Integer, cast, func, select, update
+from sqlalchemy import Integer, bindparam, cast, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
-from points.database import as_points, for_update, insert_ignore, local_date, utcnow
+from points.database import Points, as_points, for_update, insert_ignore, local_date, utcnow
 from points.errors import PointsError
 from points.extensions import db
 from points.ledger.models import Account, AccountYear, HolderYear, Posting
+from points.org.models import Holder, Unit
+from points.schemes.models import Scheme
 
 ZERO = Decimal(0)
 
@@ -21,12 +24,42 @@ Totals = namedtuple("Totals", "earned deducted redeemed")
 
 def account_for(scheme_id, holder_id, lock=False):
     """The account, made on first use. With lock=True it is locked for this transaction
-    (an account that has no row yet cannot be locked, so the row is made first)."""
-    insert_ignore(Account, scheme_id=scheme_id, holder_id=holder_id, balance=ZERO, pending=ZERO)
+    (an account that has no row yet cannot be locked, so the row is made first, then locked)."""
     query = select(Account).where(Account.scheme_id == scheme_id, Account.holder_id == holder_id)
     if lock:
         query = for_update(query)
-    return db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
+    query = query.execution_options(populate_existing=True)
+    account = db.session.execute(query).scalar_one_or_none()
+    if account is None:
+        insert_ignore(Account, scheme_id=scheme_id, holder_id=holder_id, balance=ZERO, pending=ZERO)
+        account = db.session.execute(query).scalar_one()
+    return account
+
+
+class AccountRef:
+    """An account's id and balance as the write section holds it (for `post` without the ORM)."""
+
+    __slots__ = ("id", "balance")
+
+    def __init__(self, id, balance):
+        self.id, self.balance = id, balance
+
+
+_LOCK_ACCOUNT = (select(Account.id, Account.balance)
+                 .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id")))
+_LOCK_ACCOUNT_FOR_UPDATE = _LOCK_ACCOUNT.with_for_update()
+
+
+def lock_account(scheme_id, holder_id):
+    """account_for(..., lock=True) for a write section that only needs the id and balance."""
+    connection = db.session.connection()
+    query = _LOCK_ACCOUNT if connection.dialect.name == "sqlite" else _LOCK_ACCOUNT_FOR_UPDATE
+    params = {"scheme_id": scheme_id, "holder_id": holder_id}
+    row = connection.execute(query, params).first()
+    if row is None:
+        insert_ignore(Account, scheme_id=scheme_id, holder_id=holder_id, balance=ZERO, pending=ZERO)
+        row = connection.execute(query, params).one()
+    return AccountRef(row[0], row[1])
 
 
 def find_account(scheme_id, holder_id):
@@ -43,24 +76,39 @@ def post(account, kind, points, ref, user_id=None, floor=None):
     spenders at once cannot both pass it.
     """
     points = Decimal(points)
-    statement = update(Account).where(Account.id == account.id)
-    if floor is not None:
-        statement = statement.where(Account.balance + points >= floor)
-    balance = db.session.execute(
-        statement.values(balance=Account.balance + points).returning(Account.balance)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    db.session.flush()  # as the ORM's execute would: what the caller changed goes first
+    connection = db.session.connection()
+    if floor is None:
+        balance = connection.execute(_MOVE, {"account_id": account.id, "points": points}).scalar_one_or_none()
+    else:
+        balance = connection.execute(
+            _MOVE_ABOVE_FLOOR, {"account_id": account.id, "points": points, "floor": Decimal(floor)}
+        ).scalar_one_or_none()
     if balance is None:
         current = db.session.execute(select(Account.balance).where(Account.id == account.id)).scalar_one()
         raise PointsError("insufficient_balance", f"余额不足：当前 {current} 分，本次需 {-points} 分",
                           409, {"balance": current, "total": -points})
     now = utcnow()
-    posting = Posting(account_id=account.id, kind=kind, points=points, balance_after=balance,
-                      at=now, ref=ref, user_id=user_id)
-    db.session.add(posting)
-    _move_year_totals(account.id, kind, points, local_date(now).year)
-    account.balance = balance
-    return posting
+    connection.execute(_INSERT_POSTING, {
+        "account_id": account.id, "kind": kind, "points": points, "balance_after": balance, "at": now, "ref": ref,
+        "user_id": user_id})
+    _move_year_totals(account.id, kind, points, local_date(now).year, connection)
+    if isinstance(account, Account):  # the row already holds it: no UPDATE at the next flush
+        set_committed_value(account, "balance", balance)
+    else:
+        account.balance = balance
+    return Posted(account.id, kind, points, balance, now, ref, user_id)
+
+
+Posted = namedtuple("Posted", "account_id kind points balance_after at ref user_id")
+_MOVE = (update(Account).where(Account.id == bindparam("account_id"))
+         .values(balance=Account.balance + bindparam("points", type_=Points())).returning(Account.balance))
+_MOVE_ABOVE_FLOOR = _MOVE.where(
+    Account.balance + bindparam("points", type_=Points()) >= bindparam("floor", type_=Points()))
+_INSERT_POSTING = insert(Posting).values(
+    account_id=bindparam("account_id"), kind=bindparam("kind"), points=bindparam("points"),
+    balance_after=bindparam("balance_after"), at=bindparam("at"), ref=bindparam("ref"),
+    user_id=bindparam("user_id"))
 
 
 def _year_delta(kind, points):
@@ -74,16 +122,35 @@ def _year_delta(kind, points):
     return None
 
 
-def _move_year_totals(account_id, kind, points, year):
+def _move_year_totals(account_id, kind, points, year, connection):
     delta = _year_delta(kind, points)
     if delta is None:
         return
     column, amount = delta
-    insert_ignore(AccountYear, account_id=account_id, year=year, earned=ZERO, deducted=ZERO, redeemed=ZERO)
-    db.session.execute(
-        update(AccountYear).where(AccountYear.account_id == account_id, AccountYear.year == year)
-        .values({column: getattr(AccountYear, column) + amount})
-        .execution_options(synchronize_session=False))
+    values = {"account_id": account_id, "year": year, "earned": ZERO, "deducted": ZERO, "redeemed": ZERO}
+    values[column] = amount
+    connection.execute(_year_upsert(connection.dialect.name, column), values)
+
+
+_YEAR_UPSERTS = {}
+
+
+def _year_upsert(dialect, column):
+    """INSERT the year's row with this amount, or add the amount to the row that is there: one
+    statement (ON CONFLICT DO UPDATE) on SQLite and PostgreSQL alike."""
+    statement = _YEAR_UPSERTS.get((dialect, column))
+    if statement is None:
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        values = dialect_insert(AccountYear).values(
+            account_id=bindparam("account_id"), year=bindparam("year"), earned=bindparam("earned", type_=Points()),
+            deducted=bindparam("deducted", type_=Points()), redeemed=bindparam("redeemed", type_=Points()))
+        statement = _YEAR_UPSERTS[(dialect, column)] = values.on_conflict_do_update(
+            index_elements=[AccountYear.account_id, AccountYear.year],
+            set_={column: getattr(AccountYear, column) + values.excluded[column]})
+    return statement
 
 
 def move_pending(account, points):
@@ -211,14 +278,49 @@ def _verify_year_totals():
     return problems
 
 
+# The account's row and its year's totals in one statement (both may not exist yet).
+_ACCOUNT_AND_YEAR = (
+    select(Account.balance, Account.pending, AccountYear.earned, AccountYear.deducted, AccountYear.redeemed)
+    .outerjoin(AccountYear, (AccountYear.account_id == Account.id) & (AccountYear.year == bindparam("year")))
+    .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id")))
+
+# What GET /accounts/<scheme>/<holder> needs, by codes, in one statement: the scheme, the
+# holder with its unit's path (for the caller's scope), the account and its year's totals.
+_ACCOUNT_BY_CODES = (
+    select(Scheme.code, Scheme.subject, Holder.code, Holder.kind, Unit.path, Account.balance, Account.pending,
+           AccountYear.earned, AccountYear.deducted, AccountYear.redeemed)
+    .select_from(Scheme)
+    .join(Holder, Holder.code == bindparam("holder"))
+    .join(Unit, Holder.unit_id == Unit.id)
+    .outerjoin(Account, (Account.scheme_id == Scheme.id) & (Account.holder_id == Holder.id))
+    .outerjoin(AccountYear, (AccountYear.account_id == Account.id) & (AccountYear.year == bindparam("year")))
+    .where(Scheme.code == bindparam("scheme")))
+
+AccountRead = namedtuple("AccountRead", "subject kind path view")
+
+
+def _view(scheme_code, holder_code, balance, pending, earned, deducted, redeemed):
+    zero = as_points(0)
+    if balance is None:  # no account yet
+        balance = pending = zero
+    return {"scheme": scheme_code, "holder": holder_code, "balance": balance, "pending": pending,
+            "earned": zero if earned is None else earned, "deducted": zero if deducted is None else deducted,
+            "redeemed": zero if redeemed is None else redeemed}
+
+
 def account_view(scheme, holder, year):
     """{scheme, holder, balance, pending, earned, deducted, redeemed}: one row each, never a sum."""
-    account = find_account(scheme.id, holder.id)
-    zero = as_points(0)
-    view = {"scheme": scheme.code, "holder": holder.code, "balance": zero, "pending": zero}
-    totals = Totals(zero, zero, zero)
-    if account is not None:
-        view.update(balance=account.balance, pending=account.pending)
-        totals = year_totals(account.id, year)
-    view.update(totals._asdict())
-    return view
+    row = db.session.connection().execute(
+        _ACCOUNT_AND_YEAR, {"year": year, "scheme_id": scheme.id, "holder_id": holder.id}).first()
+    return _view(scheme.code, holder.code, *(row or (None,) * 5))
+
+
+def read_account(scheme_code, holder_code, year):
+    """The account view by codes with what the caller's checks need (the scheme's subject, the
+    holder's kind and unit path), or None when the scheme or the holder is unknown."""
+    row = db.session.connection().execute(
+        _ACCOUNT_BY_CODES, {"scheme": scheme_code, "holder": holder_code, "year": year}).first()
+    if row is None:
+        return None
+    scheme, subject, holder, kind, path = row[:5]
+    return AccountRead(subject, kind, path, _view(scheme, holder, *row[5:]))

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from points.database import for_update, local_tz, utcnow, write
@@ -19,7 +20,7 @@ from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code
 from points.schemes.models import Scheme
 from points.schemes.service import rules_of
-from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement
+from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement, shop_schemes
 
 
 # --- shops and goods -----------------------------------------------------------------------
@@ -161,8 +162,46 @@ class Plan:
     lines: tuple  # ((goods_id, goods_code, quantity), ...) in the caller's order
 
 
+_ShopUnit, _HolderUnit = aliased(Unit), aliased(Unit)
+# Everything a valid redemption needs checked before the write section, in one statement: the
+# shop and its unit's path, the scheme (and whether the shop takes it), the holder and its
+# unit's path, and the wanted goods of the shop (one row each; one row of NULLs if none match).
+_PLAN = (
+    select(Shop.id, _ShopUnit.path, Scheme.id, Scheme.subject, Scheme.current_version_id,
+           Holder.id, Holder.name, Holder.kind, _HolderUnit.path, shop_schemes.c.scheme_id,
+           Goods.id, Goods.code, Goods.active)
+    .select_from(Shop)
+    .join(_ShopUnit, Shop.unit_id == _ShopUnit.id)
+    .join(Scheme, Scheme.code == bindparam("scheme"))
+    .join(Holder, Holder.code == bindparam("holder"))
+    .join(_HolderUnit, Holder.unit_id == _HolderUnit.id)
+    .outerjoin(shop_schemes, (shop_schemes.c.shop_id == Shop.id) & (shop_schemes.c.scheme_id == Scheme.id))
+    .outerjoin(Goods, (Goods.shop_id == Shop.id) & Goods.code.in_(bindparam("goods", expanding=True)))
+    .where(Shop.code == bindparam("shop")))
+
+
 def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
     """422 for anything wrong in the request, then 403 for a clerk outside the shop or holder."""
+    codes = [line["goods"] for line in lines]
+    if codes and len(set(codes)) == len(codes):
+        rows = db.session.connection().execute(
+            _PLAN, {"shop": shop_code, "scheme": scheme_code, "holder": holder_code, "goods": codes}).all()
+        if rows:
+            (shop_id, shop_path, scheme_id, subject, version_id, holder_id, holder_name, kind, holder_path,
+             taken) = rows[0][:10]
+            goods = {code: (goods_id, active) for *_, goods_id, code, active in rows if goods_id is not None}
+            if (taken is not None and kind == subject and len(goods) == len(codes)
+                    and all(active for _, active in goods.values())):
+                if not principal.allows("clerk", shop_path) or not principal.allows("clerk", holder_path):
+                    raise forbidden("你不是该超市或该户所在单位的店员")
+                return Plan(shop_id, shop_code, scheme_id, scheme_code, holder_id, holder_code, holder_name,
+                            Decimal(rules_of(version_id).redeem_threshold),
+                            tuple((goods[c][0], c, line["quantity"]) for c, line in zip(codes, lines)))
+    # Something is wrong (or the request is empty): say exactly what, field by field.
+    return _plan_checked(principal, shop_code, scheme_code, holder_code, lines)
+
+
+def _plan_checked(principal, shop_code, scheme_code, holder_code, lines):
     details = {}
     shop = db.session.execute(select(Shop).where(Shop.code == shop_code)).scalar_one_or_none()
     scheme = db.session.execute(select(Scheme).where(Scheme.code == scheme_code)).scalar_one_or_none()
@@ -217,15 +256,16 @@ def redeem(principal, plan):
     Returns the redemption as the API shows it, built from what the section already holds, so
     the write lock is not kept while it is read back.
     """
+    wanted = {goods_id: quantity for goods_id, _, quantity in plan.lines}
+    ids = sorted(wanted)
     with write():
-        account = ledger.account_for(plan.scheme_id, plan.holder_id, lock=True)
+        connection = db.session.connection()
+        account = ledger.lock_account(plan.scheme_id, plan.holder_id)
         if account.balance < plan.threshold:
             raise PointsError("below_threshold", f"积分达到 {plan.threshold} 分才能兑换，当前 {account.balance} 分",
                               409, {"balance": account.balance, "threshold": plan.threshold})
-        wanted = {goods_id: quantity for goods_id, _, quantity in plan.lines}
-        goods = {g.id: g for g in db.session.execute(
-            for_update(select(Goods).where(Goods.id.in_(sorted(wanted))).order_by(Goods.id), of=Goods)
-            .execution_options(populate_existing=True)).scalars()}
+        goods = {row.id: row for row in connection.execute(
+            _LOCK_GOODS if connection.dialect.name == "sqlite" else _LOCK_GOODS_FOR_UPDATE, {"ids": ids})}
         inactive = [str(i) for i, (gid, _, _) in enumerate(plan.lines) if not goods[gid].active]
         if inactive:  # deactivated between the check and the lock
             raise invalid({"lines": {i: {"goods": ["goods no longer offered"]} for i in inactive}})
@@ -234,28 +274,24 @@ def redeem(principal, plan):
         total = sum((line["points"] for line in lines), Decimal(0))
         now, expected = utcnow(), account.balance - total
         # The account is locked, so the balance after is known before the conditional debit.
-        redemption_id = db.session.execute(insert(Redemption).values(
-            shop_id=plan.shop_id, scheme_id=plan.scheme_id, holder_id=plan.holder_id, total=total,
-            balance_after=expected, status="completed",
-            user_id=principal.user_id, at=now).returning(Redemption.id)).scalar_one()
+        redemption_id = connection.execute(_INSERT_REDEMPTION, {
+            "shop_id": plan.shop_id, "scheme_id": plan.scheme_id, "holder_id": plan.holder_id, "total": total,
+            "balance_after": expected, "status": "completed", "user_id": principal.user_id, "at": now}).scalar_one()
         ref = f"redemption:{redemption_id}"
         posting = ledger.post(account, "redemption", -total, ref, principal.user_id, floor=0)
         if posting.balance_after != expected:
             raise RuntimeError(f"account {account.id} moved under its lock")
         movements = []
-        for goods_id in sorted(wanted):
+        for goods_id in ids:
             quantity = wanted[goods_id]
-            stock = db.session.execute(
-                update(Goods).where(Goods.id == goods_id, Goods.stock >= quantity)
-                .values(stock=Goods.stock - quantity).returning(Goods.stock)
-                .execution_options(synchronize_session=False)).scalar_one_or_none()
+            stock = connection.execute(_TAKE_STOCK, {"goods_id": goods_id, "quantity": quantity}).scalar_one_or_none()
             if stock is None:
                 raise PointsError("out_of_stock", f"{goods[goods_id].name} 库存不足（剩 {goods[goods_id].stock}）", 409,
                                   {"goods": goods[goods_id].code, "stock": goods[goods_id].stock})
             movements.append({"goods_id": goods_id, "kind": "sale", "quantity": -quantity, "stock_after": stock,
                               "ref": ref, "user_id": principal.user_id, "at": now, "note": ""})
-        db.session.execute(insert(StockMovement), movements)
-        db.session.execute(insert(RedemptionLine), [
+        connection.execute(_INSERT_MOVEMENT, movements)
+        connection.execute(_INSERT_LINE, [
             {"redemption_id": redemption_id, "goods_id": line["goods_id"], "quantity": line["quantity"],
              "price": line["price"], "points": line["points"]} for line in lines])
     for line in lines:
@@ -263,6 +299,19 @@ def redeem(principal, plan):
     return {"id": redemption_id, "shop": plan.shop, "scheme": plan.scheme, "holder": plan.holder,
             "holder_name": plan.holder_name, "lines": lines, "total": total, "balance_after": posting.balance_after,
             "status": "completed", "at": now, "clerk": principal.username}
+
+
+_LOCK_GOODS = (select(Goods.id, Goods.code, Goods.name, Goods.price, Goods.stock, Goods.active)
+               .where(Goods.id.in_(bindparam("ids", expanding=True))).order_by(Goods.id))
+_LOCK_GOODS_FOR_UPDATE = _LOCK_GOODS.with_for_update()
+_INSERT_REDEMPTION = insert(Redemption).values(
+    shop_id=bindparam("shop_id"), scheme_id=bindparam("scheme_id"), holder_id=bindparam("holder_id"),
+    total=bindparam("total"), balance_after=bindparam("balance_after"), status=bindparam("status"),
+    user_id=bindparam("user_id"), at=bindparam("at")).returning(Redemption.id)
+_INSERT_MOVEMENT = insert(StockMovement)
+_INSERT_LINE = insert(RedemptionLine)
+_TAKE_STOCK = (update(Goods).where(Goods.id == bindparam("goods_id"), Goods.stock >= bindparam("quantity"))
+               .values(stock=Goods.stock - bindparam("quantity")).returning(Goods.stock))
 
 
 def _clerk_redemption(principal, redemption_id):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -133,21 +133,35 @@ def active_user(user_id):
     return None if user is None or user.disabled else user
 
 
+# One statement per request: the token (unexpired, of a user not disabled) and every grant of
+# its user with the unit's path, in grant order. Built once; a user without grants gives one
+# row with NULLs. Nothing is cached across requests, so a disabled user or a removed grant
+# counts from the very next request, in every process.
+_PRINCIPAL_BY_TOKEN = (
+    select(User.id, User.username, Grant.role, Unit.id.label("unit_id"), Unit.code, Unit.path)
+    .select_from(Token)
+    .join(User, Token.user_id == User.id)
+    .outerjoin(Grant, Grant.user_id == User.id)
+    .outerjoin(Unit, Grant.unit_id == Unit.id)
+    .where(Token.digest == bindparam("digest"), Token.expires_at > bindparam("now", type_=Token.expires_at.type),
+           User.disabled.is_(False))
+    .order_by(Grant.id))
+_GRANTS_OF_USER = (
+    select(Grant.role, Unit.id, Unit.code, Unit.path).join(Unit, Grant.unit_id == Unit.id)
+    .where(Grant.user_id == bindparam("user_id")).order_by(Grant.id))
+
+
 def principal_for_token(token):
-    row = db.session.execute(
-        select(User.id, User.username)
-        .join(Token, Token.user_id == User.id)
-        .where(Token.digest == _digest(token), Token.expires_at > utcnow(), User.disabled.is_(False))
-    ).first()
-    if row is None:
+    rows = db.session.connection().execute(
+        _PRINCIPAL_BY_TOKEN, {"digest": _digest(token), "now": utcnow()}).all()
+    if not rows:
         raise PointsError("unauthorized", "请先登录：令牌缺失、无效或已过期", 401)
-    return principal_for_user(row.id, row.username)
+    return Principal(rows[0][0], rows[0][1], tuple(
+        GrantView(role, unit_id, code, path) for _, _, role, unit_id, code, path in rows if role is not None))
 
 
 def principal_for_user(user_id, username):
-    grants = db.session.execute(
-        select(Grant.role, Unit.id, Unit.code, Unit.path).join(Unit, Grant.unit_id == Unit.id)
-        .where(Grant.user_id == user_id).order_by(Grant.id)).all()
+    grants = db.session.connection().execute(_GRANTS_OF_USER, {"user_id": user_id}).all()
     return Principal(user_id, username, tuple(GrantView(r, uid, code, path) for r, uid, code, path in grants))
 
 
