@@ -108,7 +108,10 @@ def principal():
 # --- forms, languages, headers -------------------------------------------------------------
 
 def protect_forms():
-    if request.method in UNSAFE_METHODS and not request.path.startswith("/api/"):
+    """CSRF on every form a page handles; the JSON API, and requests no route accepts (they get
+    their 404 or 405), are left alone."""
+    if (request.method in UNSAFE_METHODS and request.routing_exception is None
+            and not request.path.startswith("/api/")):
         csrf.protect()
 
 

@@ -124,3 +124,8 @@ def test_the_openapi_document_shows_our_error_shape_and_bearer_auth(client):
     assert spec["security"] == [{"bearerAuth": []}]
     assert spec["paths"]["/api/v1/auth/token"]["post"]["security"] == []
     assert spec["paths"]["/api/v1/public/balance"]["post"]["security"] == []
+
+
+def test_a_wrong_method_on_healthz_is_a_405_in_the_envelope(client):
+    answer = client.post("/healthz")
+    assert answer.status_code == 405 and answer.get_json()["error"]["code"] == "method_not_allowed"
