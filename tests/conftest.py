@@ -262,19 +262,25 @@ def edited_rules(tmp_path, scheme, old, new, points=None):
 
 
 def at_once(calls):
-    """Run the calls in real threads released together by a barrier; their answers in order."""
+    """Run the calls in real threads released together by a barrier; their answers in order.
+    An exception in a thread fails the test here, not as a thread's stray traceback."""
     barrier = threading.Barrier(len(calls))
     answers = [None] * len(calls)
+    errors = []
 
     def run(i, call):
-        barrier.wait()
-        answers[i] = call()
+        try:
+            barrier.wait()
+            answers[i] = call()
+        except Exception as error:
+            errors.append(error)
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     return answers
 
 

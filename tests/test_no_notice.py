@@ -11,7 +11,7 @@ def rules_dir(tmp_path):
     return edited_rules(tmp_path, "longhua", "notice_days: 3", "notice_days: 0")
 
 
-def test_with_no_notice_the_quorum_postsat_once(world):
+def test_with_no_notice_the_quorum_posts_at_once(world):
     entry = world.record()
     approved = world.approve_all(entry["id"])
     assert approved["status"] == "posted" and "notice_ends_on" not in approved

@@ -1,30 +1,8 @@
 """Many counters at once: real threads, each with its own client, on the same database."""
-import threading
 import uuid
 
+from conftest import at_once
 from shop_helpers import add_households, give_points, open_shop, redeem, verify
-
-
-def at_once(n, call):
-    """Run call(i) in n threads released together; the answers in thread order."""
-    barrier = threading.Barrier(n)
-    answers = [None] * n
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait()
-            answers[i] = call(i)
-        except Exception as error:  # report it in the test, not in a thread's traceback
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return answers
 
 
 def test_concurrent_redemptions_never_take_a_balance_below_zero(world):
@@ -33,7 +11,7 @@ def test_concurrent_redemptions_never_take_a_balance_below_zero(world):
     open_shop(world, goods=[("towel", "毛巾", 15, 100)])
     give_points(world, "H1", 100)
     world.token("clerk")
-    answers = at_once(30, lambda i: redeem(world, [("towel", 1)], client=world.app.test_client()))
+    answers = at_once([lambda: redeem(world, [("towel", 1)], client=world.app.test_client())] * 30)
     statuses = sorted((a.status, a.code) for a in answers)
     assert statuses == [(201, None)] * 6 + [(409, "insufficient_balance")] * 24
     assert world.balance("H1")["balance"] == 10
@@ -46,8 +24,8 @@ def test_concurrent_buyers_never_take_stock_below_zero(world):
     open_shop(world, goods=[("oil", "食用油", 5, 7)])
     give_points(world, households, 20)
     world.token("clerk")
-    answers = at_once(40, lambda i: redeem(world, [("oil", 1)], holder=households[i],
-                                           client=world.app.test_client()))
+    answers = at_once([lambda code=code: redeem(world, [("oil", 1)], holder=code, client=world.app.test_client())
+                       for code in households])
     statuses = sorted((a.status, a.code) for a in answers)
     assert statuses == [(201, None)] * 7 + [(409, "out_of_stock")] * 33
     goods = world.as_("clerk").get("/shops/lh-shop/goods").json["items"][0]
@@ -61,7 +39,7 @@ def test_one_key_sent_by_ten_counters_is_charged_once(world):
     give_points(world, "H1", 200)
     world.token("clerk")
     key = uuid.uuid4().hex
-    answers = at_once(10, lambda i: redeem(world, [("rice", 1)], key=key, client=world.app.test_client()))
+    answers = at_once([lambda: redeem(world, [("rice", 1)], key=key, client=world.app.test_client())] * 10)
     done = [a for a in answers if a.status == 201]
     assert all(a.status == 201 or (a.status, a.code) == (409, "idempotency_in_progress") for a in answers), answers
     assert done and len({a.json["id"] for a in done}) == 1
