@@ -111,6 +111,22 @@ def users_grant(username, role, unit):
     click.echo(f"{username}: {role} of {unit}")
 
 
+@users_cli.command("link")
+@click.argument("username")
+@click.argument("holder")
+@click.option("--remove", is_flag=True, help="remove the link instead")
+@with_appcontext
+def users_link(username, holder, remove):
+    """回避: the holder USERNAME must stand back from (own household, close kin)."""
+    from points.users.service import add_link, remove_link
+
+    try:
+        linked = (remove_link if remove else add_link)(None, username, holder)
+    except PointsError as error:
+        _fail(f"{error.message} {error.details or ''}")
+    click.echo(f"{username}: {'no longer linked to' if remove else 'linked to'} {linked.code} {linked.name}")
+
+
 @click.command("demo")
 @with_appcontext
 def demo():

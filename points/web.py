@@ -317,6 +317,7 @@ def friendly(error, resident=False):
         "too_many_attempts": _("尝试次数过多，请 15 分钟后再试。"),
         "forbidden": _("您没有权限做这件事：不在您负责的单位内。"),
         "self_review": _("不能审核自己记录的积分，请由其他审核员审核。"),
+        "conflict_of_interest": _("您与该户是本人或近亲属关系（或对这条记录提出过异议），须回避，这次没有办理。请由其他工作人员办理。"),
         "already_reviewed": _("您已经审核过这条记录，请等待其他审核员。"),
         "invalid_state": _("这条记录的状态已经变了，请刷新后再看。"),
         "period_closed": _("这个日期所在的年度已经结算，不能再记分。"),

@@ -26,7 +26,6 @@ from points.shop.api import GoodsChangeSchema, NewGoodsSchema, NewShopSchema, Re
 from points.shop.models import Shop
 from points.users import service as users
 from points.users.api import GrantSchema, NewUserSchema
-from points.users.models import Grant, User
 from points.web import friendly, page_errors, principal
 
 bp = page_errors(Blueprint("admin_pages", __name__, url_prefix="/admin"))
@@ -120,7 +119,7 @@ def create_holder():
     return redirect(url_for("admin_pages.holders", unit=holder.unit.code))
 
 
-COLUMNS = ("code", "name", "kind", "unit", "pin")
+COLUMNS = ("code", "name", "kind", "unit", "pin", "user")
 HEADER_WORDS = {"code", "编号", "户号"}
 
 
@@ -153,6 +152,7 @@ def _problems(error):
         "kind must be household or member": _("类型应为 household（户）或 member（党员）"),
         "unknown unit": _("找不到这个单位"), "unit outside your units": _("单位不在您管理的范围内"),
         "pin: 4 to 8 digits": _("查询密码应为 4 到 8 位数字"), "no rows": _("文件里没有名单"),
+        "unknown user": _("找不到这个用户（第 6 列：该户的工作人员用户名）"),
     }
     out = []
     for line, reasons in sorted(error.details.get("lines", {}).items(), key=lambda item: int(item[0])):
@@ -168,7 +168,7 @@ def _problems(error):
 
 @bp.post("/holders/import")
 def import_holders():
-    """导入农户名单: code,name,kind,unit[,pin]; errors line by line, nothing imported on any error."""
+    """导入农户名单: code,name,kind,unit[,pin[,user]]; errors line by line, nothing imported on any error."""
     upload = request.files.get("file")
     pasted = request.form.get("text", "")
     data = upload.read() if upload is not None and upload.filename else pasted.encode("utf-8")
@@ -189,21 +189,11 @@ def import_holders():
 
 # --- users and grants ----------------------------------------------------------------------
 
-def _managed_users(me):
-    """The users holding a grant within the caller's units, by username."""
-    paths = me.paths("admin")
-    if not paths:
-        return []
-    within = (select(Grant.user_id).join(Unit, Grant.unit_id == Unit.id)
-              .where(org.in_scope(Unit.path, paths)))
-    found = db.session.execute(select(User).where(User.id.in_(within)).order_by(User.username).limit(LISTED))
-    return [u for u in found.scalars() if all(me.allows("admin", g.unit.path) for g in u.grants)]
-
-
 def _users_page(form=None, error=None, status=200):
     me = principal()
-    return render_template("admin/users.html", users=_managed_users(me), units=org.units_within(me, "admin"),
-                           roles=ROLES, form=form or {}, error=error), status
+    listed = users.managed_users(me, LISTED)
+    return render_template("admin/users.html", users=listed, links=users.links_of([u.id for u in listed]),
+                           units=org.units_within(me, "admin"), roles=ROLES, form=form or {}, error=error), status
 
 
 @bp.get("/users")
@@ -230,11 +220,19 @@ def create_user():
 
 @bp.post("/users/<username>")
 def change_user(username):
-    """Add or remove a grant, or disable the user (停用)."""
+    """Add or remove a grant or a link (回避), or disable the user (停用)."""
     me = principal()
     action = request.form.get("action", "")
     try:
-        if action == "disable":
+        if action in ("link", "unlink"):
+            holder = org.holder_by_code_or_name(me, request.form.get("holder", ""))
+            if action == "link":
+                users.add_link(me, username, holder.code)
+                message = _("已登记 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name)
+            else:
+                users.remove_link(me, username, holder.code)
+                message = _("已解除 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name)
+        elif action == "disable":
             users.disable_user(me, username)
             message = _("已停用 %(name)s，其登录立即失效。", name=username)
         else:

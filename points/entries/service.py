@@ -20,7 +20,8 @@ from points.reports import stats
 from points.reports.models import Period
 from points.rules import InvalidValue, cap_window
 from points.schemes.service import rules_of, scheme_by_code
-from points.users.models import User
+from points.users.models import User, UserLink
+from points.users.service import refuse_conflict
 
 
 FIRST_YEAR = 2000  # the earliest year a scheme's periods can be closed
@@ -109,6 +110,7 @@ def record(principal, scheme_code, holder_code, item_code, occurred_on, note=Non
     scheme = scheme_by_code(scheme_code, "scheme")
     holder = holder_by_code(holder_code, "holder")
     _check_holder(principal, scheme, holder)
+    refuse_conflict(principal, {holder.code: holder.id})
     rules = rules_of(scheme.current_version_id)
     item, points = _compute(rules, item_code, occurred_on, values)
     with write():
@@ -124,6 +126,7 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
     codes = list(dict.fromkeys(holder_codes))
     holders = {h.code: h for h in db.session.execute(select(Holder).where(Holder.code.in_(codes))).scalars()}
     _each_holder(codes, lambda code: _check_holder(principal, scheme, holders.get(code) or holder_by_code(code, "holder")))
+    refuse_conflict(principal, {code: holders[code].id for code in codes})
     ids = []
     with write():
         for code in sorted(codes, key=lambda c: holders[c].id):
@@ -228,12 +231,28 @@ def _check_reviewer(principal, entry):
         raise forbidden("你不是该户所在单位的审核员")
     if entry.recorded_by_id == principal.user_id:
         raise PointsError("self_review", "不能审核自己记录的积分", 403)
+    refuse_conflict(principal, {entry.holder.code: entry.holder_id})
+
+
+def _refuse_objector(principal, entry):
+    """Whoever objected to an entry (themselves, or a holder linked to them) never settles
+    its dispute: one person could otherwise cut the public notice short alone."""
+    objected = db.session.execute(
+        select(EntryEvent.id).where(EntryEvent.entry_id == entry.id, EntryEvent.action == "object",
+                                    (EntryEvent.user_id == principal.user_id)
+                                    | EntryEvent.holder_id.in_(select(UserLink.holder_id)
+                                                               .where(UserLink.user_id == principal.user_id)))
+    ).first()
+    if objected is not None:
+        raise PointsError("conflict_of_interest", "提出异议的人不能处理这条异议，请由其他审核员处理", 403,
+                          {"holders": {entry.holder.code: ["objected to this entry"]}})
 
 
 def _approve_locked(principal, entry, note):
     _check_reviewer(principal, entry)
     if entry.status == "disputed":
         # An objection is settled by one reviewer: posted at once, no new quorum or notice.
+        _refuse_objector(principal, entry)
         entry.reviewed_by_id, entry.review_note = principal.user_id, note
         _post(entry, principal.user_id)
         _event(entry, "approve", principal.user_id, note)
@@ -268,6 +287,7 @@ def approve_batch(principal, ids, note=None):
     ids = list(dict.fromkeys(ids))
     with write():
         entries = _locked_entries(ids)
+        refuse_conflict(principal, {e.holder.code: e.holder_id for e in entries.values()})
         for entry_id in ids:
             try:
                 _approve_locked(principal, entries[entry_id], note)
@@ -283,6 +303,8 @@ def reject(principal, entry_id, reason):
         _check_reviewer(principal, entry)
         if entry.status not in ("pending", "disputed"):
             raise invalid_state(f"积分记录当前状态为 {entry.status}，不能驳回")
+        if entry.status == "disputed":
+            _refuse_objector(principal, entry)
         entry.status = "rejected"
         entry.reviewed_by_id, entry.review_note = principal.user_id, reason
         stats.count(entry, "reject")

@@ -1,4 +1,4 @@
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from points.extensions import db
@@ -41,3 +41,10 @@ class Holder(db.Model):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
     __table_args__ = (Index("ix_holders_unit_kind", "unit_id", "kind"),)
+
+
+def in_scope(path_column, paths):
+    """A SQL condition: the unit path lies under one of these paths (none → nothing)."""
+    if not paths:
+        return false()
+    return or_(*(path_column.startswith(p, autoescape=True) for p in paths))

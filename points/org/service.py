@@ -1,13 +1,14 @@
 """Units and holders: create, read, and the scope every other capability checks against."""
-from sqlalchemy import false, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from points.database import write
 from points.errors import PointsError, forbidden, invalid, not_found
 from points.extensions import db
-from points.org.models import VILLAGE_KINDS, Holder, Unit
-from points.users.service import begin_attempt, forgive
+from points.org.models import VILLAGE_KINDS, Holder, Unit, in_scope
+from points.users.models import User, UserLink
+from points.users.service import begin_attempt, forgive, hash_secret
 
 
 def unit_by_code(code, field=None):
@@ -80,6 +81,24 @@ def village_of(unit):
     return units[ids[0]]
 
 
+def holder_by_code_or_name(principal, text, field="holder"):
+    """The holder a person typed: its code, or else a name that only one holder within the
+    caller's units bears (a page's "pick a household by code or name")."""
+    text = (text or "").strip()
+    holder = db.session.execute(select(Holder).where(Holder.code == text)).scalar_one_or_none()
+    if holder is not None:
+        return holder
+    named = db.session.execute(
+        select(Holder).join(Unit, Holder.unit_id == Unit.id)
+        .where(Holder.name == text, in_scope(Unit.path, principal.paths())).order_by(Holder.code).limit(10)
+    ).scalars().all()
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise invalid({field: [f"several holders have this name: {', '.join(h.code for h in named)}"]})
+    raise invalid({field: ["unknown holder"]})
+
+
 def create_holder(principal, code, name, kind, unit_code, pin_hash):
     unit = unit_by_code(unit_code, "unit")
     if not principal.allows("admin", unit.path):
@@ -128,13 +147,6 @@ def villages():
         select(Unit).where(Unit.kind.in_(VILLAGE_KINDS)).order_by(Unit.path)).scalars().all()
 
 
-def in_scope(path_column, paths):
-    """A SQL condition: the unit path lies under one of these paths (none → nothing)."""
-    if not paths:
-        return false()
-    return or_(*(path_column.startswith(p, autoescape=True) for p in paths))
-
-
 def resident(holder_code, pin):
     """A resident signed in with household (or member) code and PIN, with the contract's lockout."""
     attempt = begin_attempt("holder", holder_code)
@@ -159,25 +171,27 @@ KIND_WORDS = {"household": "household", "户": "household", "农户": "household
 
 
 def import_holders(principal, rows):
-    """导入农户名单: rows are (line number, {"code", "name", "kind", "unit", "pin"?}) from a
-    village's list. Every row is checked first; on any error nothing is imported and the
+    """导入农户名单: rows are (line number, {"code", "name", "kind", "unit", "pin"?, "user"?})
+    from a village's list; `user` names the staff user the household belongs to (a link, 回避). Every row is checked first; on any error nothing is imported and the
     validation error names each line ({"lines": {"3": ["unknown unit"]}}); otherwise all are
     inserted in one write. Returns the number imported."""
     import re
 
-    from points.users.service import hash_secret
 
     code_ok = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
     codes = [row.get("code", "").strip() for _, row in rows]
     taken = set(db.session.execute(select(Holder.code).where(Holder.code.in_([c for c in codes if c]))).scalars())
     unit_codes = {row.get("unit", "").strip() for _, row in rows}
     units = {u.code: u for u in db.session.execute(select(Unit).where(Unit.code.in_(unit_codes))).scalars()}
+    usernames = {(row.get("user") or "").strip() for _, row in rows} - {""}
+    staff = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(usernames))).all())
     errors, seen, ready = {}, {}, []
     for line, row in rows:
         problems = []
         code, name = row.get("code", "").strip(), row.get("name", "").strip()
         kind = KIND_WORDS.get(row.get("kind", "").strip().lower())
         unit, pin = units.get(row.get("unit", "").strip()), (row.get("pin") or "").strip()
+        username = (row.get("user") or "").strip()
         if not code_ok.match(code):
             problems.append("code: letters, digits and _ . - only, at most 64")
         elif code in taken:
@@ -194,20 +208,25 @@ def import_holders(principal, rows):
             problems.append("unit outside your units")
         if pin and not re.fullmatch(r"[0-9]{4,8}", pin):
             problems.append("pin: 4 to 8 digits")
+        if username and username not in staff:
+            problems.append("unknown user")
         seen.setdefault(code, line)
         if problems:
             errors[str(line)] = problems
         else:
-            ready.append((code, name, kind, unit.id, pin))
+            ready.append((code, name, kind, unit.id, pin, staff.get(username)))
     if not rows:
         raise invalid({"lines": {"1": ["no rows"]}})
     if errors:
         raise invalid({"lines": errors})
     holders = [Holder(code=code, name=name, kind=kind, unit_id=unit_id, pin_hash=hash_secret(pin) if pin else None)
-               for code, name, kind, unit_id, pin in ready]  # hashed before the write section
+               for code, name, kind, unit_id, pin, _ in ready]  # hashed before the write section
     try:
         with write():
             db.session.add_all(holders)
+            db.session.flush()
+            db.session.add_all(UserLink(user_id=user_id, holder_id=holder.id, created_by_id=principal.user_id)
+                               for holder, (*_, user_id) in zip(holders, ready) if user_id is not None)
     except IntegrityError:
         raise PointsError("conflict", "编号已存在", 409) from None
     return len(ready)

@@ -124,13 +124,17 @@ def _refuse_unfinished(year):
         raise invalid_state(f"{year} 年度尚未结束，最早在 {year} 年 12 月 31 日结算")
 
 
+def _holders_outside(principal, scheme):
+    """How many holders of the scheme's subject lie outside the caller's admin grants (every
+    holder, with an account or not yet: a village admin cannot close a county's year)."""
+    return db.session.execute(
+        select(func.count(Holder.id)).join(Unit, Holder.unit_id == Unit.id)
+        .where(Holder.kind == scheme.subject, ~in_scope(Unit.path, principal.paths("admin")))).scalar_one()
+
+
 def _check_admin_of_scheme(principal, scheme):
     """Closing a year touches every account of the scheme: the caller must administer all of them."""
-    outside = db.session.execute(
-        select(func.count(Account.id)).join(Holder, Account.holder_id == Holder.id)
-        .join(Unit, Holder.unit_id == Unit.id)
-        .where(Account.scheme_id == scheme.id, ~in_scope(Unit.path, principal.paths("admin")))).scalar_one()
-    if outside or not principal.paths("admin"):
+    if not principal.paths("admin") or _holders_outside(principal, scheme):
         raise forbidden("只有管辖该方案全部单位的管理员可以进行年度结算")
 
 
@@ -175,6 +179,7 @@ def period_view(scheme, period):
 
 
 def get_period(principal, scheme_code, year):
+    """A closed year: its totals, and the awards of holders within the caller's units only."""
     scheme = scheme_by_code(scheme_code)
     if not principal.paths("admin"):
         raise forbidden()
@@ -182,7 +187,14 @@ def get_period(principal, scheme_code, year):
         select(Period).where(Period.scheme_id == scheme.id, Period.year == year)).scalar_one_or_none()
     if period is None:
         raise PointsError("not_found", f"{year} 年度尚未结算", 404)
-    return period_view(scheme, period)
+    view = period_view(scheme, period)
+    codes = [award["holder"] for award in view["award_details"]]
+    visible = set(db.session.execute(
+        select(Holder.code).join(Unit, Holder.unit_id == Unit.id)
+        .where(Holder.code.in_(codes), in_scope(Unit.path, principal.paths("admin")))).scalars())
+    view["award_details"] = [award for award in view["award_details"] if award["holder"] in visible]
+    view["awards"] = [award["holder"] for award in view["award_details"]]
+    return view
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -271,7 +283,11 @@ def close_preview(principal, scheme_code, year, limit=500):
     """What closing the year would do, done nowhere: the awards, what each account would lose
     (清零) and carry (结转), the entries of that year still open, and whether it is closed."""
     scheme = scheme_by_code(scheme_code, "scheme")
-    _check_admin_of_scheme(principal, scheme)
+    if not principal.paths("admin"):
+        raise forbidden()
+    outside = _holders_outside(principal, scheme)
+    if outside:  # the page says who may close, and shows nothing of units beyond the caller's
+        return {"scheme": scheme, "year": year, "allowed": False, "outside": outside}
     rules = rules_of(scheme.current_version_id)
     closed = db.session.execute(
         select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first() is not None
@@ -289,6 +305,6 @@ def close_preview(principal, scheme_code, year, limit=500):
         carried += keep
         if expire and len(losing) < limit:
             losing.append({"holder": code, "name": name, "balance": balance, "expired": expire, "carried": keep})
-    return {"scheme": scheme, "year": year, "closed": closed, "open": still_open,
+    return {"scheme": scheme, "year": year, "allowed": True, "closed": closed, "open": still_open,
             "awards": awards_for(scheme, rules, year), "accounts": losing, "count": len(rows),
             "expired": as_points(expired), "carried": as_points(carried), "carry": rules.year_end.carry}

@@ -21,6 +21,7 @@ from points.org.service import holder_by_code, in_scope, unit_by_code
 from points.schemes.models import Scheme
 from points.schemes.service import rules_of
 from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement, shop_schemes
+from points.users.service import refuse_conflict
 
 
 # --- shops and goods -----------------------------------------------------------------------
@@ -194,6 +195,7 @@ def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
                     and all(active for _, active in goods.values())):
                 if not principal.allows("clerk", shop_path) or not principal.allows("clerk", holder_path):
                     raise forbidden("你不是该超市或该户所在单位的店员")
+                refuse_conflict(principal, {holder_code: holder_id})
                 return Plan(shop_id, shop_code, scheme_id, scheme_code, holder_id, holder_code, holder_name,
                             Decimal(rules_of(version_id).redeem_threshold),
                             tuple((goods[c][0], c, line["quantity"]) for c, line in zip(codes, lines)))
@@ -221,6 +223,7 @@ def _plan_checked(principal, shop_code, scheme_code, holder_code, lines):
         raise invalid(details)
     if not principal.allows("clerk", shop.unit.path) or not principal.allows("clerk", holder.unit.path):
         raise forbidden("你不是该超市或该户所在单位的店员")
+    refuse_conflict(principal, {holder.code: holder.id})
     return Plan(shop.id, shop.code, scheme.id, scheme.code, holder.id, holder.code, holder.name,
                 Decimal(rules_of(scheme.current_version_id).redeem_threshold), planned)
 
@@ -333,6 +336,7 @@ def void(principal, redemption_id, reason):
     if not principal.allows("clerk", redemption.shop.unit.path):
         raise forbidden("只有该超市的店员可以作废兑换")
     scheme_id, holder_id = redemption.scheme_id, redemption.holder_id
+    refuse_conflict(principal, {redemption.holder.code: holder_id})
     with write():
         account = ledger.account_for(scheme_id, holder_id, lock=True)
         redemption = db.session.execute(

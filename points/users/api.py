@@ -21,6 +21,16 @@ class UserSchema(Schema):
     username = ma.fields.String()
     display_name = ma.fields.String()
     grants = ma.fields.List(ma.fields.Nested(GrantSchema))
+    links = ma.fields.List(ma.fields.String(), metadata={"description": "holders this user stands back from"})
+
+
+class LinkSchema(Schema):
+    holder = text_field(max_length=64)
+
+
+class LinkAnswer(Schema):
+    holder = ma.fields.String()
+    name = ma.fields.String()
 
 
 class NewUserSchema(Schema):
@@ -66,7 +76,7 @@ class Users(MethodView):
 class OneUser(MethodView):
     @blp.response(200, UserSchema)
     def get(self, username):
-        return service.user_view(service.get_user(principal(), username))
+        return service.user_view(service.get_user(principal(), username), links=True)
 
 
 @blp.route("/users/<username>/grants")
@@ -82,6 +92,23 @@ class Grants(MethodView):
         return service.user_view(service.remove_grant(principal(), username, data["role"], data["unit"]))
 
 
+@blp.route("/users/<username>/links")
+class Links(MethodView):
+    @blp.arguments(LinkSchema)
+    @blp.response(201, LinkAnswer)
+    def post(self, data, username):
+        """回避: link the user to a holder they must never score (own household or close kin)."""
+        holder = service.add_link(principal(), username, data["holder"])
+        return {"holder": holder.code, "name": holder.name}
+
+    @blp.arguments(LinkSchema)
+    @blp.response(200, LinkAnswer)
+    def delete(self, data, username):
+        """Remove a link (never one's own)."""
+        holder = service.remove_link(principal(), username, data["holder"])
+        return {"holder": holder.code, "name": holder.name}
+
+
 @blp.route("/users/<username>/disable")
 class Disable(MethodView):
     @blp.response(200, UserSchema)
@@ -94,4 +121,4 @@ class Disable(MethodView):
 class Me(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
-        return service.user_view(service.get_user(principal(), principal().username))
+        return service.user_view(service.get_user(principal(), principal().username), links=True)

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from points.database import utcnow
 from points.extensions import db
-from points.org.models import Unit
+from points.org.models import Holder, Unit
 
 ROLES = ("admin", "recorder", "reviewer", "clerk")
 
@@ -36,6 +36,22 @@ class Grant(db.Model):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
     __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_grants_user_role_unit"),)
+
+
+class UserLink(db.Model):
+    """回避: a holder this user stands back from (their own household or member record, or a
+    close kin's household): they never move that holder's points."""
+
+    __tablename__ = "user_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    holder: Mapped[Holder] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("user_id", "holder_id", name="uq_user_links_user_holder"),)
 
 
 class Token(db.Model):

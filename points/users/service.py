@@ -12,8 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from points.database import lock_key, utcnow, write
 from points.errors import PointsError, forbidden, invalid, not_found
 from points.extensions import db
-from points.org.models import Unit
-from points.users.models import Grant, LoginFailure, Token, User
+from points.org.models import Holder, Unit, in_scope
+from points.users.models import Grant, LoginFailure, Token, User, UserLink
 
 # Checked against when the username is unknown, so both answers take the same time.
 _DUMMY_HASH = None
@@ -44,6 +44,10 @@ class Principal:
 
     def paths(self, role=None):
         return [g.path for g in self.grants if role is None or g.role == role]
+
+    def admin_of_root(self):
+        """An admin grant on a root unit (a path of one id): the whole tree is theirs."""
+        return any(g.role == "admin" and g.path.count("/") == 2 for g in self.grants)
 
 
 def hash_secret(secret):
@@ -167,9 +171,13 @@ def principal_for_user(user_id, username):
 
 # --- users and grants ----------------------------------------------------------------------
 
-def user_view(user):
-    return {"username": user.username, "display_name": user.display_name,
+def user_view(user, links=False):
+    """A user as the API shows them; `links` for reading a user (the token's answer has none)."""
+    view = {"username": user.username, "display_name": user.display_name,
             "grants": [{"role": g.role, "unit": g.unit.code} for g in user.grants]}
+    if links:
+        view["links"] = [holder.code for holder in linked(user.id)]
+    return view
 
 
 def _unit(code, field="unit"):
@@ -184,24 +192,46 @@ def _require_admin_over(principal, unit):
         raise forbidden("只有该单位的管理员可以这样做")
 
 
+def _manages(principal, user):
+    """Every grant the user holds lies within the caller's admin grants; a user with no grants
+    belongs to the admins of a root unit alone (no county can claim them)."""
+    if user.id == principal.user_id:
+        return True
+    if not user.grants:
+        return principal.admin_of_root()
+    return all(principal.allows("admin", g.unit.path) for g in user.grants)
+
+
 def _managed_user(principal, username):
-    """A user the caller administers: every grant the user holds lies within the caller's."""
+    """A user the caller administers (see `_manages`)."""
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise not_found("user")
-    if user.id != principal.user_id and not all(principal.allows("admin", g.unit.path) for g in user.grants):
+    if not _manages(principal, user):
         raise forbidden("这个用户不在你管理的单位内")
-    if not user.grants and not principal.paths("admin"):
-        raise forbidden()
     return user
+
+
+def managed_users(principal, limit=200):
+    """The users the caller administers, by username: the admin pages' list."""
+    paths = principal.paths("admin")
+    if not paths:
+        return []
+    within = (select(Grant.user_id).join(Unit, Grant.unit_id == Unit.id)
+              .where(in_scope(Unit.path, paths)))
+    query = select(User).where(User.id.in_(within))
+    if principal.admin_of_root():
+        query = select(User).where(User.id.in_(within) | ~User.id.in_(select(Grant.user_id)))
+    found = db.session.execute(query.order_by(User.username).limit(limit)).scalars()
+    return [user for user in found if _manages(principal, user)]
 
 
 def create_user(principal, username, password, display_name, grants):
     units = [(g["role"], _unit(g["unit"], "grants")) for g in grants]
     for _, unit in units:
         _require_admin_over(principal, unit)
-    if not units and not principal.paths("admin"):
-        raise forbidden()
+    if not units and not principal.admin_of_root():
+        raise forbidden("只有最上级单位的管理员可以创建没有权限的用户")
     password_hash = hash_secret(password)
     try:
         with write():
@@ -269,3 +299,77 @@ def grant_cli(username, role, unit_code):
         if not any(g.role == role and g.unit_id == unit.id for g in user.grants):
             db.session.add(Grant(user_id=user.id, role=role, unit_id=unit.id))
     return user
+
+
+# --- links and conflict of interest (回避) -------------------------------------------------
+
+def linked(user_id):
+    """The holders a user stands back from, by code."""
+    return links_of([user_id]).get(user_id, [])
+
+
+def links_of(user_ids):
+    """{user id: [holders, by code]} for many users at once (the admin page's list)."""
+    rows = db.session.execute(
+        select(UserLink.user_id, Holder).join(Holder, UserLink.holder_id == Holder.id)
+        .where(UserLink.user_id.in_(user_ids)).order_by(Holder.code)).all()
+    found = {}
+    for user_id, holder in rows:
+        found.setdefault(user_id, []).append(holder)
+    return found
+
+
+_LINKED_AMONG = (select(UserLink.holder_id).where(UserLink.user_id == bindparam("user_id"),
+                                                  UserLink.holder_id.in_(bindparam("ids", expanding=True))))
+
+
+def refuse_conflict(principal, holders):
+    """回避: the one check every door that moves points goes through (record, review, revoke,
+    settle a dispute, redeem, void). `holders` maps code → id; a user linked to any of them is
+    refused whole with 403 conflict_of_interest, every linked holder named."""
+    if not holders:
+        return
+    found = set(db.session.connection().execute(
+        _LINKED_AMONG, {"user_id": principal.user_id, "ids": list(holders.values())}).scalars())
+    if found:
+        named = {code: ["conflict of interest"] for code, holder_id in holders.items() if holder_id in found}
+        raise PointsError("conflict_of_interest", "你与该户有关联（本人或近亲属），须回避", 403,
+                          {"holders": named})
+
+
+def _link_target(principal, username, holder_code):
+    """The user and the holder of a link: the caller must be an admin covering the holder."""
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise not_found("user")
+    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
+    if holder is None:
+        raise invalid({"holder": ["unknown holder"]})
+    if principal is not None and not principal.allows("admin", holder.unit.path):
+        raise forbidden("只有该户所在单位的管理员可以登记回避关系")
+    return user, holder
+
+
+def add_link(principal, username, holder_code):
+    """Link a user to a holder they must stand back from; principal None: the command line."""
+    user, holder = _link_target(principal, username, holder_code)
+    try:
+        with write():
+            db.session.add(UserLink(user_id=user.id, holder_id=holder.id, created_at=utcnow(),
+                                    created_by_id=principal.user_id if principal else None))
+    except IntegrityError:
+        raise PointsError("conflict", f"{username} 已与 {holder.code} 关联", 409) from None
+    return holder
+
+
+def remove_link(principal, username, holder_code):
+    """Unlink; never one's own link, or a scorer could lift their own standing back."""
+    user, holder = _link_target(principal, username, holder_code)
+    if principal is not None and user.id == principal.user_id:
+        raise forbidden("不能解除自己的回避关系，请由其他管理员办理")
+    with write():
+        removed = db.session.execute(
+            delete(UserLink).where(UserLink.user_id == user.id, UserLink.holder_id == holder.id)).rowcount
+    if not removed:
+        raise PointsError("not_found", f"{username} 与 {holder.code} 没有关联", 404)
+    return holder
