@@ -5,6 +5,7 @@ The pages themselves live by capability (points/users/pages.py, points/entries/p
 and call the same service functions as the JSON API.
 """
 import re
+import time
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from flask import render_template, request, url_for
+from flask import render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import UserMixin, current_user
 from flask_wtf.csrf import CSRFError
@@ -103,6 +104,22 @@ def safe_next(target, default):
 
 def principal():
     return current_user.principal
+
+
+RESIDENT_MINUTES = 15  # how long a resident's /lookup opens their own printouts
+
+
+def remember_resident(holder_code):
+    """After code + PIN at /lookup, the resident may print their own passbook for a while."""
+    session["resident"] = {"holder": holder_code, "until": time.time() + RESIDENT_MINUTES * 60}
+
+
+def signed_in_resident():
+    """The holder code a resident signed in with at /lookup, while it is fresh; else None."""
+    found = session.get("resident") or {}
+    if not isinstance(found, dict) or found.get("until", 0) < time.time():
+        return None
+    return found.get("holder")
 
 
 # --- forms, languages, headers -------------------------------------------------------------

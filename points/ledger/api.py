@@ -32,6 +32,20 @@ class PostingSchema(Schema):
     ref = ma.fields.String()
 
 
+class StatementQuery(Schema):
+    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100))
+
+
+class StatementSchema(Schema):
+    scheme = ma.fields.String()
+    holder = ma.fields.String()
+    name = ma.fields.String()
+    year = ma.fields.Integer()
+    opening = points_field()
+    closing = points_field()
+    postings = ma.fields.List(ma.fields.Nested(PostingSchema))
+
+
 def posting_view(posting):
     return {"id": posting.id, "kind": posting.kind, "points": posting.points,
             "balance_after": posting.balance_after, "at": aware(posting.at), "ref": posting.ref}
@@ -74,3 +88,14 @@ class Postings(MethodView):
         if account is None:
             return {"items": [], "total": 0, "page": args["page"], "per_page": args["per_page"]}
         return paginate(service.postings_query(account.id), args, posting_view)
+
+
+@blp.route("/accounts/<scheme>/<holder>/statement")
+class Statement(MethodView):
+    @blp.arguments(StatementQuery, location="query")
+    @blp.response(200, StatementSchema)
+    def get(self, args, scheme, holder):
+        """积分存折: the year's postings oldest first, between the opening and closing balance."""
+        scheme, holder = scheme_and_holder(scheme, holder)
+        found = service.statement(scheme, holder, args["year"])
+        return {**found, "postings": [posting_view(p) for p in found["postings"]]}

@@ -5,12 +5,13 @@ year totals, so a balance is read in one row however long the history is, and
 `verify` can recompute every running figure from the rows it summarises.
 """
 from collections import namedtuple
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Integer, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from points.database import Points, as_points, for_update, insert_ignore, local_date, utcnow
+from points.database import Points, as_points, for_update, insert_ignore, local_date, local_tz, utcnow
 from points.errors import PointsError
 from points.extensions import db
 from points.ledger.models import Account, AccountYear, HolderYear, Posting
@@ -182,6 +183,24 @@ def year_totals(account_id, year):
 
 def postings_query(account_id):
     return select(Posting).where(Posting.account_id == account_id).order_by(Posting.id.desc())
+
+
+def statement(scheme, holder, year):
+    """积分存折: a year of one account, oldest first, between its opening balance (the last
+    balance before the year began, local time) and its closing balance."""
+    start, end = (datetime(y, 1, 1, tzinfo=local_tz()) for y in (year, year + 1))
+    account = find_account(scheme.id, holder.id)
+    postings, opening = [], ZERO
+    if account is not None:
+        opening = db.session.execute(
+            select(Posting.balance_after).where(Posting.account_id == account.id, Posting.at < start)
+            .order_by(Posting.id.desc()).limit(1)).scalar() or ZERO
+        postings = db.session.execute(
+            select(Posting).where(Posting.account_id == account.id, Posting.at >= start, Posting.at < end)
+            .order_by(Posting.id)).scalars().all()
+    closing = postings[-1].balance_after if postings else opening
+    return {"scheme": scheme.code, "scheme_name": scheme.name, "holder": holder.code, "name": holder.name,
+            "year": year, "opening": as_points(opening), "closing": as_points(closing), "postings": postings}
 
 
 def verify():

@@ -1,25 +1,17 @@
 """/api/v1/public/...: no token; residents sign each request with holder code and PIN."""
 import marshmallow as ma
 from flask.views import MethodView
-from sqlalchemy import select
 
-from points.database import today
 from points.entries import service as entries
 from points.entries.models import Entry
 from points.extensions import db
 from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, text_field
-from points.ledger import service as ledger
-from points.ledger.api import PostingSchema, posting_view
-from points.ledger.models import Account, Posting
+from points.ledger.api import PostingSchema
 from points.org.service import resident
-from points.schemes.models import Scheme
-from points.schemes.service import rules_of
+from points.public.service import balance_view, notice_view
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="For residents and notice boards, no token")
-
-RECENT = 10
-
 
 class PinSchema(Schema):
     holder = text_field(max_length=64)
@@ -37,11 +29,24 @@ class PublicAccountSchema(Schema):
     pending = points_field()
 
 
+class OpenEntrySchema(Schema):
+    id = ma.fields.Integer()
+    scheme = ma.fields.String()
+    item = ma.fields.String()
+    item_name = ma.fields.String()
+    points = points_field()
+    status = ma.fields.String()
+    occurred_on = ma.fields.Date()
+    note = ma.fields.String()
+    notice_ends_on = ma.fields.Date(allow_none=True)
+
+
 class BalanceSchema(Schema):
     holder = ma.fields.String()
     name = ma.fields.String()
     accounts = ma.fields.List(ma.fields.Nested(PublicAccountSchema))
     recent = ma.fields.List(ma.fields.Nested(PostingSchema))
+    open_entries = ma.fields.List(ma.fields.Nested(OpenEntrySchema))
 
 
 class NoticeQuery(PageArgs):
@@ -61,40 +66,6 @@ class NoticeSchema(Schema):
 class ObjectionAnswer(Schema):
     id = ma.fields.Integer()
     status = ma.fields.String()
-
-
-def mask(name):
-    """张三明 → 张*明, 李四 → 李*, 欧阳小明 → 欧**明: first and (from three) last character kept."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def notice_view(entry):
-    item = rules_of(entry.scheme_version_id).item(entry.item)
-    return {"id": entry.id, "holder_name": mask(entry.holder.name), "item": entry.item,
-            "item_name": item.name if item else entry.item, "points": entry.points,
-            "occurred_on": entry.occurred_on, "notice_ends_on": entry.notice_ends_on}
-
-
-def balance_view(holder):
-    """A resident's balance and pending points in every scheme of their kind, and recent history."""
-    schemes = db.session.execute(
-        select(Scheme).where(Scheme.subject == holder.kind).order_by(Scheme.code)).scalars().all()
-    year = today().year
-    accounts = []
-    for scheme in schemes:
-        view = ledger.account_view(scheme, holder, year)
-        accounts.append({"scheme": scheme.code, "scheme_name": scheme.name,
-                         "balance": view["balance"], "pending": view["pending"]})
-    account_ids = select(Account.id).where(Account.holder_id == holder.id)
-    recent = db.session.execute(
-        select(Posting).where(Posting.account_id.in_(account_ids))
-        .order_by(Posting.id.desc()).limit(RECENT)).scalars()
-    return {"holder": holder.code, "name": holder.name, "accounts": accounts,
-            "recent": [posting_view(p) for p in recent]}
 
 
 @blp.route("/balance")

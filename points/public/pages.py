@@ -6,9 +6,11 @@ from marshmallow import ValidationError
 from points.entries import service as entries
 from points.errors import PointsError
 from points.extensions import db
-from points.org.service import resident, unit_by_code, villages
-from points.public.api import PinSchema, PublicObjectionSchema, balance_view, notice_view
-from points.web import friendly, page_errors
+from points.database import today
+from points.org.service import resident, unit_by_code, village_of, villages
+from points.public.api import PinSchema, PublicObjectionSchema
+from points.public.service import balance_view, notice_view
+from points.web import friendly, page_errors, remember_resident
 
 bp = page_errors(Blueprint("public_pages", __name__))
 
@@ -23,11 +25,14 @@ def lookup():
     code = request.form.get("holder", "").strip()
     try:
         data = PinSchema().load({"holder": code, "pin": request.form.get("pin", "")})
-        balance = balance_view(resident(data["holder"], data["pin"]))
+        holder = resident(data["holder"], data["pin"])
+        balance = balance_view(holder)
     except (PointsError, ValidationError) as error:
         status = error.status if isinstance(error, PointsError) else 422
         return render_template("public/lookup.html", holder=code, error=friendly(error, resident=True)), status
-    return render_template("public/balance.html", balance=balance)
+    remember_resident(holder.code)
+    return render_template("public/balance.html", balance=balance, village=village_of(holder.unit),
+                           year=today().year)
 
 
 def _board(unit_code):

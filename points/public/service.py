@@ -1,0 +1,65 @@
+"""What residents see without a token: their balance, what is open about their household
+(nothing happens behind its back), and the masked notice board."""
+from sqlalchemy import case, select
+
+from points.database import today
+from points.entries.models import OPEN_STATES, Entry
+from points.extensions import db
+from points.ledger import service as ledger
+from points.ledger.api import posting_view
+from points.ledger.models import Account, Posting
+from points.schemes.models import Scheme
+from points.schemes.service import rules_of
+
+RECENT = 10
+OPEN_LISTED = 50
+
+
+def mask(name):
+    """张三明 → 张*明, 李四 → 李*, 欧阳小明 → 欧**明: first and (from three) last character kept."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def notice_view(entry):
+    item = rules_of(entry.scheme_version_id).item(entry.item)
+    return {"id": entry.id, "holder_name": mask(entry.holder.name), "item": entry.item,
+            "item_name": item.name if item else entry.item, "points": entry.points,
+            "occurred_on": entry.occurred_on, "notice_ends_on": entry.notice_ends_on}
+
+
+def balance_view(holder):
+    """A resident's balance and pending points in every scheme of their kind, and recent history."""
+    schemes = db.session.execute(
+        select(Scheme).where(Scheme.subject == holder.kind).order_by(Scheme.code)).scalars().all()
+    year = today().year
+    accounts = []
+    for scheme in schemes:
+        view = ledger.account_view(scheme, holder, year)
+        accounts.append({"scheme": scheme.code, "scheme_name": scheme.name,
+                         "balance": view["balance"], "pending": view["pending"]})
+    account_ids = select(Account.id).where(Account.holder_id == holder.id)
+    recent = db.session.execute(
+        select(Posting).where(Posting.account_id.in_(account_ids))
+        .order_by(Posting.id.desc()).limit(RECENT)).scalars()
+    return {"holder": holder.code, "name": holder.name, "accounts": accounts,
+            "recent": [posting_view(p) for p in recent], "open_entries": open_entries(holder)}
+
+
+def open_entries(holder):
+    """The household's own entries still pending, in notice or disputed, deductions first: a
+    household learns of a deduction before it is final, and may object while it is in notice."""
+    rows = db.session.execute(
+        select(Entry).where(Entry.holder_id == holder.id, Entry.status.in_(OPEN_STATES))
+        .order_by(case((Entry.points < 0, 0), else_=1), Entry.id.desc()).limit(OPEN_LISTED)).scalars()
+    views = []
+    for entry in rows:
+        item = rules_of(entry.scheme_version_id).item(entry.item)
+        views.append({"id": entry.id, "scheme": entry.scheme.code, "item": entry.item,
+                      "item_name": item.name if item else entry.item, "points": entry.points,
+                      "status": entry.status, "occurred_on": entry.occurred_on, "note": entry.note,
+                      "notice_ends_on": entry.notice_ends_on})
+    return views
