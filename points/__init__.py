@@ -80,6 +80,7 @@ def _check_rules(app):
 
 def _register_blueprints(app, api):
     from points.entries.api import blp as entries
+    from points.evidence.api import blp as evidence
     from points.ledger.api import blp as accounts
     from points.org.api import blp as org
     from points.public.api import blp as public
@@ -89,7 +90,7 @@ def _register_blueprints(app, api):
     from points.users.api import auth, blp as users
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth, users, org, schemes, entries, accounts, shop, reports, public):
+    for blueprint in (auth, users, org, schemes, entries, evidence, accounts, shop, reports, public):
         api.register_blueprint(blueprint)
 
 

@@ -6,6 +6,7 @@ from points import idempotency
 from points.database import aware
 from points.entries import service
 from points.entries.models import STATES
+from points.evidence import service as evidence
 from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
                          text_field)
 from points.schemes.service import rules_of
@@ -48,6 +49,11 @@ class EventSchema(Schema):
     note = ma.fields.String()
 
 
+class EvidenceRef(Schema):
+    id = ma.fields.Integer()
+    sha256 = ma.fields.String()
+
+
 class EntrySchema(Schema):
     id = ma.fields.Integer()
     scheme = ma.fields.String()
@@ -69,6 +75,8 @@ class EntrySchema(Schema):
     notice_ends_on = ma.fields.Date()
     approvals = ma.fields.List(ma.fields.Nested(ApprovalSchema))
     history = ma.fields.List(ma.fields.Nested(EventSchema))
+    evidence = ma.fields.List(ma.fields.Nested(EvidenceRef))
+    claim = ma.fields.Integer(allow_none=True)
 
 
 class EntryList(Schema):
@@ -106,7 +114,8 @@ def entry_view(entry, detail=True):
         "holder_name": entry.holder.name, "item": entry.item, "item_name": item.name if item else entry.item,
         "category": entry.category, "points": entry.points, "quantity": entry.quantity, "grade": entry.grade,
         "status": entry.status, "recorded_by": entry.recorded_by.username, "occurred_on": entry.occurred_on,
-        "note": entry.note, "created_at": aware(entry.created_at),
+        "note": entry.note, "created_at": aware(entry.created_at), "claim": None,
+        "evidence": [{"id": e.id, "sha256": e.sha256} for e in evidence.of_entries([entry.id]).get(entry.id, [])],
     }
     if entry.reviewed_by is not None:
         view.update(reviewed_by=entry.reviewed_by.username, review_note=entry.review_note or "")

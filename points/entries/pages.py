@@ -1,7 +1,7 @@
 """Pages: /entries/new (记分, one holder or a grid's households at once) and /review (审核)."""
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -11,6 +11,7 @@ from points.database import today
 from points.entries import service
 from points.entries.api import BatchSchema, NewEntrySchema, ReasonSchema, entry_view
 from points.errors import PointsError, forbidden
+from points.evidence import service as evidence
 from points.extensions import db
 from points.org.service import holders_query, units_with_holders
 from points.schemes.service import all_schemes, rules_of
@@ -182,3 +183,31 @@ def review_action():
         return render_template("entries/review.html", queue=_queue(me), error=friendly(error)), status
     flash(message, "success")
     return redirect(url_for("entries_pages.review"))
+
+
+# --- 照片佐证 ------------------------------------------------------------------------------
+
+@bp.post("/entries/<int:entry_id>/photos")
+@login_required
+def attach_photo(entry_id):
+    """The recorder adds a photo to a pending entry (from the holder's page)."""
+    upload = request.files.get("photo")
+    back = request.form.get("holder", "")
+    try:
+        if upload is None or not upload.filename:
+            raise PointsError("validation_error", "no photo", 422, {"photo": ["Missing data for required field."]})
+        evidence.attach(principal(), entry_id, upload.read(evidence.MAX_BYTES + 1))
+    except PointsError as error:
+        return render_template("error.html", message=friendly(error)), error.status
+    flash(_("照片已上传。"), "success")
+    return redirect(url_for("org_pages.holder", code=back) if back else url_for("users_pages.home"))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def photo(evidence_id):
+    """A photo of an entry, for staff in scope (the review queue shows it)."""
+    path, found = evidence.photo(principal(), evidence_id)
+    response = send_file(path, mimetype="image/jpeg", max_age=0, etag=found.sha256)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

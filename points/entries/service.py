@@ -13,6 +13,7 @@ from points.database import for_update, lock_key, today, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.extensions import db
 from points.entries.models import Approval, Entry, EntryEvent
+from points.evidence.models import Evidence
 from points.ledger import service as ledger
 from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
@@ -263,9 +264,10 @@ def _approve_locked(principal, entry, note):
         select(Approval.user_id).where(Approval.entry_id == entry.id)).scalars().all()
     if principal.user_id in done:
         raise PointsError("already_reviewed", "你已经审核过这条积分记录", 409)
+    rules = rules_of(entry.scheme_version_id)
+    _require_evidence(rules, entry)
     db.session.add(Approval(entry_id=entry.id, user_id=principal.user_id, at=utcnow()))
     entry.reviewed_by_id, entry.review_note = principal.user_id, note
-    rules = rules_of(entry.scheme_version_id)
     if len(done) + 1 >= rules.reviewers_required:
         if rules.notice_days == 0:
             _post(entry, principal.user_id)
@@ -273,6 +275,15 @@ def _approve_locked(principal, entry, note):
             entry.status = "in_notice"
             entry.notice_ends_on = today() + timedelta(days=rules.notice_days)
     _event(entry, "approve", principal.user_id, note)
+
+
+def _require_evidence(rules, entry):
+    """有图有真相: an item with `evidence: required` is not approved without a photo."""
+    item = rules.item(entry.item)
+    if item is not None and item.evidence == "required" and db.session.execute(
+            select(Evidence.id).where(Evidence.entry_id == entry.id).limit(1)).first() is None:
+        raise PointsError("evidence_required", "这个项目须附照片佐证，请记分员先上传照片", 409,
+                          {"item": entry.item})
 
 
 def approve(principal, entry_id, note=None):

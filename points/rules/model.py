@@ -93,6 +93,7 @@ class Item:
     category: str
     veto: bool = False
     cap: Cap | None = None
+    evidence: str = "optional"  # "required": no approval before a photo is attached (照片佐证)
     points: Decimal | None = None
     min: Decimal | None = None
     max: Decimal | None = None
@@ -148,6 +149,8 @@ class Item:
         """The item as the YAML writes it (without its category)."""
         data = {"code": self.code, "name": self.name, "type": self.type,
                 "veto": self.veto, "cap": self.cap.to_dict() if self.cap else None}
+        if self.evidence == "required":  # only when set, so unchanged schemes keep their digest
+            data["evidence"] = self.evidence
         if self.type == "fixed":
             data["points"] = self.points
         elif self.type == "range":

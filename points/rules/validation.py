@@ -22,7 +22,7 @@ SCHEME_REQUIRED = ("code", "name", "subject", "notice_days", "reviewers_required
 SCHEME_OPTIONAL = ("stars", "year_end")
 CATEGORY_KEYS = ("code", "name", "items")
 ITEM_REQUIRED = ("code", "name", "type")
-ITEM_OPTIONAL = ("veto", "cap")
+ITEM_OPTIONAL = ("veto", "cap", "evidence")
 TYPE_FIELDS = {"fixed": ("points",), "range": ("min", "max"),
                "per_unit": ("per", "unit"), "graded": ("grades",)}
 CARRY_EXAMPLE = "all, none or {max: N}"
@@ -312,8 +312,11 @@ class _SchemeReader:
             veto = False
         if not isinstance(veto, bool):
             raise fail(f"veto must be true or false (got {_shown(veto)})")
+        evidence = raw.get("evidence") or "optional"
+        if evidence not in ("required", "optional"):
+            raise fail(f"evidence must be required or optional (got {_shown(evidence)})")
         return Item(code=code.strip(), name=self._text(raw["name"], "name", fail),
-                    type=item_type, category=category, veto=veto,
+                    type=item_type, category=category, veto=veto, evidence=evidence,
                     cap=self._cap(raw.get("cap"), fail),
                     **self._type_fields(raw, item_type, fail))
 
