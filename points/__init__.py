@@ -79,6 +79,7 @@ def _check_rules(app):
 
 
 def _register_blueprints(app, api):
+    from points.claims.api import blp as claims, public as public_claims
     from points.entries.api import blp as entries
     from points.evidence.api import blp as evidence
     from points.ledger.api import blp as accounts
@@ -90,7 +91,8 @@ def _register_blueprints(app, api):
     from points.users.api import auth, blp as users
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth, users, org, schemes, entries, evidence, accounts, shop, reports, public):
+    for blueprint in (auth, users, org, schemes, entries, evidence, claims, accounts, shop, reports, public,
+                      public_claims):
         api.register_blueprint(blueprint)
 
 
@@ -104,6 +106,7 @@ def _init_pages(app):
 def _register_pages(app):
     """The web pages (api.md, "Web pages"): plain blueprints, one per capability."""
     from points.admin.pages import bp as admin_pages
+    from points.claims.pages import bp as claims_pages
     from points.entries.pages import bp as entries_pages
     from points.org.pages import bp as org_pages
     from points.public.pages import bp as public_pages
@@ -111,7 +114,8 @@ def _register_pages(app):
     from points.shop.pages import bp as shop_pages
     from points.users.pages import bp as users_pages
 
-    for blueprint in (users_pages, entries_pages, org_pages, public_pages, shop_pages, reports_pages, admin_pages):
+    for blueprint in (users_pages, entries_pages, claims_pages, org_pages, public_pages, shop_pages, reports_pages,
+                      admin_pages):
         app.register_blueprint(blueprint)
 
 

@@ -23,6 +23,8 @@ class Config:
     TIMEZONE = os.environ.get("POINTS_TIMEZONE", "Asia/Shanghai")
     # werkzeug's scrypt (N=2^15, r=8, p=1); tests lower the cost.
     PASSWORD_HASH_METHOD = os.environ.get("POINTS_PASSWORD_HASH", "scrypt:32768:8:1")
+    # Where photos of entries and claims are kept (default instance/evidence/).
+    EVIDENCE_DIR = os.environ.get("POINTS_EVIDENCE_DIR")
     TOKEN_HOURS = int(os.environ.get("POINTS_TOKEN_HOURS", "12"))
     LOCKOUT_FAILURES = 5
     LOCKOUT_MINUTES = 15

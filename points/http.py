@@ -11,12 +11,15 @@ from points.errors import PointsError
 from points.extensions import db
 
 MAX_TEXT = 2000
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 class JsonParser(FlaskParser):
     """A body is JSON whatever its Content-Type says; a body that is not JSON is a 400."""
 
     def _raw_load_json(self, req):
+        if req.mimetype in FORM_TYPES:  # a form (a claim with photos): webargs reads it as one
+            return ma.missing
         raw = req.get_data(cache=True)
         if not raw:
             return ma.missing
@@ -45,6 +48,9 @@ def _texts(value):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonParser()
+    # "json_or_form": JSON, or the same fields as a multipart form with files (a claim's photos).
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING, "json_or_form": "application/json"}
 
 
 def protected(blp):

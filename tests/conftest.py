@@ -70,8 +70,8 @@ def rules_dir():
 
 
 @pytest.fixture
-def app(database_uri, rules_dir):
-    app = make_app(database_uri, RULES_DIR=str(rules_dir))
+def app(database_uri, rules_dir, tmp_path):
+    app = make_app(database_uri, RULES_DIR=str(rules_dir), EVIDENCE_DIR=str(tmp_path / "evidence"))
     with app.app_context():
         from points.schemes.service import sync
 

@@ -107,6 +107,8 @@ PAGES = [
     ("clerk", "/counter"), ("clerk", "/counter?q=H1"), ("admin", "/reports/ranking"), ("admin", "/reports/stats"),
     ("admin", "/reports/ranking/print?scheme=longhua&unit=v1"), ("admin", "/admin/holders"),
     ("admin", "/admin/users"), ("admin", "/admin/schemes"), ("admin", "/admin/close?scheme=longhua"),
+    (None, "/lookup/claim"), ("rec", "/claims"), ("rev1", "/claims"),
+    ("admin", "/holders/H1/statement?scheme=longhua"),
 ]
 
 

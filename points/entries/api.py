@@ -6,6 +6,7 @@ from points import idempotency
 from points.database import aware
 from points.entries import service
 from points.entries.models import STATES
+from points.claims import service as claims
 from points.evidence import service as evidence
 from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
                          text_field)
@@ -114,7 +115,8 @@ def entry_view(entry, detail=True):
         "holder_name": entry.holder.name, "item": entry.item, "item_name": item.name if item else entry.item,
         "category": entry.category, "points": entry.points, "quantity": entry.quantity, "grade": entry.grade,
         "status": entry.status, "recorded_by": entry.recorded_by.username, "occurred_on": entry.occurred_on,
-        "note": entry.note, "created_at": aware(entry.created_at), "claim": None,
+        "note": entry.note, "created_at": aware(entry.created_at),
+        "claim": claims.entry_claims([entry.id]).get(entry.id),
         "evidence": [{"id": e.id, "sha256": e.sha256} for e in evidence.of_entries([entry.id]).get(entry.id, [])],
     }
     if entry.reviewed_by is not None:

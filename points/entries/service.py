@@ -29,14 +29,14 @@ FIRST_YEAR = 2000  # the earliest year a scheme's periods can be closed
 
 # --- recording -----------------------------------------------------------------------------
 
-def _check_holder(principal, scheme, holder, field="holder"):
+def check_holder(principal, scheme, holder, field="holder"):
     if holder.kind != scheme.subject:
         raise invalid({field: [f"this scheme is for {scheme.subject} holders, not {holder.kind}"]})
     if not principal.allows("recorder", holder.unit.path):
         raise forbidden("你不是该户所在单位的记分员")
 
 
-def _compute(rules, item_code, occurred_on, values):
+def compute(rules, item_code, occurred_on, values):
     """The item and its points for this entry, or 422 with every field that is wrong."""
     details = {}
     item = rules.item(item_code)
@@ -91,7 +91,8 @@ def _refuse_closed_year(scheme_id, day):
         raise PointsError("period_closed", f"{day.year} 年度已结算，不能再记分或更改", 409, {"year": day.year})
 
 
-def _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values):
+def add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values):
+    """A pending entry, inside the caller's write(): closed year, cap and account under lock."""
     _refuse_closed_year(scheme.id, occurred_on)
     account = ledger.account_for(scheme.id, holder.id, lock=True)
     _check_cap(rules, item, holder, scheme, occurred_on, points)
@@ -110,12 +111,12 @@ def _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note
 def record(principal, scheme_code, holder_code, item_code, occurred_on, note=None, **values):
     scheme = scheme_by_code(scheme_code, "scheme")
     holder = holder_by_code(holder_code, "holder")
-    _check_holder(principal, scheme, holder)
+    check_holder(principal, scheme, holder)
     refuse_conflict(principal, {holder.code: holder.id})
     rules = rules_of(scheme.current_version_id)
-    item, points = _compute(rules, item_code, occurred_on, values)
+    item, points = compute(rules, item_code, occurred_on, values)
     with write():
-        entry = _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
+        entry = add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
     return entry.id
 
 
@@ -123,17 +124,17 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
     """One event, many households: all or nothing, each holder checked as a single entry is."""
     scheme = scheme_by_code(scheme_code, "scheme")
     rules = rules_of(scheme.current_version_id)
-    item, points = _compute(rules, item_code, occurred_on, values)
+    item, points = compute(rules, item_code, occurred_on, values)
     codes = list(dict.fromkeys(holder_codes))
     holders = {h.code: h for h in db.session.execute(select(Holder).where(Holder.code.in_(codes))).scalars()}
-    _each_holder(codes, lambda code: _check_holder(principal, scheme, holders.get(code) or holder_by_code(code, "holder")))
+    _each_holder(codes, lambda code: check_holder(principal, scheme, holders.get(code) or holder_by_code(code, "holder")))
     refuse_conflict(principal, {code: holders[code].id for code in codes})
     ids = []
     with write():
         for code in sorted(codes, key=lambda c: holders[c].id):
             holder = holders[code]
             try:
-                entry = _add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
+                entry = add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
             except PointsError as error:
                 raise _for_holder(error, code) from None
             ids.append((codes.index(code), entry.id))

@@ -6,6 +6,7 @@ import io
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
@@ -13,6 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from points.database import utcnow, write
+from points.claims.models import Claim
 from points.entries.models import Entry
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.evidence.models import Evidence
@@ -25,7 +27,7 @@ MAX_BYTES = 5 * 1024 * 1024  # one uploaded file (api.md, Conventions)
 
 
 def _folder():
-    return Path(current_app.instance_path) / "evidence"
+    return Path(current_app.config.get("EVIDENCE_DIR") or Path(current_app.instance_path) / "evidence")
 
 
 def path_of(sha256):
@@ -55,16 +57,38 @@ def reencode(data):
 
 
 def _store(jpeg):
-    """Write the bytes under their hash (atomically; the same photo twice is one file)."""
+    """Write the bytes under their hash (atomically; the same photo twice is one file).
+    Returns (sha256, whether this call made the file)."""
     sha256 = hashlib.sha256(jpeg).hexdigest()
     target = path_of(sha256)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(handle, "wb") as file:
-            file.write(jpeg)
-        os.replace(temporary, target)
-    return sha256
+    if target.exists():
+        return sha256, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as file:
+        file.write(jpeg)
+    os.replace(temporary, target)
+    return sha256, True
+
+
+@contextmanager
+def stored(uploads, user_id):
+    """Photos checked and written before a write section, as unsaved Evidence rows; when the
+    section fails, the files this call made are removed again, so nothing is left behind."""
+    photos = [reencode(data) for data in uploads]  # every photo judged before any is kept
+    made, rows = [], []
+    try:
+        for jpeg, width, height in photos:
+            sha256, new = _store(jpeg)
+            if new:
+                made.append(path_of(sha256))
+            rows.append(Evidence(sha256=sha256, bytes=len(jpeg), width=width, height=height,
+                                 uploaded_by_id=user_id, at=utcnow()))
+        yield rows
+    except BaseException:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def attach(principal, entry_id, data):
@@ -76,35 +100,42 @@ def attach(principal, entry_id, data):
         raise forbidden()
     if entry.recorded_by_id != principal.user_id:
         raise forbidden("只有记录这条积分的记分员可以上传照片")
-    jpeg, width, height = reencode(data)  # before the write lock: the slow part
-    sha256 = _store(jpeg)
-    with write():
+    with stored([data], principal.user_id) as [evidence], write():  # the slow part before the lock
         status = db.session.execute(select(Entry.status).where(Entry.id == entry_id)).scalar_one()
         if status != "pending":
             raise invalid_state("只有待审核的积分记录可以补充照片")
-        evidence = Evidence(entry_id=entry_id, sha256=sha256, bytes=len(jpeg), width=width, height=height,
-                            uploaded_by_id=principal.user_id, at=utcnow())
+        evidence.entry_id = entry_id
         db.session.add(evidence)
     return evidence
 
 
 def of_entries(entry_ids):
     """{entry id: [evidence, oldest first]}."""
+    return _grouped(Evidence.entry_id, entry_ids)
+
+
+def of_claims(claim_ids):
+    """{claim id: [evidence, oldest first]}."""
+    return _grouped(Evidence.claim_id, claim_ids)
+
+
+def _grouped(column, ids):
     found = {}
-    if entry_ids:
-        rows = db.session.execute(
-            select(Evidence).where(Evidence.entry_id.in_(entry_ids)).order_by(Evidence.id)).scalars()
-        for evidence in rows:
-            found.setdefault(evidence.entry_id, []).append(evidence)
+    if ids:
+        for evidence in db.session.execute(select(Evidence).where(column.in_(ids)).order_by(Evidence.id)).scalars():
+            found.setdefault(getattr(evidence, column.key), []).append(evidence)
     return found
 
 
 def photo(principal, evidence_id):
     """(path, evidence) for staff whose grants cover the entry's holder; never public."""
     evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None or evidence.entry_id is None:
+    if evidence is None:
         raise not_found("evidence")
-    entry = db.session.get(Entry, evidence.entry_id)
-    if not principal.covers(entry.holder.unit.path):
+    if evidence.entry_id is not None:
+        holder = db.session.get(Entry, evidence.entry_id).holder
+    else:
+        holder = db.session.get(Claim, evidence.claim_id).holder
+    if not principal.covers(holder.unit.path):
         raise forbidden()
     return path_of(evidence.sha256), evidence

@@ -41,12 +41,22 @@ class OpenEntrySchema(Schema):
     notice_ends_on = ma.fields.Date(allow_none=True)
 
 
+class OwnClaimSchema(Schema):
+    id = ma.fields.Integer()
+    item = ma.fields.String()
+    item_name = ma.fields.String()
+    status = ma.fields.String()
+    reason = ma.fields.String(allow_none=True)
+    occurred_on = ma.fields.Date()
+
+
 class BalanceSchema(Schema):
     holder = ma.fields.String()
     name = ma.fields.String()
     accounts = ma.fields.List(ma.fields.Nested(PublicAccountSchema))
     recent = ma.fields.List(ma.fields.Nested(PostingSchema))
     open_entries = ma.fields.List(ma.fields.Nested(OpenEntrySchema))
+    claims = ma.fields.List(ma.fields.Nested(OwnClaimSchema))
 
 
 class NoticeQuery(PageArgs):

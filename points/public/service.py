@@ -2,6 +2,7 @@
 (nothing happens behind its back), and the masked notice board."""
 from sqlalchemy import case, select
 
+from points.claims import service as claims
 from points.database import today
 from points.entries.models import OPEN_STATES, Entry
 from points.extensions import db
@@ -46,7 +47,14 @@ def balance_view(holder):
         select(Posting).where(Posting.account_id.in_(account_ids))
         .order_by(Posting.id.desc()).limit(RECENT)).scalars()
     return {"holder": holder.code, "name": holder.name, "accounts": accounts,
-            "recent": [posting_view(p) for p in recent], "open_entries": open_entries(holder)}
+            "recent": [posting_view(p) for p in recent], "open_entries": open_entries(holder),
+            "claims": [{"id": c.id, "item": c.item, "item_name": _item_name(c.scheme, c.item), "status": c.status,
+                        "reason": c.reason, "occurred_on": c.occurred_on} for c in claims.recent_of(holder)]}
+
+
+def _item_name(scheme, code):
+    item = rules_of(scheme.current_version_id).item(code)
+    return item.name if item else code
 
 
 def open_entries(holder):

@@ -1,0 +1,1 @@
+"""申领: a resident declares a deed with code and PIN; a recorder accepts it into an entry."""

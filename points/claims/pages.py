@@ -1,0 +1,106 @@
+"""Pages: /lookup/claim (a resident declares a deed with photos, no login) and /claims (the
+recorders' and reviewers' queue: accept into an entry, or decline with a reason)."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from points.claims import service
+from points.claims.api import DeclineSchema, NewClaimSchema, claim_view
+from points.database import today
+from points.errors import PointsError, forbidden
+from points.evidence import service as evidence
+from points.extensions import db
+from points.org.service import resident
+from points.schemes.service import all_schemes, rules_of
+from points.web import friendly, page_errors, principal
+
+bp = page_errors(Blueprint("claims_pages", __name__))
+
+QUEUE = 200
+
+
+def _claim_form(form=None, error=None, status=200):
+    schemes = [(s, rules_of(s.current_version_id)) for s in all_schemes()]
+    return render_template("claims/new.html", schemes=schemes, form=form or {}, error=error,
+                           today=today().isoformat()), status
+
+
+@bp.get("/lookup/claim")
+def new_claim():
+    """申领 for residents: code + PIN, item by heading, date, note, up to 3 photos."""
+    return _claim_form({"occurred_on": today().isoformat()})
+
+
+@bp.post("/lookup/claim")
+def submit_claim():
+    form = request.form
+    scheme_code, _sep, item_code = form.get("item", "").partition(":")
+    body = {"holder": form.get("holder", "").strip(), "pin": form.get("pin", ""), "scheme": scheme_code,
+            "item": item_code, "occurred_on": form.get("occurred_on", ""), "note": form.get("note", "").strip()}
+    value = form.get("value", "").strip()
+    try:
+        schemes = {s.code: s for s in all_schemes()}
+        item = rules_of(schemes[scheme_code].current_version_id).item(item_code) if scheme_code in schemes else None
+        if value and item is not None and item.input_field:
+            body[item.input_field] = value
+        data = NewClaimSchema().load(body)
+        photos = [f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename]
+        holder = resident(data["holder"], data["pin"])
+        values = {k: data[k] for k in ("points", "quantity", "grade") if k in data}
+        claim = service.submit(holder, data["scheme"], data["item"], data["occurred_on"], data["note"], values,
+                               photos)
+    except (PointsError, ValidationError) as error:
+        status = error.status if isinstance(error, PointsError) else 422
+        return _claim_form({**form.to_dict(), "pin": ""}, friendly(error, resident=True), status)
+    flash(_("申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。", id=claim.id), "success")
+    return redirect(url_for("claims_pages.new_claim"))
+
+
+def _require_reviewing():
+    if not current_user.roles & set(service.REVIEWING_ROLES):
+        raise forbidden()
+
+
+def _queue(error=None, status=200):
+    me = principal()
+    claims = db.session.execute(service.claims_query(me, status="open").limit(QUEUE)).scalars().all()
+    photos = evidence.of_claims([c.id for c in claims])
+    views = [claim_view(c, photos.get(c.id, [])) for c in claims]
+    names = {}
+    for claim in claims:
+        item = rules_of(claim.scheme.current_version_id).item(claim.item)
+        names[claim.id] = item.name if item else claim.item
+    return render_template("claims/queue.html", claims=views, names=names, error=error,
+                           recorder="recorder" in current_user.roles), status
+
+
+@bp.get("/claims")
+@login_required
+def queue():
+    """待受理的申领 within the caller's units, newest first, with the photos."""
+    _require_reviewing()
+    return _queue()
+
+
+@bp.post("/claims")
+@login_required
+def decide():
+    _require_reviewing()
+    me = principal()
+    try:
+        if request.form.get("accept", "").isdigit():
+            claim_id = int(request.form["accept"])
+            service.accept(me, claim_id)
+            message = _("申领 %(id)s 已受理，转为待审核的积分记录。", id=claim_id)
+        elif request.form.get("decline", "").isdigit():
+            claim_id = int(request.form["decline"])
+            data = DeclineSchema().load({"reason": request.form.get(f"reason_{claim_id}", "").strip()})
+            service.decline(me, claim_id, data["reason"])
+            message = _("申领 %(id)s 不予受理，原因已告知申领人。", id=claim_id)
+        else:
+            raise PointsError("not_found", "claim not found", 404)
+    except (PointsError, ValidationError) as error:
+        return _queue(friendly(error), error.status if isinstance(error, PointsError) else 422)
+    flash(message, "success")
+    return redirect(url_for("claims_pages.queue"))
