@@ -143,10 +143,13 @@ def ledger_cli():
 @ledger_cli.command("verify")
 @with_appcontext
 def ledger_verify():
-    """Recompute every balance from its postings; exit 1 naming each that disagrees."""
+    """Recompute every running figure and every posting's hash; exit 1 naming each that
+    disagrees. The bar counts postings rehashed, the long part at county scale."""
+    from points.ledger.checks import posting_count
     from points.ledger.service import verify
 
-    checked, problems = verify()
+    with click.progressbar(length=posting_count(), label="hash chains", file=sys.stderr) as bar:
+        checked, problems = verify(progress=bar.update)
     for problem in problems:
         click.echo(problem, err=True)
     click.echo(f"checked {checked}: {'all agree' if not problems else f'{len(problems)} disagree'}")
