@@ -157,8 +157,36 @@ def ledger_verify():
         sys.exit(1)
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=True))
+@with_appcontext
+def backup(file):
+    """A consistent copy of the whole database, while the service runs."""
+    from points.backup import backup as run
+    from points.extensions import db
+
+    try:
+        click.echo(run(db.engine, file))
+    except PointsError as error:
+        _fail(error.message)
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path())
+@with_appcontext
+def restore(file):
+    """Restore a backup into an empty database; then run `ledger verify`."""
+    from points.backup import restore as run
+    from points.extensions import db
+
+    try:
+        click.echo(run(db.engine, file))
+    except PointsError as error:
+        _fail(error.message)
+
+
 def register(app):
-    for command in (rules_cli, units_cli, users_cli, demo, settle, ledger_cli):
+    for command in (rules_cli, units_cli, users_cli, demo, settle, ledger_cli, backup, restore):
         app.cli.add_command(command)
 
 
