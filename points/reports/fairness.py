@@ -46,23 +46,26 @@ def _recorders(unit, year, top_share, min_entries):
                func.sum(case((Entry.points > 0, 1), else_=0)), func.sum(positive)), unit, year)
         .group_by(Entry.recorded_by_id, Entry.holder_id)).all()
     people = {}
-    for user_id, _, entries, positive_entries, points in per_holder:
+    for user_id, holder_id, entries, positive_entries, points in per_holder:
         points = Decimal(points or 0)
         person = people.setdefault(user_id, {"entries": 0, "positive": 0, "households": 0,
-                                             "points": Decimal(0), "top": Decimal(0)})
+                                             "points": Decimal(0), "top": Decimal(0), "top_id": None})
         person["entries"] += entries
         person["positive"] += int(positive_entries or 0)
         person["households"] += 1
         person["points"] += points
-        person["top"] = max(person["top"], points)
+        if person["top_id"] is None or points > person["top"]:
+            person["top"], person["top_id"] = points, holder_id
     names = _usernames(people)
+    holders = _holder_codes(p["top_id"] for p in people.values())
     rows = []
     for user_id, person in people.items():
         share = person["top"] / person["points"] if person["points"] else Decimal(0)
         flags = ["top_holder"] if share > top_share and person["positive"] >= min_entries else []
         rows.append({"username": names[user_id], "entries": person["entries"],
                      "households": person["households"], "points": person["points"].quantize(Decimal("0.1")),
-                     "top_share": share.quantize(Decimal("0.001")), "flags": flags})
+                     "top_share": share.quantize(Decimal("0.001")), "flags": flags,
+                     "top_holder": holders.get(person["top_id"])})  # for the page's link only
     return _flagged_first(rows)
 
 
@@ -85,6 +88,13 @@ def _reviewers(unit, year, min_reviews):
         rows.append({"username": names[user_id], "reviewed": yes + no, "approved": yes, "rejected": no,
                      "flags": flags})
     return _flagged_first(rows)
+
+
+def _holder_codes(holder_ids):
+    ids = [i for i in holder_ids if i is not None]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Holder.id, Holder.code).where(Holder.id.in_(ids))).all())
 
 
 def _usernames(user_ids):
