@@ -145,7 +145,8 @@ def _sqlite_restore(backup_path, target_path):
     try:
         if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise _refuse(f"{backup_path} does not read back whole (PRAGMA quick_check)")
-        names = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        names = {row[0] for row in
+                 source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"alembic_version", "postings"} <= names:
             raise _refuse(f"{backup_path} is not a backup of a points database")
         target = sqlite3.connect(target_path)

@@ -278,9 +278,11 @@ def rechain(app):
         heads = {}
         for posting_id, account_id, *fields in rows:
             heads[account_id] = posting_hash(heads.get(account_id, GENESIS), account_id, *fields)
-            db.session.execute(update(Posting).where(Posting.id == posting_id).values(hash=heads[account_id]))
+            db.session.execute(update(Posting).where(Posting.id == posting_id)
+                               .values(hash=heads[account_id]))
         for account_id, head in heads.items():
-            db.session.execute(update(Account).where(Account.id == account_id).values(last_hash=head))
+            db.session.execute(update(Account).where(Account.id == account_id)
+                               .values(last_hash=head))
         db.session.commit()
 
 

@@ -32,7 +32,8 @@ def target_uri(tmp_path):
         conn.execute(text(f"DROP DATABASE IF EXISTS {RESTORE_DB} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {RESTORE_DB}"))
     try:
-        yield make_url(database_url(PG_URL)).set(database=RESTORE_DB).render_as_string(hide_password=False)
+        url = make_url(database_url(PG_URL)).set(database=RESTORE_DB)
+        yield url.render_as_string(hide_password=False)
     finally:
         with server.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {RESTORE_DB} WITH (FORCE)"))
@@ -48,8 +49,8 @@ def ledger_rows(app):
 
     with app.app_context():
         postings = db.session.execute(select(
-            Posting.id, Posting.account_id, Posting.kind, Posting.points, Posting.balance_after, Posting.ref,
-            Posting.user_id, Posting.hash).order_by(Posting.id)).all()
+            Posting.id, Posting.account_id, Posting.kind, Posting.points, Posting.balance_after,
+            Posting.ref, Posting.user_id, Posting.hash).order_by(Posting.id)).all()
         accounts = db.session.execute(select(Account.id, Account.balance, Account.last_hash)
                                       .order_by(Account.id)).all()
         db.session.remove()

@@ -21,11 +21,16 @@ def story(world):
         world.approve_all(entry["id"])
     world.record(holder="H9", by="rec2")  # still in review, another village
     rejected = world.record(holder="H2")
-    assert world.as_("rev1").post(f"/entries/{rejected['id']}/reject", json={"reason": "证据不足"}).status == 200
-    assert world.as_("rev1").post(f"/entries/{in_notice['id']}/revoke", json={"reason": "重复"}).status == 200
+    act(world, rejected, "reject", "证据不足")
+    act(world, in_notice, "revoke", "重复")
     world.settle(local_today() + timedelta(days=4))
-    assert world.as_("rev1").post(f"/entries/{revoked_later['id']}/revoke", json={"reason": "弄虚作假"}).status == 200
+    act(world, revoked_later, "revoke", "弄虚作假")
     return world
+
+
+def act(world, entry, action, reason):
+    answer = world.as_("rev1").post(f"/entries/{entry['id']}/{action}", json={"reason": reason})
+    assert answer.status == 200, answer
 
 
 def stats_problems(world):
@@ -50,13 +55,15 @@ def test_statistics_of_every_kind_of_change_agree_with_the_entries(story):
     assert story.app.test_cli_runner().invoke(args=["ledger", "verify"]).exit_code == 0
 
 
-@pytest.mark.parametrize("column", ["recorded", "posted", "rejected", "revoked", "granted", "deducted"])
+@pytest.mark.parametrize("column", ["recorded", "posted", "rejected", "revoked", "granted",
+                                    "deducted"])
 def test_a_tampered_statistics_row_is_named(story, column):
     row_id = tamper(story, f"UPDATE entry_stats SET {column} = {column} + 10 WHERE id = :id")
     broken = story.app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert broken.exit_code == 1
     named = [line for line in broken.output.splitlines() if line.startswith("entry_stats")]
-    assert len(named) == 1 and named[0].startswith(f"entry_stats {row_id} (") and f"{column} is" in named[0]
+    assert len(named) == 1 and named[0].startswith(f"entry_stats {row_id} (")
+    assert f"{column} is" in named[0]
 
 
 def test_a_deleted_statistics_row_is_named(story):

@@ -41,15 +41,18 @@ def _fill_as_before(connection, accounts=3, per_account=2000):
     def run(sql, rows=None, **params):
         connection.execute(text(sql), rows if rows is not None else params)
 
-    run("INSERT INTO units (id, code, name, kind, parent_id, path) VALUES (1, 'v', '村', 'village', NULL, '/1/')")
-    run("INSERT INTO schemes (id, code, name, subject, version) VALUES (1, 's', '方案', 'household', 1)")
+    run("INSERT INTO units (id, code, name, kind, parent_id, path) "
+        "VALUES (1, 'v', '村', 'village', NULL, '/1/')")
+    run("INSERT INTO schemes (id, code, name, subject, version) "
+        "VALUES (1, 's', '方案', 'household', 1)")
     run("INSERT INTO users (id, username, display_name, password_hash, disabled, created_at) "
-        "VALUES (1, 'clerk', '', 'x', :f, :at)", f=False, at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        "VALUES (1, 'clerk', '', 'x', :f, :at)", f=False,
+        at=datetime(2026, 1, 1, tzinfo=timezone.utc))
     start = datetime(2026, 6, 1, 3, 4, 5, 123456, tzinfo=timezone.utc)
     posting_id = 0
     for a in list(range(1, accounts + 1)) + [99]:  # account 99 has no postings yet
-        run("INSERT INTO holders (id, code, name, kind, unit_id) VALUES (:id, :code, '户', 'household', 1)",
-            id=a, code=f"H{a}")
+        run("INSERT INTO holders (id, code, name, kind, unit_id) "
+            "VALUES (:id, :code, '户', 'household', 1)", id=a, code=f"H{a}")
         rows, balance = [], 0
         for n in range(per_account if a != 99 else 0):
             posting_id += 1
@@ -57,8 +60,8 @@ def _fill_as_before(connection, accounts=3, per_account=2000):
             rows.append({"a": a, "p": 20 + n % 7, "b": balance,
                          "at": start + timedelta(seconds=posting_id), "ref": f"entry:{posting_id}",
                          "u": 1 if n % 2 else None})
-        run("INSERT INTO accounts (id, scheme_id, holder_id, balance, pending) VALUES (:a, 1, :a, :b, 0)",
-            a=a, b=balance)
+        run("INSERT INTO accounts (id, scheme_id, holder_id, balance, pending) "
+            "VALUES (:a, 1, :a, :b, 0)", a=a, b=balance)
         if rows:
             run("INSERT INTO postings (account_id, kind, points, balance_after, at, ref, user_id) "
                 "VALUES (:a, 'entry', :p, :b, :at, :ref, :u)", rows)
@@ -78,8 +81,8 @@ def test_the_migration_chains_postings_that_were_there_before_it(old_database):
 
         checked, problems = verify()
         assert problems == [] and f"{count} postings" in checked
-        heads = db.session.execute(text("SELECT count(*) FROM postings WHERE hash IS NULL")).scalar_one()
-        assert heads == 0
+        unhashed = text("SELECT count(*) FROM postings WHERE hash IS NULL")
+        assert db.session.execute(unhashed).scalar_one() == 0
         # the service carries on each chain from where the migration left it
         from points.database import write
 

@@ -28,8 +28,8 @@ def verify(progress=None):
     lines = [f"account {a} (scheme {s}, holder {h}): {what} is {have}, postings say {want}"
              for (a, s, h), what, have, want in verify_accounts()]
     lines += verify_chains(progress)
-    lines += [f"goods {g.id} ({g.code}, shop {g.shop_id}): {what} is {have}, stock movements say {want}"
-              for g, what, have, want in verify_stock()]
+    lines += [f"goods {g.id} ({g.code}, shop {g.shop_id}): {what} is {have}, "
+              f"stock movements say {want}" for g, what, have, want in verify_stock()]
     lines += verify_entry_stats()
     count = db.session.execute(select(func.count(Account.id))).scalar_one()
     return f"{count} accounts, {posting_count()} postings, {goods_count()} goods", lines
@@ -54,14 +54,17 @@ def verify_accounts():
     sums = (select(Posting.account_id, func.sum(Posting.points).label("total"))
             .group_by(Posting.account_id).subquery())
     for *account, have, want in db.session.execute(
-            select(*key, Account.balance, sums.c.total).outerjoin(sums, sums.c.account_id == Account.id)
+            select(*key, Account.balance, sums.c.total)
+            .outerjoin(sums, sums.c.account_id == Account.id)
             .where(Account.balance != func.coalesce(sums.c.total, 0)).order_by(Account.id)):
         problems.append((tuple(account), "balance", have, want if want is not None else _points(0)))
     last = (select(Posting.account_id, func.max(Posting.id).label("last_id"))
             .group_by(Posting.account_id).subquery())
     for *account, balance, head, last_id, balance_after, last_hash in db.session.execute(
-            select(*key, Account.balance, Account.last_hash, Posting.id, Posting.balance_after, Posting.hash)
-            .outerjoin(last, last.c.account_id == Account.id).outerjoin(Posting, Posting.id == last.c.last_id)
+            select(*key, Account.balance, Account.last_hash, Posting.id, Posting.balance_after,
+                   Posting.hash)
+            .outerjoin(last, last.c.account_id == Account.id)
+            .outerjoin(Posting, Posting.id == last.c.last_id)
             .where(or_(and_(Posting.id.is_(None), Account.last_hash != GENESIS),
                        Posting.balance_after != Account.balance, Posting.hash != Account.last_hash))
             .order_by(Account.id)):
@@ -69,8 +72,8 @@ def verify_accounts():
             problems.append((tuple(account), "last balance_after", balance, balance_after))
         if head != (last_hash or GENESIS):
             problems.append((tuple(account), "last_hash", head[:12],
-                             f"{(last_hash or GENESIS)[:12]} (posting {last_id}); a posting after it "
-                             "was deleted, or the account row edited"))
+                             f"{(last_hash or GENESIS)[:12]} (posting {last_id}); a posting "
+                             "after it was deleted, or the account row edited"))
     problems.extend(_verify_pending(key))
     problems.extend(_verify_holder_years())
     problems.extend(_verify_year_totals(key))
@@ -82,7 +85,8 @@ def _verify_pending(key):
     from points.entries.models import OPEN_STATES, Entry  # entries post through the ledger
 
     open_points = (select(Entry.scheme_id, Entry.holder_id, func.sum(Entry.points).label("total"))
-                   .where(Entry.status.in_(OPEN_STATES)).group_by(Entry.scheme_id, Entry.holder_id).subquery())
+                   .where(Entry.status.in_(OPEN_STATES))
+                   .group_by(Entry.scheme_id, Entry.holder_id).subquery())
     rows = db.session.execute(
         select(*key, Account.pending, open_points.c.total)
         .outerjoin(open_points, (open_points.c.scheme_id == Account.scheme_id)
@@ -97,22 +101,26 @@ def _verify_holder_years():
 
     year = func.extract("year", Entry.occurred_on)
     posted = (select(Entry.scheme_id, Entry.holder_id, year.label("year"),
-                     func.sum(Entry.points).label("points"), func.sum(cast(Entry.veto, Integer)).label("vetoes"))
-              .where(Entry.status == "posted").group_by(Entry.scheme_id, Entry.holder_id, year).subquery())
-    joined = ((posted.c.scheme_id == HolderYear.scheme_id) & (posted.c.holder_id == HolderYear.holder_id)
-              & (posted.c.year == HolderYear.year))
-    account = (select(Account.id).where(Account.scheme_id == HolderYear.scheme_id,
-                                        Account.holder_id == HolderYear.holder_id).scalar_subquery())
+                     func.sum(Entry.points).label("points"),
+                     func.sum(cast(Entry.veto, Integer)).label("vetoes"))
+              .where(Entry.status == "posted")
+              .group_by(Entry.scheme_id, Entry.holder_id, year).subquery())
+    joined = ((posted.c.scheme_id == HolderYear.scheme_id)
+              & (posted.c.holder_id == HolderYear.holder_id) & (posted.c.year == HolderYear.year))
+    account = (select(Account.id)
+               .where(Account.scheme_id == HolderYear.scheme_id,
+                      Account.holder_id == HolderYear.holder_id).scalar_subquery())
+    differ = (select(account, HolderYear.scheme_id, HolderYear.holder_id, HolderYear.year,
+                     HolderYear.points, HolderYear.vetoes, posted.c.points, posted.c.vetoes)
+              .outerjoin(posted, joined)
+              .where(or_(HolderYear.points != func.coalesce(posted.c.points, 0),
+                         HolderYear.vetoes != func.coalesce(posted.c.vetoes, 0)))
+              .order_by(HolderYear.id))
     problems = []
-    for account_id, scheme_id, holder_id, y, points, vetoes, want_points, want_vetoes in db.session.execute(
-            select(account, HolderYear.scheme_id, HolderYear.holder_id, HolderYear.year, HolderYear.points,
-                   HolderYear.vetoes, posted.c.points, posted.c.vetoes)
-            .outerjoin(posted, joined)
-            .where(or_(HolderYear.points != func.coalesce(posted.c.points, 0),
-                       HolderYear.vetoes != func.coalesce(posted.c.vetoes, 0)))
-            .order_by(HolderYear.id)):
-        problems.append(((account_id, scheme_id, holder_id), f"ranking points {y}", (points, vetoes),
-                         (want_points or _points(0), int(want_vetoes or 0))))
+    for account_id, scheme_id, holder_id, y, points, vetoes, want_points, want_vetoes in (
+            db.session.execute(differ)):
+        problems.append(((account_id, scheme_id, holder_id), f"ranking points {y}",
+                         (points, vetoes), (want_points or _points(0), int(want_vetoes or 0))))
     account = (select(Account.id).where(Account.scheme_id == posted.c.scheme_id,
                                         Account.holder_id == posted.c.holder_id).scalar_subquery())
     for account_id, scheme_id, holder_id, y, want_points, want_vetoes in db.session.execute(
@@ -132,8 +140,8 @@ def _local_year(column):
         return None
     first, last = local_date(aware(first)).year, local_date(aware(last)).year
     zone = local_tz()
-    whens = [(column < datetime(y + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc), literal_column(str(y)))
-             for y in range(first, last)]
+    whens = [(column < datetime(y + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc),
+              literal_column(str(y))) for y in range(first, last)]
     return case(*whens, else_=literal_column(str(last))) if whens else literal_column(str(last))
 
 
@@ -145,24 +153,27 @@ def _verify_year_totals(key):
     tenths = type_coerce(Posting.points, BigInteger)
     rows = (select(Posting.account_id, year.label("year"), Posting.kind, tenths.label("p"))
             .where(Posting.kind.in_(("entry", "revoke", "redemption", "void"))).subquery())
-    earning = ((rows.c.kind == "entry") & (rows.c.p > 0)) | ((rows.c.kind == "revoke") & (rows.c.p < 0))
+    earning = (((rows.c.kind == "entry") & (rows.c.p > 0))
+               | ((rows.c.kind == "revoke") & (rows.c.p < 0)))
     totals = (select(rows.c.account_id, rows.c.year,
                      func.sum(case((earning, rows.c.p), else_=0)).label("earned"),
-                     func.sum(case((rows.c.kind.in_(("entry", "revoke")) & ~earning, -rows.c.p), else_=0))
-                     .label("deducted"),
+                     func.sum(case((rows.c.kind.in_(("entry", "revoke")) & ~earning, -rows.c.p),
+                                   else_=0)).label("deducted"),
                      func.sum(case((rows.c.kind.in_(("redemption", "void")), -rows.c.p), else_=0))
                      .label("redeemed"))
               .group_by(rows.c.account_id, rows.c.year).subquery())
     columns = ("earned", "deducted", "redeemed")
     stored = {c: type_coerce(getattr(AccountYear, c), BigInteger) for c in columns}
     joined = (totals.c.account_id == AccountYear.account_id) & (totals.c.year == AccountYear.year)
-    differ = select(*key, AccountYear.year, *stored.values(), *(totals.c[c] for c in columns)).select_from(
-        AccountYear).join(Account, Account.id == AccountYear.account_id).outerjoin(totals, joined).where(
-        or_(*(stored[c] != func.coalesce(totals.c[c], 0) for c in columns)))
-    missing = select(*key, totals.c.year, *(literal_column("0").label(f"have_{c}") for c in columns),
-                     *(totals.c[c] for c in columns)).select_from(totals).join(
-        Account, Account.id == totals.c.account_id).outerjoin(AccountYear, joined).where(
-        AccountYear.id.is_(None), or_(*(totals.c[c] != 0 for c in columns)))
+    differ = (select(*key, AccountYear.year, *stored.values(), *(totals.c[c] for c in columns))
+              .select_from(AccountYear).join(Account, Account.id == AccountYear.account_id)
+              .outerjoin(totals, joined)
+              .where(or_(*(stored[c] != func.coalesce(totals.c[c], 0) for c in columns))))
+    none = (literal_column("0").label(f"have_{c}") for c in columns)
+    missing = (select(*key, totals.c.year, *none, *(totals.c[c] for c in columns))
+               .select_from(totals).join(Account, Account.id == totals.c.account_id)
+               .outerjoin(AccountYear, joined)
+               .where(AccountYear.id.is_(None), or_(*(totals.c[c] != 0 for c in columns))))
     problems = []
     for query in (differ, missing):
         for a, s, h, y, *figures in db.session.execute(query):
@@ -179,7 +190,8 @@ def verify_chains(progress=None):
     hash does not hold: it, or a row before it, was edited, inserted or deleted."""
     p = Posting.__table__
     query = (select(p.c.id, p.c.account_id, p.c.kind, type_coerce(p.c.points, BigInteger),
-                    type_coerce(p.c.balance_after, BigInteger), p.c.ref, p.c.user_id, p.c.at, p.c.hash)
+                    type_coerce(p.c.balance_after, BigInteger), p.c.ref, p.c.user_id, p.c.at,
+                    p.c.hash)
              .order_by(p.c.account_id, p.c.id).execution_options(yield_per=STREAM))
     lines, current, previous, broken = [], None, GENESIS, False
     result = db.session.connection().execute(query)
@@ -189,11 +201,13 @@ def verify_chains(progress=None):
                 current, previous, broken = account_id, GENESIS, False
             elif broken:
                 continue
-            previous = posting_hash(previous, account_id, kind, points, balance_after, ref, user_id, at)
+            previous = posting_hash(previous, account_id, kind, points, balance_after, ref,
+                                    user_id, at)
             if previous != stored:
                 broken = True
-                lines.append(f"posting {posting_id} (account {account_id}, {kind} {ref}): its hash does not "
-                             "hold; it or a posting before it was edited, inserted or deleted")
+                lines.append(f"posting {posting_id} (account {account_id}, {kind} {ref}): its hash "
+                             "does not hold; it or a posting before it was edited, inserted or "
+                             "deleted")
         if progress is not None:
             progress(len(batch))
     return lines
@@ -222,34 +236,40 @@ def verify_entry_stats():
                        func.sum(case((ever_posted, 1), else_=0)).label("posted"),
                        func.sum(case((Entry.status == "rejected", 1), else_=0)).label("rejected"),
                        func.sum(case((Entry.status == "revoked", 1), else_=0)).label("revoked"),
-                       func.sum(case((still_posted & (points >= 0), points), else_=0)).label("granted"),
-                       func.sum(case((still_posted & (points < 0), -points), else_=0)).label("deducted"))
+                       func.sum(case((still_posted & (points >= 0), points), else_=0))
+                       .label("granted"),
+                       func.sum(case((still_posted & (points < 0), -points), else_=0))
+                       .label("deducted"))
                 .join(Holder, Holder.id == Entry.holder_id)
                 .group_by(Holder.unit_id, Entry.scheme_id, year, month, Entry.item).subquery())
     own, above = aliased(Unit), aliased(Unit)
-    expected = (select(above.id.label("unit_id"), per_unit.c.scheme_id, per_unit.c.year, per_unit.c.month,
-                       per_unit.c.item, *(func.sum(per_unit.c[c]).label(c) for c in STAT_COUNTS))
+    key = (per_unit.c.scheme_id, per_unit.c.year, per_unit.c.month, per_unit.c.item)
+    expected = (select(above.id.label("unit_id"), *key,
+                       *(func.sum(per_unit.c[c]).label(c) for c in STAT_COUNTS))
                 .select_from(per_unit).join(own, own.id == per_unit.c.unit_id)
                 .join(above, own.path.startswith(above.path))
-                .group_by(above.id, per_unit.c.scheme_id, per_unit.c.year, per_unit.c.month, per_unit.c.item)
+                .group_by(above.id, *key)
                 .subquery())
     stored = {c: type_coerce(getattr(EntryStat, c), BigInteger) for c in STAT_COUNTS}
-    joined = ((expected.c.unit_id == EntryStat.unit_id) & (expected.c.scheme_id == EntryStat.scheme_id)
+    joined = ((expected.c.unit_id == EntryStat.unit_id)
+              & (expected.c.scheme_id == EntryStat.scheme_id)
               & (expected.c.year == EntryStat.year) & (expected.c.month == EntryStat.month)
               & (expected.c.item == EntryStat.item))
     lines = []
     for row_id, unit_id, scheme_id, y, m, item, *figures in db.session.execute(
-            select(EntryStat.id, EntryStat.unit_id, EntryStat.scheme_id, EntryStat.year, EntryStat.month,
-                   EntryStat.item, *stored.values(), *(expected.c[c] for c in STAT_COUNTS))
+            select(EntryStat.id, EntryStat.unit_id, EntryStat.scheme_id, EntryStat.year,
+                   EntryStat.month, EntryStat.item, *stored.values(),
+                   *(expected.c[c] for c in STAT_COUNTS))
             .outerjoin(expected, joined)
             .where(or_(*(stored[c] != func.coalesce(expected.c[c], 0) for c in STAT_COUNTS)))
             .order_by(EntryStat.id)):
-        lines.append(f"entry_stats {row_id} (unit {unit_id}, scheme {scheme_id}, {int(y)}-{int(m):02d}, "
-                     f"item {item}): {_stat_differences(figures)}")
+        lines.append(f"entry_stats {row_id} (unit {unit_id}, scheme {scheme_id}, "
+                     f"{int(y)}-{int(m):02d}, item {item}): {_stat_differences(figures)}")
     for unit_id, scheme_id, y, m, item, *want in db.session.execute(
             select(expected).outerjoin(EntryStat, joined).where(EntryStat.id.is_(None))):
-        lines.append(f"entry_stats (unit {unit_id}, scheme {scheme_id}, {int(y)}-{int(m):02d}, item {item}): "
-                     f"no row, {_stat_differences([0] * len(STAT_COUNTS) + want)}")
+        lines.append(f"entry_stats (unit {unit_id}, scheme {scheme_id}, {int(y)}-{int(m):02d}, "
+                     f"item {item}): no row, "
+                     f"{_stat_differences([0] * len(STAT_COUNTS) + want)}")
     return lines
 
 

@@ -91,9 +91,11 @@ def post(account, kind, points, ref, user_id=None, floor=None):
             raise PointsError("insufficient_balance", f"余额不足：当前 {before} 分，本次需 {-points} 分",
                               409, {"balance": before, "total": -points})
         now = utcnow()
-        digest = posting_hash(previous, account.id, kind, tenths(points), tenths(balance), ref, user_id, now)
-        moved = connection.execute(_MOVE, {"account_id": account.id, "before": before, "previous": previous,
-                                           "balance": balance, "hash": digest})
+        digest = posting_hash(previous, account.id, kind, tenths(points), tenths(balance), ref,
+                              user_id, now)
+        moved = connection.execute(_MOVE, {"account_id": account.id, "before": before,
+                                           "previous": previous, "balance": balance,
+                                           "hash": digest})
         if moved.rowcount == 1:
             break
         before, previous = connection.execute(
@@ -115,10 +117,12 @@ def post(account, kind, points, ref, user_id=None, floor=None):
 
 Posted = namedtuple("Posted", "account_id kind points balance_after at ref user_id")
 _MOVE = (update(Account)
-         .where(Account.id == bindparam("account_id"), Account.balance == bindparam("before", type_=Points()),
+         .where(Account.id == bindparam("account_id"),
+                Account.balance == bindparam("before", type_=Points()),
                 Account.last_hash == bindparam("previous"))
          .values(balance=bindparam("balance", type_=Points()), last_hash=bindparam("hash")))
-_READ_LOCKED = select(Account.balance, Account.last_hash).where(Account.id == bindparam("account_id"))
+_READ_LOCKED = (select(Account.balance, Account.last_hash)
+                .where(Account.id == bindparam("account_id")))
 _READ_LOCKED_FOR_UPDATE = _READ_LOCKED.with_for_update()
 _INSERT_POSTING = insert(Posting).values(
     account_id=bindparam("account_id"), kind=bindparam("kind"), points=bindparam("points"),

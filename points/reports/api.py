@@ -161,7 +161,8 @@ class Fairness(MethodView):
     @blp.arguments(FairnessQuery, location="query")
     @blp.response(200, FairnessSchema)
     def get(self, args):
-        """人情分: per recorder and reviewer of a unit's year, with flags (top_holder, never_rejects)."""
+        """人情分: per recorder and reviewer of a unit's year, flagged (top_holder,
+        never_rejects)."""
         return fairness(principal(), args["unit"], args.get("year") or today().year)
 
 

@@ -20,7 +20,8 @@ from points.users.models import User
 
 def _in_unit_and_year(query, unit, year):
     return (query.join(Holder, Holder.id == Entry.holder_id).join(Unit, Unit.id == Holder.unit_id)
-            .where(Unit.path.startswith(unit.path), func.extract("year", Entry.occurred_on) == year))
+            .where(Unit.path.startswith(unit.path),
+                   func.extract("year", Entry.occurred_on) == year))
 
 
 def fairness(principal, unit_code, year):
@@ -34,7 +35,10 @@ def fairness(principal, unit_code, year):
 
 
 def _flagged_first(rows):
-    return sorted(rows, key=lambda r: (not r["flags"], -r.get("entries", r.get("reviewed", 0)), r["username"]))
+    def order(row):
+        return not row["flags"], -row.get("entries", row.get("reviewed", 0)), row["username"]
+
+    return sorted(rows, key=order)
 
 
 def _recorders(unit, year, top_share, min_entries):
@@ -49,7 +53,8 @@ def _recorders(unit, year, top_share, min_entries):
     for user_id, holder_id, entries, positive_entries, points in per_holder:
         points = Decimal(points or 0)
         person = people.setdefault(user_id, {"entries": 0, "positive": 0, "households": 0,
-                                             "points": Decimal(0), "top": Decimal(0), "top_id": None})
+                                             "points": Decimal(0), "top": Decimal(0),
+                                             "top_id": None})
         person["entries"] += entries
         person["positive"] += int(positive_entries or 0)
         person["households"] += 1
@@ -63,7 +68,8 @@ def _recorders(unit, year, top_share, min_entries):
         share = person["top"] / person["points"] if person["points"] else Decimal(0)
         flags = ["top_holder"] if share > top_share and person["positive"] >= min_entries else []
         rows.append({"username": names[user_id], "entries": person["entries"],
-                     "households": person["households"], "points": person["points"].quantize(Decimal("0.1")),
+                     "households": person["households"],
+                     "points": person["points"].quantize(Decimal("0.1")),
                      "top_share": share.quantize(Decimal("0.001")), "flags": flags,
                      "top_holder": holders.get(person["top_id"])})  # for the page's link only
     return _flagged_first(rows)
@@ -73,7 +79,8 @@ def _reviewers(unit, year, min_reviews):
     """Approvals given and rejections made on the unit's entries of the year; `never_rejects`
     for a reviewer with at least the setting's reviews and no rejection."""
     approved = dict(db.session.execute(_in_unit_and_year(
-        select(Approval.user_id, func.count(Approval.id)).join(Entry, Entry.id == Approval.entry_id), unit, year)
+        select(Approval.user_id, func.count(Approval.id))
+        .join(Entry, Entry.id == Approval.entry_id), unit, year)
         .group_by(Approval.user_id)).all())
     rejected = dict(db.session.execute(_in_unit_and_year(
         select(Entry.reviewed_by_id, func.count(Entry.id)), unit, year)
@@ -85,8 +92,8 @@ def _reviewers(unit, year, min_reviews):
     for user_id in people:
         yes, no = approved.get(user_id, 0), rejected.get(user_id, 0)
         flags = ["never_rejects"] if yes + no >= min_reviews and no == 0 else []
-        rows.append({"username": names[user_id], "reviewed": yes + no, "approved": yes, "rejected": no,
-                     "flags": flags})
+        rows.append({"username": names[user_id], "reviewed": yes + no, "approved": yes,
+                     "rejected": no, "flags": flags})
     return _flagged_first(rows)
 
 
@@ -100,4 +107,5 @@ def _holder_codes(holder_ids):
 def _usernames(user_ids):
     if not user_ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(list(user_ids)))).all())
+    query = select(User.id, User.username).where(User.id.in_(list(user_ids)))
+    return dict(db.session.execute(query).all())

@@ -160,7 +160,8 @@ def fairness():
         try:
             report = fairness_report(me, filters["unit_code"], filters["year"])
         except PointsError as error:
-            return render_template("reports/fairness.html", **dict(context, error=friendly(error))), error.status
+            page = render_template("reports/fairness.html", **dict(context, error=friendly(error)))
+            return page, error.status
         chart = sorted(report["recorders"], key=lambda r: -r["points"])[:TOP]
         context.update(report=report, bars=hbars([dict(r, name=r["username"]) for r in chart]))
     return render_template("reports/fairness.html", **context)
