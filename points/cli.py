@@ -159,10 +159,13 @@ def ledger_cli():
 @ledger_cli.command("verify")
 @with_appcontext
 def ledger_verify():
-    """Recompute every balance from its postings; exit 1 naming each that disagrees."""
+    """Recompute every running figure and every posting's hash; exit 1 naming each that
+    disagrees. The bar counts postings rehashed, the long part at county scale."""
+    from points.ledger.checks import posting_count
     from points.ledger.service import verify
 
-    checked, problems = verify()
+    with click.progressbar(length=posting_count(), label="hash chains", file=sys.stderr) as bar:
+        checked, problems = verify(progress=bar.update)
     for problem in problems:
         click.echo(problem, err=True)
     click.echo(f"checked {checked}: {'all agree' if not problems else f'{len(problems)} disagree'}")
@@ -170,8 +173,36 @@ def ledger_verify():
         sys.exit(1)
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=True))
+@with_appcontext
+def backup(file):
+    """A consistent copy of the whole database, while the service runs."""
+    from points.backup import backup as run
+    from points.extensions import db
+
+    try:
+        click.echo(run(db.engine, file))
+    except PointsError as error:
+        _fail(error.message)
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path())
+@with_appcontext
+def restore(file):
+    """Restore a backup into an empty database; then run `ledger verify`."""
+    from points.backup import restore as run
+    from points.extensions import db
+
+    try:
+        click.echo(run(db.engine, file))
+    except PointsError as error:
+        _fail(error.message)
+
+
 def register(app):
-    for command in (rules_cli, units_cli, users_cli, demo, settle, ledger_cli):
+    for command in (rules_cli, units_cli, users_cli, demo, settle, ledger_cli, backup, restore):
         app.cli.add_command(command)
 
 

@@ -30,6 +30,12 @@ class Config:
     LOCKOUT_MINUTES = 15
     # How often a running service posts entries whose notice has ended (seconds).
     SETTLE_EVERY = int(os.environ.get("POINTS_SETTLE_EVERY", "3600"))
+    # 人情分 flags (api.md, Oversight): a recorder whose one holder got over this share of their
+    # positive points across at least this many positive entries; a reviewer with at least
+    # this many reviews and no rejection.
+    FAIRNESS_TOP_SHARE = float(os.environ.get("POINTS_FAIRNESS_TOP_SHARE", "0.3"))
+    FAIRNESS_MIN_ENTRIES = int(os.environ.get("POINTS_FAIRNESS_MIN_ENTRIES", "10"))
+    FAIRNESS_MIN_REVIEWS = int(os.environ.get("POINTS_FAIRNESS_MIN_REVIEWS", "50"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

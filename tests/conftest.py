@@ -261,6 +261,31 @@ def edited_rules(tmp_path, scheme, old, new, points=None):
     return target
 
 
+def rechain(app):
+    """Hash every account's postings again, after a test rewrote their history on purpose (e.g.
+    backdating to last year): what an insider would need to do, so the service never does it."""
+    from sqlalchemy import BigInteger, select, type_coerce, update
+
+    from points.ledger.chain import GENESIS, posting_hash
+    from points.ledger.models import Account, Posting
+
+    with app.app_context():
+        p = Posting.__table__
+        rows = db.session.execute(select(
+            p.c.id, p.c.account_id, p.c.kind, type_coerce(p.c.points, BigInteger),
+            type_coerce(p.c.balance_after, BigInteger), p.c.ref, p.c.user_id, p.c.at
+        ).order_by(p.c.account_id, p.c.id)).all()
+        heads = {}
+        for posting_id, account_id, *fields in rows:
+            heads[account_id] = posting_hash(heads.get(account_id, GENESIS), account_id, *fields)
+            db.session.execute(update(Posting).where(Posting.id == posting_id)
+                               .values(hash=heads[account_id]))
+        for account_id, head in heads.items():
+            db.session.execute(update(Account).where(Account.id == account_id)
+                               .values(last_hash=head))
+        db.session.commit()
+
+
 def at_once(calls):
     """Run the calls in real threads released together by a barrier; their answers in order.
     An exception in a thread fails the test here, not as a thread's stray traceback."""

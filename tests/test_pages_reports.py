@@ -5,7 +5,7 @@ import io
 
 from openpyxl import load_workbook
 
-from conftest import local_today
+from conftest import local_today, yesterday
 from shop_helpers import give_points, open_shop, redeem
 from test_pages import html, staff  # noqa: F401  (fixture)
 
@@ -73,3 +73,21 @@ def test_reports_are_for_admins_of_the_unit(world, staff, client):
     unknown = staff("admin").get(f"/reports/stats?unit=nowhere&year={YEAR}")
     assert unknown.status_code == 422 and "找不到这个单位" in html(unknown)
     assert staff("zadmin").get("/reports/ranking/export?format=csv&scheme=longhua&unit=v1").status_code == 403
+
+
+def test_the_fairness_page_shows_flagged_recorders_first_with_a_chart(world, staff):
+    item = world.fixed_item()
+    for holder in ["H1"] * 12 + ["H2"]:
+        world.record(holder=holder, item=item)
+    world.record(holder="H3", item=item, by="rev1")  # rev1 also records: a second, unflagged row
+    year = int(yesterday()[:4])
+    answer = staff("admin").get(f"/reports/fairness?unit=v1&year={year}")
+    assert answer.status_code == 200, html(answer)
+    page = html(answer)
+    assert 'id="recorders-chart"' in page and 'id="reviewers"' in page
+    rows = page.split('id="recorders"')[1]
+    assert rows.index("rec<") < rows.index("rev1<") and "积分集中于一户" in rows
+    assert "/holders/H1" in rows  # the household behind the flag
+    english = staff("admin").get(f"/reports/fairness?unit=v1&year={year}&lang=en")
+    assert english.status_code == 200 and "Fairness report" in html(english)
+    assert staff("rec").get("/reports/fairness").status_code == 403

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from conftest import edited_rules, local_today
+from conftest import edited_rules, local_today, rechain
 
 THIS_YEAR = local_today().year
 LAST_YEAR = THIS_YEAR - 1
@@ -49,6 +49,7 @@ def backdate_postings(world):
         db.session.execute(sql("UPDATE postings SET at = :at"), {"at": date(LAST_YEAR, 12, 30)})
         db.session.execute(sql("UPDATE account_years SET year = :year"), {"year": LAST_YEAR})
         db.session.commit()
+    rechain(world.app)
 
 
 def ranking(world, **params):

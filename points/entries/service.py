@@ -330,7 +330,7 @@ def revoke(principal, entry_id, reason):
     with write():
         entry = _locked_entries([entry_id])[entry_id]
         _check_reviewer(principal, entry)
-        account = ledger.account_for(entry.scheme_id, entry.holder_id)
+        account = ledger.account_for(entry.scheme_id, entry.holder_id, lock=True)
         if entry.status == "posted":
             _refuse_closed_year(entry.scheme_id, entry.occurred_on)
             ledger.post(account, "revoke", -entry.points, f"entry:{entry.id}", principal.user_id)
@@ -349,7 +349,7 @@ def revoke(principal, entry_id, reason):
 
 def _post(entry, user_id=None):
     """已入账: the entry's points become spendable, and count for its year's ranking."""
-    account = ledger.account_for(entry.scheme_id, entry.holder_id)
+    account = ledger.account_for(entry.scheme_id, entry.holder_id, lock=True)
     ledger.post(account, "entry", entry.points, f"entry:{entry.id}", user_id)
     ledger.move_pending(account, -entry.points)
     ledger.count_for_year(entry.scheme_id, entry.holder_id, entry.occurred_on.year, entry.points, entry.veto)

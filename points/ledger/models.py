@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from points.database import Points, utcnow
 from points.extensions import db
+from points.ledger.chain import GENESIS
 
 POSTING_KINDS = ("entry", "revoke", "redemption", "void", "expiry", "carry")
 
@@ -19,6 +20,9 @@ class Account(db.Model):
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)
     balance: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))  # 可用积分
     pending: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))  # 待入账积分
+    # The hash of the account's last posting (GENESIS before the first), kept by ledger.post
+    # under the account's lock, so a posting is chained without reading the one before it.
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
 
     __table_args__ = (UniqueConstraint("scheme_id", "holder_id", name="uq_accounts_scheme_holder"),)
 
@@ -49,6 +53,7 @@ class Posting(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ref: Mapped[str] = mapped_column(String(64))  # "entry:12", "redemption:7"
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hash: Mapped[str] = mapped_column(String(64))  # points/ledger/chain.py: tamper evidence
 
     __table_args__ = (
         Index("ix_postings_account_id", "account_id", "id"),

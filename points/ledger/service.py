@@ -8,12 +8,13 @@ from collections import namedtuple
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, bindparam, cast, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from points.database import Points, as_points, for_update, insert_ignore, local_date, local_tz, utcnow
 from points.errors import PointsError
 from points.extensions import db
+from points.ledger.chain import posting_hash, tenths
 from points.ledger.models import Account, AccountYear, HolderYear, Posting
 from points.org.models import Holder, Unit
 from points.schemes.models import Scheme
@@ -38,21 +39,22 @@ def account_for(scheme_id, holder_id, lock=False):
 
 
 class AccountRef:
-    """An account's id and balance as the write section holds it (for `post` without the ORM)."""
+    """An account as the write section holds it (for `post` without the ORM): its id, balance
+    and last hash, read under its lock."""
 
-    __slots__ = ("id", "balance")
+    __slots__ = ("id", "balance", "last_hash")
 
-    def __init__(self, id, balance):
-        self.id, self.balance = id, balance
+    def __init__(self, id, balance, last_hash):
+        self.id, self.balance, self.last_hash = id, balance, last_hash
 
 
-_LOCK_ACCOUNT = (select(Account.id, Account.balance)
+_LOCK_ACCOUNT = (select(Account.id, Account.balance, Account.last_hash)
                  .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id")))
 _LOCK_ACCOUNT_FOR_UPDATE = _LOCK_ACCOUNT.with_for_update()
 
 
 def lock_account(scheme_id, holder_id):
-    """account_for(..., lock=True) for a write section that only needs the id and balance."""
+    """account_for(..., lock=True) for a write section that only needs the id, balance and hash."""
     connection = db.session.connection()
     query = _LOCK_ACCOUNT if connection.dialect.name == "sqlite" else _LOCK_ACCOUNT_FOR_UPDATE
     params = {"scheme_id": scheme_id, "holder_id": holder_id}
@@ -60,7 +62,7 @@ def lock_account(scheme_id, holder_id):
     if row is None:
         insert_ignore(Account, scheme_id=scheme_id, holder_id=holder_id, balance=ZERO, pending=ZERO)
         row = connection.execute(query, params).one()
-    return AccountRef(row[0], row[1])
+    return AccountRef(*row)
 
 
 def find_account(scheme_id, holder_id):
@@ -70,46 +72,63 @@ def find_account(scheme_id, holder_id):
 
 
 def post(account, kind, points, ref, user_id=None, floor=None):
-    """Move `points` on the account and write the posting, in the caller's transaction.
+    """Move `points` on the account and write the posting, chained to the account's last one,
+    in the caller's transaction. The caller holds the account's lock (`account_for(...,
+    lock=True)` or `lock_account`), so the balance and last hash it read are current.
 
-    With `floor` set, the debit is refused (insufficient_balance) when it would take the
-    balance below it; the check and the update are one conditional statement, so two
-    spenders at once cannot both pass it.
+    The posting's hash is computed from what the account row holds, so the previous posting
+    is never read. The update is conditional on that balance and hash: should the account
+    have moved since it was read (a caller that did not lock it), nothing is written and
+    the row is locked and read again, so a chain can never fork. With `floor` set, a debit
+    that would take the balance below it is refused (insufficient_balance).
     """
     points = Decimal(points)
     db.session.flush()  # as the ORM's execute would: what the caller changed goes first
     connection = db.session.connection()
-    if floor is None:
-        balance = connection.execute(_MOVE, {"account_id": account.id, "points": points}).scalar_one_or_none()
+    before, previous = account.balance, account.last_hash
+    for _ in range(2):
+        balance = before + points
+        if floor is not None and balance < Decimal(floor):
+            raise PointsError("insufficient_balance", f"余额不足：当前 {before} 分，本次需 {-points} 分",
+                              409, {"balance": before, "total": -points})
+        now = utcnow()
+        digest = posting_hash(previous, account.id, kind, tenths(points), tenths(balance), ref,
+                              user_id, now)
+        moved = connection.execute(_MOVE, {"account_id": account.id, "before": before,
+                                           "previous": previous, "balance": balance,
+                                           "hash": digest})
+        if moved.rowcount == 1:
+            break
+        before, previous = connection.execute(
+            _READ_LOCKED if connection.dialect.name == "sqlite" else _READ_LOCKED_FOR_UPDATE,
+            {"account_id": account.id}).one()
     else:
-        balance = connection.execute(
-            _MOVE_ABOVE_FLOOR, {"account_id": account.id, "points": points, "floor": Decimal(floor)}
-        ).scalar_one_or_none()
-    if balance is None:
-        current = db.session.execute(select(Account.balance).where(Account.id == account.id)).scalar_one()
-        raise PointsError("insufficient_balance", f"余额不足：当前 {current} 分，本次需 {-points} 分",
-                          409, {"balance": current, "total": -points})
-    now = utcnow()
+        raise RuntimeError(f"account {account.id} moved under its lock")
     connection.execute(_INSERT_POSTING, {
         "account_id": account.id, "kind": kind, "points": points, "balance_after": balance, "at": now, "ref": ref,
-        "user_id": user_id})
+        "user_id": user_id, "hash": digest})
     _move_year_totals(account.id, kind, points, local_date(now).year, connection)
     if isinstance(account, Account):  # the row already holds it: no UPDATE at the next flush
         set_committed_value(account, "balance", balance)
+        set_committed_value(account, "last_hash", digest)
     else:
-        account.balance = balance
+        account.balance, account.last_hash = balance, digest
     return Posted(account.id, kind, points, balance, now, ref, user_id)
 
 
 Posted = namedtuple("Posted", "account_id kind points balance_after at ref user_id")
-_MOVE = (update(Account).where(Account.id == bindparam("account_id"))
-         .values(balance=Account.balance + bindparam("points", type_=Points())).returning(Account.balance))
-_MOVE_ABOVE_FLOOR = _MOVE.where(
-    Account.balance + bindparam("points", type_=Points()) >= bindparam("floor", type_=Points()))
+_MOVE = (update(Account)
+         .where(Account.id == bindparam("account_id"),
+                Account.balance == bindparam("before", type_=Points()),
+                Account.last_hash == bindparam("previous"))
+         .values(balance=bindparam("balance", type_=Points()), last_hash=bindparam("hash")))
+_READ_LOCKED = (select(Account.balance, Account.last_hash)
+                .where(Account.id == bindparam("account_id")))
+_READ_LOCKED_FOR_UPDATE = _READ_LOCKED.with_for_update()
 _INSERT_POSTING = insert(Posting).values(
     account_id=bindparam("account_id"), kind=bindparam("kind"), points=bindparam("points"),
     balance_after=bindparam("balance_after"), at=bindparam("at"), ref=bindparam("ref"),
-    user_id=bindparam("user_id"))
+    user_id=bindparam("user_id"), hash=bindparam("hash"))
 
 
 def _year_delta(kind, points):
@@ -203,98 +222,12 @@ def statement(scheme, holder, year):
             "year": year, "opening": as_points(opening), "closing": as_points(closing), "postings": postings}
 
 
-def verify():
-    """(what was checked, [lines naming each account or goods that disagrees])."""
-    problems = verify_accounts()
-    lines = [f"account {a.id} (scheme {a.scheme_id}, holder {a.holder_id}): {what} is {have}, postings say {want}"
-             for a, what, have, want in problems]
-    accounts = db.session.execute(select(func.count(Account.id))).scalar_one()
-    from points.shop.service import goods_count, verify_stock  # the shop imports the ledger
+def verify(progress=None):
+    """(what was checked, [lines naming each account, posting, goods or statistics row that
+    disagrees]): see points/ledger/checks.py."""
+    from points.ledger.checks import verify as run
 
-    lines += [f"goods {g.id} ({g.code}, shop {g.shop_id}): {what} is {have}, stock movements say {want}"
-              for g, what, have, want in verify_stock()]
-    return f"{accounts} accounts, {goods_count()} goods", lines
-
-
-def verify_accounts():
-    """Recompute every account's balance and year totals from its postings.
-
-    Returns a list of (account, what, recorded, recomputed) for every figure that disagrees.
-    """
-    problems = []
-    sums = dict(db.session.execute(
-        select(Posting.account_id, func.sum(Posting.points)).group_by(Posting.account_id)).all())
-    last = dict(db.session.execute(
-        select(Posting.account_id, Posting.balance_after)
-        .where(Posting.id.in_(select(func.max(Posting.id)).group_by(Posting.account_id)))).all())
-    for account in db.session.execute(select(Account)).scalars():
-        recomputed = as_points(sums.get(account.id))
-        if recomputed != account.balance:
-            problems.append((account, "balance", account.balance, recomputed))
-        if account.id in last and last[account.id] != account.balance:
-            problems.append((account, "last balance_after", account.balance, last[account.id]))
-    problems.extend(_verify_pending())
-    problems.extend(_verify_holder_years())
-    problems.extend(_verify_year_totals())
-    return problems
-
-
-def _verify_pending():
-    """待入账 must equal the points of the holder's entries still in review, notice or dispute."""
-    from points.entries.models import OPEN_STATES, Entry  # entries post through the ledger
-
-    open_points = dict(((scheme_id, holder_id), total) for scheme_id, holder_id, total in db.session.execute(
-        select(Entry.scheme_id, Entry.holder_id, func.sum(Entry.points))
-        .where(Entry.status.in_(OPEN_STATES)).group_by(Entry.scheme_id, Entry.holder_id)))
-    problems = []
-    for account in db.session.execute(select(Account)).scalars():
-        want = as_points(open_points.get((account.scheme_id, account.holder_id)))
-        if want != account.pending:
-            problems.append((account, "pending", account.pending, want))
-    return problems
-
-
-def _verify_holder_years():
-    """Rankings' running figures must equal the posted entries of each year they occurred in."""
-    from points.entries.models import Entry  # entries post through the ledger
-
-    year = func.extract("year", Entry.occurred_on)
-    expected = {(s, h, int(y)): (as_points(p), int(v or 0)) for s, h, y, p, v in db.session.execute(
-        select(Entry.scheme_id, Entry.holder_id, year, func.sum(Entry.points),
-               func.sum(cast(Entry.veto, Integer)))
-        .where(Entry.status == "posted").group_by(Entry.scheme_id, Entry.holder_id, year))}
-    problems = []
-    for row in db.session.execute(select(HolderYear)).scalars():
-        want = expected.pop((row.scheme_id, row.holder_id, row.year), (as_points(0), 0))
-        if (row.points, row.vetoes) != want:
-            problems.append((find_account(row.scheme_id, row.holder_id), f"ranking points {row.year}",
-                             (row.points, row.vetoes), want))
-    for (scheme_id, holder_id, y), want in expected.items():
-        problems.append((find_account(scheme_id, holder_id), f"ranking points {y}", None, want))
-    return problems
-
-
-def _verify_year_totals():
-    expected = {}
-    for posting in db.session.execute(select(Posting)).scalars():
-        delta = _year_delta(posting.kind, posting.points)
-        if delta is None:
-            continue
-        column, amount = delta
-        key = (posting.account_id, local_date(posting.at).year)
-        totals = expected.setdefault(key, {"earned": ZERO, "deducted": ZERO, "redeemed": ZERO})
-        totals[column] += amount
-    problems = []
-    rows = {(r.account_id, r.year): r for r in db.session.execute(select(AccountYear)).scalars()}
-    for key in set(expected) | set(rows):
-        row = rows.get(key)
-        for column in ("earned", "deducted", "redeemed"):
-            want = as_points(expected.get(key, {}).get(column))
-            have = as_points(getattr(row, column) if row else None)
-            if want != have:
-                account = db.session.get(Account, key[0])
-                problems.append((account, f"{column} {key[1]}", have, want))
-    return problems
+    return run(progress)
 
 
 # The account's row and its year's totals in one statement (both may not exist yet).

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from points.database import today
 from points.http import Blueprint, Schema, page_of, points_field, principal, protected, text_field
 from points.reports import service
+from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
 
 blp = protected(Blueprint("reports", __name__, url_prefix="/api/v1", description="Rankings and the year-end close"))
@@ -126,6 +127,43 @@ class Stats(MethodView):
         """统计: entries recorded, posted, rejected and revoked, points by heading, redemptions by
         shop, month by month, and the most used items, for a unit and year."""
         return service.statistics(principal(), args["unit"], args.get("year") or today().year, args.get("scheme"))
+
+
+class FairnessQuery(Schema):
+    unit = text_field(max_length=64)
+    year = ma.fields.Integer(validate=YEAR)
+
+
+class RecorderFairnessSchema(Schema):
+    username = ma.fields.String()
+    entries = ma.fields.Integer()
+    households = ma.fields.Integer()
+    points = points_field()
+    top_share = points_field()
+    flags = ma.fields.List(ma.fields.String())
+
+
+class ReviewerFairnessSchema(Schema):
+    username = ma.fields.String()
+    reviewed = ma.fields.Integer()
+    approved = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    flags = ma.fields.List(ma.fields.String())
+
+
+class FairnessSchema(Schema):
+    recorders = ma.fields.List(ma.fields.Nested(RecorderFairnessSchema))
+    reviewers = ma.fields.List(ma.fields.Nested(ReviewerFairnessSchema))
+
+
+@blp.route("/reports/fairness")
+class Fairness(MethodView):
+    @blp.arguments(FairnessQuery, location="query")
+    @blp.response(200, FairnessSchema)
+    def get(self, args):
+        """人情分: per recorder and reviewer of a unit's year, flagged (top_holder,
+        never_rejects)."""
+        return fairness(principal(), args["unit"], args.get("year") or today().year)
 
 
 @blp.route("/periods/close")

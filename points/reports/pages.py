@@ -9,6 +9,7 @@ from points.database import today
 from points.errors import PointsError, forbidden
 from points.org.service import units_within
 from points.reports import service
+from points.reports.fairness import fairness as fairness_report
 from points.reports.exports import ranking_csv, ranking_xlsx, title
 from points.schemes.service import all_schemes
 from points.web import friendly, page_errors, principal
@@ -144,3 +145,23 @@ def stats():
                               "spent")}
         context.update(figures=figures, totals=totals, chart=vbars(figures["months"], ("granted", "spent")))
     return render_template("reports/stats.html", **context)
+
+
+@bp.get("/reports/fairness")
+@login_required
+def fairness():
+    """人情分: recorders and reviewers of a unit's year, the flagged ones first, with a chart of
+    points by recorder; a recorder's row links to the holder who got the most from them."""
+    _require_admin()
+    me = principal()
+    filters = _filters(request.args, me)
+    context = dict(filters, report=None, bars=[], error=None)
+    if filters["unit_code"]:
+        try:
+            report = fairness_report(me, filters["unit_code"], filters["year"])
+        except PointsError as error:
+            page = render_template("reports/fairness.html", **dict(context, error=friendly(error)))
+            return page, error.status
+        chart = sorted(report["recorders"], key=lambda r: -r["points"])[:TOP]
+        context.update(report=report, bars=hbars([dict(r, name=r["username"]) for r in chart]))
+    return render_template("reports/fairness.html", **context)
