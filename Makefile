@@ -22,6 +22,7 @@ run: $(STAMP) $(CATALOGS)
 	$(FLASK) db upgrade
 	$(FLASK) rules sync
 	$(FLASK) demo
+	$(FLASK) secret-key
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: $(STAMP) $(CATALOGS) browser

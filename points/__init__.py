@@ -10,7 +10,7 @@ from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
 from points import errors
-from points.config import config_for
+from points.config import config_for, secret_key_from_file
 from points.extensions import db, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -44,9 +44,8 @@ def create_app(config=None, **overrides):
     app.json = JSONProvider(app)
     app.config.from_object(config if config is not None and not isinstance(config, str) else config_for(config))
     app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set outside development (POINTS_ENV=production)")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _secret_key(app)
 
     _check_rules(app)
     db.init_app(app)
@@ -61,6 +60,19 @@ def create_app(config=None, **overrides):
     from points.cli import register as register_cli
     register_cli(app)
     return app
+
+
+def _secret_key(app):
+    """SECRET_KEY from the environment; outside production, else a random key kept in the
+    instance folder (api.md, Auth). Production without one refuses to start."""
+    if app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY_SOURCE"] = "the SECRET_KEY environment variable"
+        return
+    if app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("SECRET_KEY must be set outside development (POINTS_ENV=production)")
+    path = app.config.get("SECRET_KEY_FILE") or Path(app.instance_path) / "secret_key"
+    app.config["SECRET_KEY"] = secret_key_from_file(path)
+    app.config["SECRET_KEY_SOURCE"] = str(path)
 
 
 def _check_rules(app):

@@ -114,11 +114,21 @@ def users_grant(username, role, unit):
 @click.command("demo")
 @with_appcontext
 def demo():
-    """A ready demo: a Longhua village, a Shita branch, one user per role."""
-    from points.demo import load
+    """A ready demo: a Longhua village, a Shita branch, one user per role (never in production)."""
+    from points.demo import WARNING, load
 
+    if current_app.config.get("ENV_NAME") == "production":
+        _fail("demo refused with POINTS_ENV=production: its users share one published password")
     for line in load():
         click.echo(line)
+    click.echo(WARNING, err=True)
+
+
+@click.command("secret-key")
+@with_appcontext
+def secret_key():
+    """Say where the key that signs the page sessions comes from (never the key itself)."""
+    click.echo(f"session signing key: {current_app.config['SECRET_KEY_SOURCE']}")
 
 
 @click.command("settle")
@@ -155,7 +165,7 @@ def ledger_verify():
 
 
 def register(app):
-    for command in (rules_cli, units_cli, users_cli, demo, settle, ledger_cli):
+    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli):
         app.cli.add_command(command)
 
 

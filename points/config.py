@@ -1,5 +1,6 @@
 """Settings, all from the environment (api.md, "Configuration")."""
 import os
+import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,19 +44,51 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    """Without SECRET_KEY the key is made on first start and kept in SECRET_KEY_FILE."""
+
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+    SECRET_KEY_FILE = os.environ.get("POINTS_SECRET_KEY_FILE")  # default: instance/secret_key
     SESSION_COOKIE_SECURE = False
 
 
 class TestConfig(DevelopmentConfig):
     ENV_NAME = "test"
     TESTING = True
+    SECRET_KEY = secrets.token_hex(32)  # a fresh key per test run, never one written here
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SETTLE_EVERY = 0  # tests settle by hand
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def secret_key_from_file(path):
+    """The key kept in `path` (readable by its owner only), made there on the first start.
+
+    Several workers may start at once: each writes a key of its own to a private temporary
+    file and links it into place, which only one of them manages (the link is exclusive and
+    atomic); then every one of them reads the key that won, never a half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another worker made it first: use theirs
+        finally:
+            draft.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"the secret key in {path} is too short; delete the file to make a new one")
+    return key
 
 
 def config_for(name=None):
