@@ -139,9 +139,11 @@ def settle(as_of):
     """Post entries whose public notice has ended without objection."""
     from points.entries.service import settle as run
     from points.idempotency import forget_old
+    from points.users.service import forget_old_failures
 
     posted = run(as_of.date() if as_of else None)
     forget_old()
+    forget_old_failures()
     click.echo(f"posted {posted} entries")
 
 

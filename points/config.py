@@ -27,6 +27,9 @@ class Config:
     TOKEN_HOURS = int(os.environ.get("POINTS_TOKEN_HOURS", "12"))
     LOCKOUT_FAILURES = 5
     LOCKOUT_MINUTES = 15
+    PIN_ADDRESS_FAILURES = 20  # failed PINs from one client address in the window, all holders
+    # Proxies in front (nginx: 1): the client address is then the one they put in X-Forwarded-For.
+    PROXIES = int(os.environ.get("POINTS_PROXIES", "0"))
     # How often a running service posts entries whose notice has ended (seconds).
     SETTLE_EVERY = int(os.environ.get("POINTS_SETTLE_EVERY", "3600"))
     SESSION_COOKIE_HTTPONLY = True

@@ -92,3 +92,100 @@ def test_secret_key_command_says_where_the_key_lives(database_uri, tmp_path):
     result = app.test_cli_runner().invoke(args=["secret-key"])
     assert result.exit_code == 0 and str(tmp_path / "secret_key") in result.output
     assert app.config["SECRET_KEY"] not in result.output
+
+
+# --- 2. PIN guesses limited per client address ---------------------------------------------
+
+SPRAY = [("H1", "0000"), ("H2", "0000"), ("H3", "0000"), ("H9", "0000"), ("NOBODY", "1234")] * 4
+
+
+def _pin(world, holder, pin, address="10.0.0.1", path="/public/balance", **body):
+    return world.anonymous.post(path, json={"holder": holder, "pin": pin, **body},
+                                environ_base={"REMOTE_ADDR": address})
+
+
+def test_twenty_failed_pins_from_one_address_lock_it_for_every_holder(world):
+    answers = [_pin(world, holder, pin) for holder, pin in SPRAY]
+    assert [a.status for a in answers] == [401] * 20  # the 20th failure is still only a 401
+    locked = _pin(world, "M2", "1234")  # the right PIN of a holder never tried
+    assert locked.status == 429 and locked.code == "too_many_attempts"
+    objection = _pin(world, "M2", "1234", path="/public/entries/1/objections", text="不对")
+    assert objection.status == 429
+    assert _pin(world, "M2", "1234", address="10.0.0.2").status == 200
+
+
+def test_a_right_pin_forgives_its_own_attempt_and_the_lock_lifts_after_fifteen_minutes(world):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from points.extensions import db
+    from points.users.models import LoginFailure
+
+    for _ in range(30):
+        assert _pin(world, "M1", "1234").status == 200  # successes never count
+    for holder, pin in SPRAY:
+        _pin(world, holder, pin)
+    assert _pin(world, "M2", "1234").status == 429
+    with world.app.app_context():
+        oldest = db.session.execute(select(LoginFailure).where(LoginFailure.scope == "address")
+                                    .order_by(LoginFailure.id)).scalars().first()
+        db.session.execute(update(LoginFailure).where(LoginFailure.id == oldest.id)
+                           .values(at=oldest.at - timedelta(minutes=16)))
+        db.session.commit()
+    assert _pin(world, "M2", "1234").status == 200
+
+
+def test_the_lookup_page_counts_against_the_same_address(world, client):
+    from test_pages import TOKEN, html
+
+    for holder, pin in SPRAY:
+        _pin(world, holder, pin, address="10.0.0.7")
+    page = client.get("/lookup", environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    token = TOKEN.search(html(page)).group(1)
+    answer = client.post("/lookup", data={"csrf_token": token, "holder": "M2", "pin": "1234"},
+                         environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert answer.status_code == 429 and "尝试次数过多" in html(answer)
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(world, database_uri, rules_dir):
+    from conftest import Api
+
+    def spray(client, forwarded):
+        for holder, pin in SPRAY:
+            Api(client).post("/public/balance", json={"holder": holder, "pin": pin},
+                             headers={"X-Forwarded-For": forwarded})
+        return Api(client).post("/public/balance", json={"holder": "M2", "pin": "1234"},
+                                headers={"X-Forwarded-For": forwarded}).status
+
+    proxied = make_app(database_uri, RULES_DIR=str(rules_dir), PROXIES=1).test_client()
+    assert spray(proxied, "198.51.100.1") == 429
+    assert Api(proxied).post("/public/balance", json={"holder": "M2", "pin": "1234"},
+                             headers={"X-Forwarded-For": "198.51.100.2"}).status == 200
+    # Without POINTS_PROXIES the header is not believed: a client cannot pick a fresh address.
+    for n, (holder, pin) in enumerate(SPRAY):
+        world.anonymous.post("/public/balance", json={"holder": holder, "pin": pin},
+                             headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    assert world.anonymous.post("/public/balance", json={"holder": "M2", "pin": "1234"},
+                                headers={"X-Forwarded-For": "203.0.113.99"}).status == 429
+
+
+def test_old_failures_are_purged_when_the_service_settles(world):
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from points.database import utcnow, write
+    from points.extensions import db
+    from points.users.models import LoginFailure
+
+    with world.app.app_context():
+        with write():
+            for minutes in (16, 60, 1):
+                db.session.add(LoginFailure(scope="address", name="10.9.9.9",
+                                            at=utcnow() - timedelta(minutes=minutes)))
+        db.session.remove()
+    assert world.app.test_cli_runner().invoke(args=["settle"]).exit_code == 0
+    with world.app.app_context():
+        left = db.session.execute(select(func.count()).select_from(LoginFailure)).scalar_one()
+    assert left == 1

@@ -394,5 +394,7 @@ def settle_if_due():
     state["at"] = time.monotonic()
     settle()
     from points.idempotency import forget_old  # idempotency serves entries and redemptions
+    from points.users.service import forget_old_failures
 
     forget_old()
+    forget_old_failures()

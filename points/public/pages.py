@@ -23,7 +23,7 @@ def lookup():
     code = request.form.get("holder", "").strip()
     try:
         data = PinSchema().load({"holder": code, "pin": request.form.get("pin", "")})
-        balance = balance_view(resident(data["holder"], data["pin"]))
+        balance = balance_view(resident(data["holder"], data["pin"], request.remote_addr))
     except (PointsError, ValidationError) as error:
         status = error.status if isinstance(error, PointsError) else 422
         return render_template("public/lookup.html", holder=code, error=friendly(error, resident=True)), status
@@ -62,7 +62,7 @@ def object_to_entry():
                                              "text": form["text"].strip()})
         if not entry_id.isdigit():
             raise PointsError("not_found", "entry not found", 404)
-        entries.object_as_resident(resident(data["holder"], data["pin"]), int(entry_id), data["text"])
+        entries.object_as_resident(resident(data["holder"], data["pin"], request.remote_addr), int(entry_id), data["text"])
     except (PointsError, ValidationError) as error:
         status = error.status if isinstance(error, PointsError) else 422
         unit, notices = _board(unit_code) if unit_code else (None, [])

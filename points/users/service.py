@@ -60,12 +60,14 @@ def _window_start():
     return utcnow() - timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
 
 
-def begin_attempt(scope, name):
+def begin_attempt(scope, name, limit=None):
     """Count this sign-in attempt as a failure before checking it, so that parallel guesses
-    cannot slip past the limit; refuse with 429 while five failures are in the window.
+    cannot slip past the limit; refuse with 429 while `limit` failures (the contract's five
+    unless told) are in the window.
 
     Returns the failure row's id: `forgive` it when the secret was right.
     """
+    limit = current_app.config["LOCKOUT_FAILURES"] if limit is None else limit
     with write():
         lock_key(f"login:{scope}:{name}")
         attempt = LoginFailure(scope=scope, name=name, at=utcnow())
@@ -75,7 +77,7 @@ def begin_attempt(scope, name):
             select(func.count()).select_from(LoginFailure)
             .where(LoginFailure.scope == scope, LoginFailure.name == name,
                    LoginFailure.at > _window_start())).scalar_one()
-        if failures > current_app.config["LOCKOUT_FAILURES"]:
+        if failures > limit:
             db.session.delete(attempt)
             locked = True
         else:
@@ -86,20 +88,31 @@ def begin_attempt(scope, name):
     return attempt_id
 
 
-def forgive(attempt_id):
-    db.session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
+def forgive(*attempt_ids):
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(attempt_ids)))
+
+
+def forget_old_failures():
+    """Failures older than the window count for nothing: dropped when the service settles."""
+    with write():
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at <= _window_start()))
+
+
+def check_dummy(secret):
+    """Spend the time a real check takes, for an unknown name: both answers take as long."""
+    global _DUMMY_HASH
+    _DUMMY_HASH = _DUMMY_HASH or hash_secret(secrets.token_hex(8))
+    check_password_hash(_DUMMY_HASH, secret)
 
 
 # --- sign-in and tokens --------------------------------------------------------------------
 
 def check_password(username, password):
     """The user when the password is right; counts failures and locks out as the contract says."""
-    global _DUMMY_HASH
     attempt = begin_attempt("user", username)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or user.disabled:
-        _DUMMY_HASH = _DUMMY_HASH or hash_secret(secrets.token_hex(8))
-        check_password_hash(_DUMMY_HASH, password)
+        check_dummy(password)
         user = None
     elif not check_password_hash(user.password_hash, password):
         user = None
