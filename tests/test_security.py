@@ -189,3 +189,50 @@ def test_old_failures_are_purged_when_the_service_settles(world):
     with world.app.app_context():
         left = db.session.execute(select(func.count()).select_from(LoginFailure)).scalar_one()
     assert left == 1
+
+
+# --- 3. exports without formulas -----------------------------------------------------------
+
+FORMULA_NAMES = ["=1+1", "@SUM(1)", "+1", "-1+1", "\tx", "=HYPERLINK(\"http://x\")"]
+
+
+def _holders_named_like_formulas(world):
+    from points.database import write
+    from points.extensions import db
+    from points.org.models import Holder
+
+    with world.app.app_context():
+        unit_id = world._unit_id("g3")
+        with write():
+            for n, name in enumerate(FORMULA_NAMES):
+                db.session.add(Holder(code=f"F{n}", name=name, kind="household", unit_id=unit_id))
+        db.session.remove()
+
+
+def test_the_csv_export_holds_no_formula(world):
+    import csv
+    import io
+
+    _holders_named_like_formulas(world)
+    answer = world.as_("admin").get("/reports/ranking?scheme=longhua&unit=v2&format=csv")
+    rows = list(csv.reader(io.StringIO(answer.response.get_data().decode("utf-8-sig"))))
+    names = {row[2] for row in rows[1:]}
+    assert names == {"'" + name for name in FORMULA_NAMES} | {"赵西沟"}
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+    assert {row[3] for row in rows[1:]} == {"0.0"}  # points stay plain numbers
+
+
+def test_the_xlsx_export_holds_text_cells_never_formulas(world):
+    import io
+
+    from openpyxl import load_workbook
+
+    _holders_named_like_formulas(world)
+    answer = world.as_("admin").get("/reports/ranking?scheme=longhua&unit=v2&format=xlsx")
+    sheet = load_workbook(io.BytesIO(answer.response.get_data())).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    names = {row[2].value for row in sheet.iter_rows(min_row=3)}
+    assert names == set(FORMULA_NAMES) | {"赵西沟"}
+    for row in sheet.iter_rows(min_row=3):
+        assert row[2].data_type == "s" and isinstance(row[0].value, int) and row[3].data_type == "n"
