@@ -92,8 +92,11 @@ def load_staff(user_id):
 
 
 def safe_next(target, default):
-    """Only a path on this site, never another host (an open redirect)."""
-    if not target:
+    """Only a path on this site, never another host (an open redirect) nor a header split:
+    no CR, LF or other control character, and no backslash (browsers read "/\\host" as "//host")."""
+    if not target or len(target) > 2000:
+        return default
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -346,7 +349,8 @@ def page_errors(blueprint):
     def http_error(error):
         if isinstance(error, CSRFError):
             return expired_form(error)
-        messages = {404: _("没有这个页面。"), 405: _("不能这样打开这个页面。")}
+        messages = {404: _("没有这个页面。"), 405: _("不能这样打开这个页面。"),
+                    413: _("提交的内容太大，请减少后重试。")}
         return render_template("error.html", message=messages.get(error.code, _("请求有误，请返回重试。"))), error.code
 
     @blueprint.errorhandler(Exception)

@@ -5,6 +5,8 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from conftest import PASSWORD, make_app
 
 SOURCE = Path(__file__).resolve().parent.parent / "points"
@@ -39,8 +41,6 @@ def test_without_secret_key_a_private_key_file_is_made_and_kept_across_restarts(
 
 
 def test_production_without_secret_key_refuses_to_start(database_uri, tmp_path):
-    import pytest
-
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         make_app(database_uri, SECRET_KEY=None, ENV_NAME="production",
                  SECRET_KEY_FILE=str(tmp_path / "secret_key"))
@@ -236,3 +236,94 @@ def test_the_xlsx_export_holds_text_cells_never_formulas(world):
     assert names == set(FORMULA_NAMES) | {"赵西沟"}
     for row in sheet.iter_rows(min_row=3):
         assert row[2].data_type == "s" and isinstance(row[0].value, int) and row[3].data_type == "n"
+
+
+# --- 4. limits in the envelope, never a 500 ------------------------------------------------
+
+def _nothing_recorded(world):
+    return world.as_("admin").get("/entries").json["total"] == 0
+
+
+def test_a_json_body_over_one_mebibyte_is_413_in_the_envelope(world):
+    body = b'{"note": "' + b"x" * (1024 * 1024) + b'"}'
+    answer = world.as_("rec").post("/entries", data=body, headers={"Content-Type": "application/json"})
+    assert answer.status == 413 and answer.code == "payload_too_large"
+    assert answer.json["error"]["details"] == {}
+    anonymous = world.anonymous.post("/public/balance", data=body, headers={"Content-Type": "application/json"})
+    assert anonymous.status == 413 and anonymous.code == "payload_too_large"
+    assert _nothing_recorded(world)
+
+
+def test_a_form_over_one_mebibyte_gets_a_friendly_page(world, client):
+    answer = client.post("/lookup", data={"holder": "H1", "pin": "x" * (1024 * 1024)})
+    assert answer.status_code == 413 and "太大" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("depth", [33, 100, 100_000])
+def test_json_nested_deeper_than_32_is_a_400(world, depth):
+    body = '{"note": ' + "[" * depth + "]" * depth + "}"
+    answer = world.as_("rec").post("/entries", data=body, headers={"Content-Type": "application/json"})
+    assert answer.status == 400 and answer.code == "bad_request", answer
+
+
+def test_json_nested_32_deep_is_parsed(world):
+    body = '{"note": ' + "[" * 31 + "]" * 31 + "}"
+    answer = world.as_("rec").post("/entries", data=body, headers={"Content-Type": "application/json"})
+    assert answer.status == 422 and "note" in answer.json["error"]["details"]
+
+
+@pytest.mark.parametrize("query", ["page=9223372036854775808", "page=100000000000000000000000000000",
+                                   "per_page=9223372036854775808"])
+def test_a_page_beyond_what_the_database_stores_is_422(world, query):
+    for path in ("/holders", "/entries", "/public/notices?unit=v1",
+                 "/reports/ranking?scheme=longhua&unit=v1"):
+        answer = world.as_("admin").get(path + ("&" if "?" in path else "?") + query)
+        assert answer.status == 422 and answer.code == "validation_error", (path, answer)
+
+
+def test_a_huge_page_past_the_last_is_an_empty_page(world):
+    for path in ("/holders", "/entries", "/reports/ranking?scheme=longhua&unit=v1"):
+        answer = world.as_("admin").get(path + ("&" if "?" in path else "?") + "page=9223372036854775807")
+        assert answer.status == 200 and answer.json["items"] == [], (path, answer)
+        assert answer.json["page"] == 9223372036854775807
+
+
+def test_ids_and_quantities_beyond_what_is_stored_are_422(world):
+    entry = world.record()
+    approve = world.as_("rev1").post("/entries/batch/approve", json={"ids": [entry["id"], 10**30]})
+    assert approve.status == 422 and "ids" in approve.json["error"]["details"]
+    item = world.item_of("per_unit")
+    body = {"scheme": "longhua", "holder": "H1", "item": item.code, "occurred_on": "2026-01-05"}
+    for quantity in (10**30, 100_001, "1e999999"):
+        answer = world.as_("rec").post("/entries", json={**body, "quantity": quantity})
+        assert answer.status == 422 and "quantity" in answer.json["error"]["details"], answer
+    assert world.as_("admin").get("/entries").json["total"] == 1
+
+
+def test_a_method_override_is_not_honoured(world):
+    entry = world.record()
+    for header in ({}, {"X-HTTP-Method-Override": "DELETE"}):
+        answer = world.as_("admin").post(f"/entries/{entry['id']}?_method=DELETE", json={}, headers=header)
+        assert answer.status == 405 and answer.code == "method_not_allowed"
+    assert world.as_("admin").get(f"/entries/{entry['id']}").status == 200
+
+
+@pytest.mark.parametrize("target", ["/review\r\nSet-Cookie: x=1", "/review\nx", "/\\evil.example",
+                                    "//evil.example", "https://evil.example/", "/\tx"])
+def test_login_goes_only_to_a_local_path_without_cr_lf_or_backslash(world, client, target):
+    from test_pages import form_token
+
+    token = form_token(client, "/login")
+    answer = client.post("/login", data={"username": "rec", "password": PASSWORD, "csrf_token": token,
+                                         "next": target})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/"
+
+
+def test_login_goes_to_a_local_next_path(world, client):
+    from test_pages import form_token
+
+    token = form_token(client, "/login")
+    answer = client.post("/login", data={"username": "rec", "password": PASSWORD, "csrf_token": token,
+                                         "next": "/review?x=1"})
+    assert answer.headers["Location"] == "/review?x=1"

@@ -6,8 +6,8 @@ from points import idempotency
 from points.database import aware
 from points.entries import service
 from points.entries.models import STATES
-from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
-                         text_field)
+from points.http import (MAX_QUANTITY, Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal,
+                         protected, row_id_field, text_field)
 from points.schemes.service import rules_of
 
 blp = protected(Blueprint("entries", __name__, url_prefix="/api/v1",
@@ -17,8 +17,8 @@ blp = protected(Blueprint("entries", __name__, url_prefix="/api/v1",
 class ValuesMixin(Schema):
     occurred_on = ma.fields.Date(required=True)
     note = text_field(required=False)
-    points = points_field()
-    quantity = points_field()
+    points = points_field(validate=ma.validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY))
+    quantity = points_field(validate=ma.validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY))
     grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
 
 
@@ -96,7 +96,7 @@ class TextSchema(Schema):
 
 
 class BatchApproveSchema(NoteSchema):
-    ids = ma.fields.List(ma.fields.Integer(strict=True), required=True, validate=ma.validate.Length(min=1, max=500))
+    ids = ma.fields.List(row_id_field(), required=True, validate=ma.validate.Length(min=1, max=500))
 
 
 def entry_view(entry, detail=True):
