@@ -84,11 +84,30 @@ class Staff(UserMixin):
         return {g.role for g in self.principal.grants}
 
 
+SESSION_VERSION = "session_version"
+
+
 def load_staff(user_id):
+    """The session's user while the session is current: not disabled, not signed out since."""
+    from flask import session
+
     from points.users.service import active_user
 
-    user = active_user(int(user_id)) if str(user_id).isdigit() else None
+    version = session.get(SESSION_VERSION)
+    if not str(user_id).isdigit() or not isinstance(version, int):
+        return None
+    user = active_user(int(user_id), version)
     return Staff(user) if user is not None else None
+
+
+def start_session(user):
+    """A new session at sign-in, carrying the user's current session version."""
+    from flask import session
+    from flask_login import login_user
+
+    session.clear()  # nothing from before survives it
+    login_user(Staff(user))
+    session[SESSION_VERSION] = user.session_version
 
 
 def safe_next(target, default):
@@ -141,8 +160,19 @@ def remember_language(response):
     return response
 
 
+# Only the site's own static files may be kept by a browser or a proxy; every other answer (the
+# JSON API, staff pages, a resident's balance) is private to the moment it was asked for.
+CACHEABLE = ("/static/", "/favicon.ico")
+
+
 def security_headers(response):
+    from flask import current_app
+
     headers = response.headers
+    if not request.path.startswith(CACHEABLE):
+        headers["Cache-Control"] = "no-store"
+    if current_app.config.get("ENV_NAME") == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path.startswith("/api/v1/docs") else CSP)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

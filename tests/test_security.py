@@ -327,3 +327,63 @@ def test_login_goes_to_a_local_next_path(world, client):
     answer = client.post("/login", data={"username": "rec", "password": PASSWORD, "csrf_token": token,
                                          "next": "/review?x=1"})
     assert answer.headers["Location"] == "/review?x=1"
+
+
+# --- 5. sessions that end ------------------------------------------------------------------
+
+def test_a_cookie_copied_before_logout_is_signed_out_afterwards(world, client):
+    from test_pages import form_token, sign_in
+
+    assert sign_in(client, "rec").status_code == 302
+    copied = client.get_cookie("session").value
+    assert client.post("/logout", data={"csrf_token": form_token(client, "/")}).status_code == 302
+    thief = world.app.test_client()
+    thief.set_cookie("session", copied)
+    answer = thief.get("/")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
+    # Signing in again works, with a fresh session.
+    assert sign_in(client, "rec").status_code == 302 and client.get("/").status_code == 200
+
+
+def test_logout_ends_every_session_of_that_user_and_disabling_too(world):
+    from test_pages import form_token, sign_in
+
+    first, second = world.app.test_client(), world.app.test_client()
+    for browser in (first, second):
+        assert sign_in(browser, "rev1").status_code == 302
+    assert first.post("/logout", data={"csrf_token": form_token(first, "/")}).status_code == 302
+    assert second.get("/").status_code == 302
+    other = world.app.test_client()
+    assert sign_in(other, "rec").status_code == 302
+    kept = other.get_cookie("session").value
+    assert world.as_("admin").post("/users/rec/disable").status == 200
+    with world.app.app_context():
+        from points.extensions import db
+        from points.users.models import User
+
+        db.session.query(User).filter_by(username="rec").update({"disabled": False})
+        db.session.commit()
+    again = world.app.test_client()
+    again.set_cookie("session", kept)
+    assert again.get("/").status_code == 302  # re-enabled, but that old session stays ended
+
+
+def test_api_answers_and_staff_pages_are_never_cached(world):
+    from test_pages import sign_in
+
+    for path in ("/api/v1/schemes", "/api/v1/nothing", "/api/v1/openapi.json"):
+        assert world.client.get(path).headers["Cache-Control"] == "no-store", path
+    assert world.as_("rec").get("/me").response.headers["Cache-Control"] == "no-store"
+    client = world.app.test_client()
+    assert sign_in(client, "admin").status_code == 302
+    for path in ("/", "/holders/H1", "/reports/ranking", "/admin/users", "/login", "/lookup"):
+        answer = client.get(path)
+        assert answer.headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in world.client.get("/static/site.css").headers.get("Cache-Control", "")
+    assert "Strict-Transport-Security" not in world.client.get("/login").headers
+
+
+def test_production_sends_hsts(database_uri, rules_dir):
+    app = make_app(database_uri, RULES_DIR=str(rules_dir), ENV_NAME="production")
+    answer = app.test_client().get("/api/v1/schemes")
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")

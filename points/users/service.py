@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -140,10 +140,20 @@ def sign_in(username, password):
     return user
 
 
-def active_user(user_id):
-    """The user a page session belongs to, or None once disabled (out at once)."""
+def active_user(user_id, session_version=None):
+    """The user a page session belongs to, or None once disabled or signed out (out at once):
+    a session made before the user's last logout carries an older session version."""
     user = db.session.get(User, user_id)
-    return None if user is None or user.disabled else user
+    if user is None or user.disabled or (session_version is not None and user.session_version != session_version):
+        return None
+    return user
+
+
+def end_sessions(user_id):
+    """登出: every page session of this user made so far stops signing them in."""
+    with write():
+        db.session.execute(update(User).where(User.id == user_id)
+                           .values(session_version=User.session_version + 1))
 
 
 # One statement per request: the token (unexpired, of a user not disabled) and every grant of
@@ -258,6 +268,7 @@ def disable_user(principal, username):
         if user.id == principal.user_id:
             raise PointsError("invalid_state", "不能停用自己的账号", 409)
         user.disabled = True
+        user.session_version = User.session_version + 1
         db.session.execute(delete(Token).where(Token.user_id == user.id))
     return user
 
