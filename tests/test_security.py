@@ -387,3 +387,32 @@ def test_production_sends_hsts(database_uri, rules_dir):
     app = make_app(database_uri, RULES_DIR=str(rules_dir), ENV_NAME="production")
     answer = app.test_client().get("/api/v1/schemes")
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+# --- 6. objectors stay anonymous to staff --------------------------------------------------
+
+def test_a_residents_objection_names_only_the_village_and_its_text_only_to_a_settling_reviewer(world):
+    entry = world.record()
+    world.approve_all(entry["id"])
+    objection = world.anonymous.post(f"/public/entries/{entry['id']}/objections",
+                                     json={"holder": "H3", "pin": "1234", "text": "那天他不在村里"})
+    assert objection.status == 201
+    seen = {}
+    for user in ("rec", "admin", "rev1", "rev3"):
+        answer = world.as_(user).get(f"/entries/{entry['id']}")
+        assert "H3" not in answer.text and "王小五" not in answer.text, user
+        event = next(h for h in answer.json["history"] if h["action"] == "object")
+        assert event["by"] == "a resident of 汤头沟村" and event["status"] == "disputed"
+        seen[user] = event["note"]
+    # The recorder and an admin see that someone objected, not what was said; reviewers in
+    # scope who may settle it (an earlier approver included) read the text.
+    assert seen == {"rec": "", "admin": "", "rev1": "那天他不在村里", "rev3": "那天他不在村里"}
+
+
+def test_a_staff_objector_cannot_read_the_text_as_a_settling_reviewer(world):
+    entry = world.record(by="rev1")  # rev1 also records; rev2 and rev3 approve
+    world.approve_all(entry["id"], reviewers=("rev2", "rev3"))
+    assert world.as_("rev2").post(f"/entries/{entry['id']}/objections", json={"text": "分值不对"}).status == 201
+    notes = {user: next(h for h in world.as_(user).get(f"/entries/{entry['id']}").json["history"]
+                        if h["action"] == "object")["note"] for user in ("rev1", "rev2", "rev3")}
+    assert notes == {"rev1": "", "rev2": "", "rev3": "分值不对"}

@@ -99,7 +99,9 @@ class BatchApproveSchema(NoteSchema):
     ids = ma.fields.List(row_id_field(), required=True, validate=ma.validate.Length(min=1, max=500))
 
 
-def entry_view(entry, detail=True):
+def entry_view(entry, detail=True, viewer=None):
+    """The entry as the contract shows it; with detail, its approvals and its history as
+    `viewer` (the caller, by default) may see it."""
     item = rules_of(entry.scheme_version_id).item(entry.item)
     view = {
         "id": entry.id, "scheme": entry.scheme.code, "holder": entry.holder.code,
@@ -114,10 +116,7 @@ def entry_view(entry, detail=True):
         view["notice_ends_on"] = entry.notice_ends_on
     if detail:
         view["approvals"] = [{"by": a.user.username, "at": aware(a.at)} for a in service.approvals(entry)]
-        view["history"] = [
-            {"action": e.action, "status": e.status, "at": aware(e.at), "note": e.note,
-             "by": e.user.username if e.user else (f"holder:{e.holder.code}" if e.holder else None)}
-            for e in service.history(entry)]
+        view["history"] = service.history_view(viewer or principal(), entry)
     return view
 
 
