@@ -91,7 +91,7 @@ def secret_key_from_file(path):
             draft.unlink(missing_ok=True)
     key = path.read_text().strip()
     if len(key) < 32:
-        raise RuntimeError(f"the secret key in {path} is too short; delete the file to make a new one")
+        raise RuntimeError(f"the secret key in {path} is too short; delete it to make a new one")
     return key
 
 

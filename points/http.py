@@ -30,9 +30,11 @@ class JsonParser(FlaskParser):
         except RecursionError:  # nested far deeper than MAX_DEPTH
             data, too_deep = None, True
         except (ValueError, UnicodeError) as error:
-            raise PointsError("bad_request", f"the request body is not valid JSON text: {error}", 400) from None
+            raise PointsError("bad_request", f"the request body is not valid JSON text: {error}",
+                              400) from None
         if too_deep or _deeper_than(data, MAX_DEPTH):
-            raise PointsError("bad_request", f"the request body is nested deeper than {MAX_DEPTH} levels", 400)
+            raise PointsError("bad_request", f"the request body nests deeper than {MAX_DEPTH} levels",
+                              400)
         try:
             # Text a database cannot store (a lone surrogate, NUL) is refused here, not at COMMIT.
             if any("\x00" in text for text in _texts(data)):
@@ -51,7 +53,8 @@ def _deeper_than(value, limit):
         if isinstance(value, (dict, list)):
             if depth > limit:
                 return True
-            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
     return False
 
 
@@ -106,7 +109,8 @@ def per_page_field():
 
 def row_id_field(**kwargs):
     """An id in a query or body: beyond what the database stores is a 422, never an overflow."""
-    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ROW_ID), **kwargs)
+    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ROW_ID),
+                             **kwargs)
 
 
 class PageArgs(Schema):

@@ -18,7 +18,8 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(
+            sa.Column('session_version', sa.Integer(), nullable=False, server_default='0'))
 
 
 def downgrade():

@@ -6,8 +6,8 @@ from points import idempotency
 from points.database import aware
 from points.entries import service
 from points.entries.models import STATES
-from points.http import (MAX_QUANTITY, Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal,
-                         protected, row_id_field, text_field)
+from points.http import (MAX_QUANTITY, Blueprint, PageArgs, Schema, page_of, paginate, points_field,
+                         principal, protected, row_id_field, text_field)
 from points.schemes.service import rules_of
 
 blp = protected(Blueprint("entries", __name__, url_prefix="/api/v1",

@@ -207,7 +207,8 @@ def history_view(principal, entry):
     events = history(entry)
     objectors = {e.user_id for e in events if e.action == "object" and e.user_id is not None}
     may_settle = (principal.allows("reviewer", entry.holder.unit.path)
-                  and principal.user_id != entry.recorded_by_id and principal.user_id not in objectors)
+                  and principal.user_id != entry.recorded_by_id
+                  and principal.user_id not in objectors)
     view = []
     for event in events:
         if event.user is not None:
@@ -217,8 +218,8 @@ def history_view(principal, entry):
         else:
             by = None
         note = event.note if event.action != "object" or may_settle else ""
-        view.append({"action": event.action, "status": event.status, "at": aware(event.at), "note": note,
-                     "by": by})
+        view.append({"action": event.action, "status": event.status, "at": aware(event.at),
+                     "note": note, "by": by})
     return view
 
 

@@ -141,7 +141,8 @@ def resident(holder_code, pin, address):
     lockouts: five failures per holder, and PIN_ADDRESS_FAILURES per client address over all
     holders (one client trying 1234 on every household). Both count before the check; an
     unknown code costs a hash check too, so it answers in the time a wrong PIN takes."""
-    per_address = begin_attempt("address", address or "-", current_app.config["PIN_ADDRESS_FAILURES"])
+    per_address = begin_attempt("address", address or "-",
+                                current_app.config["PIN_ADDRESS_FAILURES"])
     per_holder = begin_attempt("holder", holder_code)
     holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
     if holder is None or not holder.pin_hash:

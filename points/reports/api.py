@@ -3,8 +3,8 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from points.database import today
-from points.http import (Blueprint, Schema, page_field, page_of, per_page_field, points_field, principal, protected,
-                         text_field)
+from points.http import (Blueprint, Schema, page_field, page_of, per_page_field, points_field,
+                         principal, protected, text_field)
 from points.reports import service
 from points.reports.exports import ranking_csv, ranking_xlsx
 

@@ -30,7 +30,7 @@ def csv_cell(value):
 
 
 def xlsx_row(sheet, row, values):
-    """A row whose text is stored as text cells (never inferred to be formulas), numbers as numbers."""
+    """A row whose text is stored as text cells (never read as formulas), numbers as numbers."""
     for column, value in enumerate(values, start=1):
         cell = sheet.cell(row=row, column=column)
         if isinstance(value, Decimal):

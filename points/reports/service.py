@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from points.database import (as_points, aware, for_update, local_date, local_tz, lock_key, offset_of, today,
-                             write)
+from points.database import (as_points, aware, for_update, local_date, local_tz, lock_key,
+                             offset_of, today, write)
 from points.entries.models import OPEN_STATES, Entry
 from points.errors import PointsError, forbidden, invalid_state
 from points.extensions import db

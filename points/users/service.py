@@ -144,7 +144,9 @@ def active_user(user_id, session_version=None):
     """The user a page session belongs to, or None once disabled or signed out (out at once):
     a session made before the user's last logout carries an older session version."""
     user = db.session.get(User, user_id)
-    if user is None or user.disabled or (session_version is not None and user.session_version != session_version):
+    if user is None or user.disabled:
+        return None
+    if session_version is not None and user.session_version != session_version:
         return None
     return user
 
