@@ -46,7 +46,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel compile -d points/translations
 
 # schemathesis (the `dev` extra) against the live OpenAPI document, in process, on a database
-# with real objects; not part of `make test`. FUZZ_EXAMPLES=200 make fuzz for a longer run.
+# with real objects; not part of `make test`. Cases per operation: tests/schemathesis.toml.
 fuzz: $(STAMP) $(CATALOGS)
 	$(BIN)/python -m pip install -q -e '.[test,dev]'
 	$(BIN)/python -m pytest -p no:cacheprovider tests/fuzz_api.py
