@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 CATALOGS := points/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test test-pg bench install browser translations
+.PHONY: run test test-pg bench install browser translations fuzz
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ run: $(STAMP) $(CATALOGS)
 	$(FLASK) db upgrade
 	$(FLASK) rules sync
 	$(FLASK) demo
+	$(FLASK) secret-key
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: $(STAMP) $(CATALOGS) browser
@@ -43,6 +44,12 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output --project points -o points/translations/messages.pot .
 	$(BIN)/pybabel update -i points/translations/messages.pot -d points/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d points/translations
+
+# schemathesis (the `dev` extra) against the live OpenAPI document, in process, on a database
+# with real objects; not part of `make test`. Cases per operation: tests/schemathesis.toml.
+fuzz: $(STAMP) $(CATALOGS)
+	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	$(BIN)/python -m pytest -p no:cacheprovider tests/fuzz_api.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/redeem.py

@@ -7,10 +7,11 @@ import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from points import errors
-from points.config import config_for
+from points.config import config_for, secret_key_from_file
 from points.extensions import db, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -44,9 +45,10 @@ def create_app(config=None, **overrides):
     app.json = JSONProvider(app)
     app.config.from_object(config if config is not None and not isinstance(config, str) else config_for(config))
     app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set outside development (POINTS_ENV=production)")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _secret_key(app)
+    if app.config["PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"])
 
     _check_rules(app)
     db.init_app(app)
@@ -55,12 +57,26 @@ def create_app(config=None, **overrides):
     errors.register(app)  # after the API, so that our envelope wins over flask-smorest's
     _register_health_and_docs(app)
     _register_settling(app)
+    _register_upload_limits(app)
     _init_pages(app)
     _register_pages(app)
 
     from points.cli import register as register_cli
     register_cli(app)
     return app
+
+
+def _secret_key(app):
+    """SECRET_KEY from the environment; outside production, else a random key kept in the
+    instance folder (api.md, Auth). Production without one refuses to start."""
+    if app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY_SOURCE"] = "the SECRET_KEY environment variable"
+        return
+    if app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("SECRET_KEY must be set outside development (POINTS_ENV=production)")
+    path = app.config.get("SECRET_KEY_FILE") or Path(app.instance_path) / "secret_key"
+    app.config["SECRET_KEY"] = secret_key_from_file(path)
+    app.config["SECRET_KEY_SOURCE"] = str(path)
 
 
 def _check_rules(app):
@@ -132,6 +148,20 @@ def _register_health_and_docs(app):
     def docs_assets(filename):
         """Swagger UI's files, served by the service itself (villages are offline)."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def _register_upload_limits(app):
+    """Photos are the only large bodies: the paths that take them (api.md, Conventions: at
+    most 3 files of 5 MiB) get room for three, every other body keeps MAX_CONTENT_LENGTH."""
+    from points.evidence.service import MAX_BYTES, MAX_FILES
+
+    uploads = {"evidence.EntryEvidence", "public_claims.PublicClaims", "claims_pages.submit_claim",
+               "entries_pages.attach_photo"}
+
+    @app.before_request
+    def room_for_photos():
+        if request.endpoint in uploads and request.mimetype == "multipart/form-data":
+            request.max_content_length = MAX_FILES * MAX_BYTES + 1024 * 1024
 
 
 def _register_settling(app):

@@ -130,11 +130,21 @@ def users_link(username, holder, remove):
 @click.command("demo")
 @with_appcontext
 def demo():
-    """A ready demo: a Longhua village, a Shita branch, one user per role."""
-    from points.demo import load
+    """A ready demo: a Longhua village, a Shita branch, one user per role (never in production)."""
+    from points.demo import WARNING, load
 
+    if current_app.config.get("ENV_NAME") == "production":
+        _fail("demo refused with POINTS_ENV=production: its users share one published password")
     for line in load():
         click.echo(line)
+    click.echo(WARNING, err=True)
+
+
+@click.command("secret-key")
+@with_appcontext
+def secret_key():
+    """Say where the key that signs the page sessions comes from (never the key itself)."""
+    click.echo(f"session signing key: {current_app.config['SECRET_KEY_SOURCE']}")
 
 
 @click.command("settle")
@@ -145,9 +155,11 @@ def settle(as_of):
     """Post entries whose public notice has ended without objection."""
     from points.entries.service import settle as run
     from points.idempotency import forget_old
+    from points.users.service import forget_old_failures
 
     posted = run(as_of.date() if as_of else None)
     forget_old()
+    forget_old_failures()
     click.echo(f"posted {posted} entries")
 
 
@@ -202,7 +214,7 @@ def restore(file):
 
 
 def register(app):
-    for command in (rules_cli, units_cli, users_cli, demo, settle, ledger_cli, backup, restore):
+    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore):
         app.cli.add_command(command)
 
 

@@ -1,5 +1,6 @@
 """Settings, all from the environment (api.md, "Configuration")."""
 import os
+import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,9 @@ class Config:
     TOKEN_HOURS = int(os.environ.get("POINTS_TOKEN_HOURS", "12"))
     LOCKOUT_FAILURES = 5
     LOCKOUT_MINUTES = 15
+    PIN_ADDRESS_FAILURES = 20  # failed PINs from one client address in the window, all holders
+    # Proxies in front (nginx: 1): the client address is then the one they put in X-Forwarded-For.
+    PROXIES = int(os.environ.get("POINTS_PROXIES", "0"))
     # How often a running service posts entries whose notice has ended (seconds).
     SETTLE_EVERY = int(os.environ.get("POINTS_SETTLE_EVERY", "3600"))
     # 人情分 flags (api.md, Oversight): a recorder whose one holder got over this share of their
@@ -40,6 +44,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
     JSON_AS_ASCII = False
+    MAX_CONTENT_LENGTH = 1024 * 1024  # a JSON body over 1 MiB → 413 payload_too_large
 
     API_TITLE = "Village points service"
     API_VERSION = "v1"
@@ -51,19 +56,51 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    """Without SECRET_KEY the key is made on first start and kept in SECRET_KEY_FILE."""
+
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+    SECRET_KEY_FILE = os.environ.get("POINTS_SECRET_KEY_FILE")  # default: instance/secret_key
     SESSION_COOKIE_SECURE = False
 
 
 class TestConfig(DevelopmentConfig):
     ENV_NAME = "test"
     TESTING = True
+    SECRET_KEY = secrets.token_hex(32)  # a fresh key per test run, never one written here
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SETTLE_EVERY = 0  # tests settle by hand
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def secret_key_from_file(path):
+    """The key kept in `path` (readable by its owner only), made there on the first start.
+
+    Several workers may start at once: each writes a key of its own to a private temporary
+    file and links it into place, which only one of them manages (the link is exclusive and
+    atomic); then every one of them reads the key that won, never a half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another worker made it first: use theirs
+        finally:
+            draft.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"the secret key in {path} is too short; delete it to make a new one")
+    return key
 
 
 def config_for(name=None):

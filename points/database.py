@@ -140,8 +140,6 @@ def aware(moment):
     return moment
 
 
-
-
 def insert_ignore(model, **values):
     """INSERT ... ON CONFLICT DO NOTHING, so a row that may already exist can then be locked."""
     if is_sqlite():
@@ -149,3 +147,10 @@ def insert_ignore(model, **values):
     else:
         from sqlalchemy.dialects.postgresql import insert
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def offset_of(page, per_page, total):
+    """The OFFSET of a page, or None for a page past the last (no query: an empty page, and a
+    huge page number never reaches the database as an overflowing OFFSET)."""
+    offset = (page - 1) * per_page
+    return offset if offset < total else None

@@ -13,6 +13,8 @@ SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗"
 GIVEN = ["建国", "秀英", "志强", "桂兰", "海", "明", "丽", "德福", "玉梅", "小红", "文", "春生", "淑珍", "国庆"]
 PASSWORD = "demo-pass-1"
 PIN = "1234"
+WARNING = ("WARNING: the demo users and their shared password are for trying the service only; "
+           "an install that keeps them is open to anyone who has read this README.")
 
 
 def _name(i):

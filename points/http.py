@@ -7,11 +7,15 @@ from flask import g, request
 from sqlalchemy import func, select
 from webargs.flaskparser import FlaskParser
 
+from points.database import offset_of
 from points.errors import PointsError
 from points.extensions import db
 
 MAX_TEXT = 2000
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MAX_DEPTH = 32  # JSON nested deeper is refused (api.md, Conventions: limits)
+MAX_ROW_ID = 2**63 - 1  # what the database stores: a page or id beyond it names nothing
+MAX_QUANTITY = 100_000  # a per-unit item's quantity: far beyond any real deed, far below overflow
 
 
 class JsonParser(FlaskParser):
@@ -23,8 +27,18 @@ class JsonParser(FlaskParser):
         raw = req.get_data(cache=True)
         if not raw:
             return ma.missing
+        too_deep = False
         try:
             data = json.loads(raw.decode("utf-8"))
+        except RecursionError:  # nested far deeper than MAX_DEPTH
+            data, too_deep = None, True
+        except (ValueError, UnicodeError) as error:
+            raise PointsError("bad_request", f"the request body is not valid JSON text: {error}",
+                              400) from None
+        if too_deep or _deeper_than(data, MAX_DEPTH):
+            raise PointsError("bad_request", f"the request body nests deeper than {MAX_DEPTH} levels",
+                              400)
+        try:
             # Text a database cannot store (a lone surrogate, NUL) is refused here, not at COMMIT.
             if any("\x00" in text for text in _texts(data)):
                 raise ValueError("a NUL character")
@@ -32,6 +46,19 @@ class JsonParser(FlaskParser):
         except (ValueError, UnicodeError) as error:
             raise PointsError("bad_request", f"the request body is not valid JSON text: {error}", 400) from None
         return data
+
+
+def _deeper_than(value, limit):
+    """Whether arrays and objects nest more than `limit` levels (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return False
 
 
 def _texts(value):
@@ -78,9 +105,23 @@ class Schema(ma.Schema):
         ordered = True
 
 
+def page_field():
+    return ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_ROW_ID))
+
+
+def per_page_field():
+    return ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+
+def row_id_field(**kwargs):
+    """An id in a query or body: beyond what the database stores is a 422, never an overflow."""
+    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ROW_ID),
+                             **kwargs)
+
+
 class PageArgs(Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    page = page_field()
+    per_page = per_page_field()
 
 
 def page_of(item_schema):
@@ -97,7 +138,9 @@ def paginate(query, args, view=lambda row: row):
     """One page of a select(), newest first as the query orders it, with the total."""
     page, per_page = args["page"], args["per_page"]
     total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
+    offset = offset_of(page, per_page, total)
+    rows = [] if offset is None else db.session.execute(
+        query.limit(per_page).offset(offset)).unique().scalars().all()
     return {"items": [view(row) for row in rows], "total": total, "page": page, "per_page": per_page}
 
 

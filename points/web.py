@@ -85,16 +85,38 @@ class Staff(UserMixin):
         return {g.role for g in self.principal.grants}
 
 
+SESSION_VERSION = "session_version"
+
+
 def load_staff(user_id):
+    """The session's user while the session is current: not disabled, not signed out since."""
+    from flask import session
+
     from points.users.service import active_user
 
-    user = active_user(int(user_id)) if str(user_id).isdigit() else None
+    version = session.get(SESSION_VERSION)
+    if not str(user_id).isdigit() or not isinstance(version, int):
+        return None
+    user = active_user(int(user_id), version)
     return Staff(user) if user is not None else None
 
 
+def start_session(user):
+    """A new session at sign-in, carrying the user's current session version."""
+    from flask import session
+    from flask_login import login_user
+
+    session.clear()  # nothing from before survives it
+    login_user(Staff(user))
+    session[SESSION_VERSION] = user.session_version
+
+
 def safe_next(target, default):
-    """Only a path on this site, never another host (an open redirect)."""
-    if not target:
+    """Only a path on this site, never another host (an open redirect) nor a header split:
+    no CR, LF or other control character, and no backslash (browsers read "/\\host" as "//host")."""
+    if not target or len(target) > 2000:
+        return default
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -155,8 +177,19 @@ def remember_language(response):
     return response
 
 
+# Only the site's own static files may be kept by a browser or a proxy; every other answer (the
+# JSON API, staff pages, a resident's balance) is private to the moment it was asked for.
+CACHEABLE = ("/static/", "/favicon.ico")
+
+
 def security_headers(response):
+    from flask import current_app
+
     headers = response.headers
+    if not request.path.startswith(CACHEABLE):
+        headers["Cache-Control"] = "no-store"
+    if current_app.config.get("ENV_NAME") == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path.startswith("/api/v1/docs") else CSP)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
@@ -364,7 +397,8 @@ def page_errors(blueprint):
     def http_error(error):
         if isinstance(error, CSRFError):
             return expired_form(error)
-        messages = {404: _("没有这个页面。"), 405: _("不能这样打开这个页面。")}
+        messages = {404: _("没有这个页面。"), 405: _("不能这样打开这个页面。"),
+                    413: _("提交的内容太大，请减少后重试。")}
         return render_template("error.html", message=messages.get(error.code, _("请求有误，请返回重试。"))), error.code
 
     @blueprint.errorhandler(Exception)

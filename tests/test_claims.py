@@ -172,3 +172,22 @@ def test_declining_on_the_queue_needs_a_reason_and_the_resident_sees_it_at_looku
     page = html(client.post("/lookup", data={"csrf_token": form_token(client, "/lookup"), "holder": "H1",
                                              "pin": "1234"}))
     assert "照片看不清" in page
+
+
+def test_three_phone_photos_over_a_mebibyte_in_all_are_taken_while_a_json_body_that_big_is_not(world):
+    import os
+
+    from PIL import Image
+
+    def noisy():
+        out = io.BytesIO()
+        Image.frombytes("RGB", (1000, 800), os.urandom(1000 * 800 * 3)).save(out, "JPEG", quality=95)
+        return out.getvalue()
+
+    photos = [noisy() for _ in range(3)]
+    assert sum(map(len, photos)) > 1024 * 1024
+    answer = world.anonymous.post("/public/claims", content_type="multipart/form-data", data={
+        **claim_body(world), "photo": [(io.BytesIO(p), f"{n}.jpg") for n, p in enumerate(photos)]})
+    assert answer.status == 201 and len(answer.json["photos"]) == 3
+    big = world.anonymous.post("/public/claims", json=claim_body(world, note="好" * (600 * 1024)))
+    assert big.status == 413 and big.code == "payload_too_large"

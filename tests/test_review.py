@@ -83,7 +83,7 @@ def test_a_neighbour_objects_and_one_reviewer_settles_the_dispute(world):
     assert world.balance()["balance"] == entry["points"]
     history = world.as_("rec").get(f"/entries/{entry['id']}").json["history"]
     assert [h["action"] for h in history] == ["record", "approve", "approve", "object", "approve"]
-    assert history[3]["by"] == "holder:H3"
+    assert history[3]["by"] == "a resident of 汤头沟村"  # never the objector's code
 
 
 def test_a_disputed_entry_can_be_rejected(world):

@@ -82,7 +82,7 @@ class PublicClaims(MethodView):
     def post(self, data):
         """A resident declares a deed (JSON, or a multipart form with up to 3 files `photo`)."""
         photos = [f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename]
-        holder = resident(data["holder"], data["pin"])
+        holder = resident(data["holder"], data["pin"], request.remote_addr)
         claim = service.submit(holder, data["scheme"], data["item"], data["occurred_on"], data["note"],
                                _values(data), photos)
         return claim_view(claim)

@@ -46,7 +46,7 @@ def submit_claim():
             body[item.input_field] = value
         data = NewClaimSchema().load(body)
         photos = [f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename]
-        holder = resident(data["holder"], data["pin"])
+        holder = resident(data["holder"], data["pin"], request.remote_addr)
         values = {k: data[k] for k in ("points", "quantity", "grade") if k in data}
         claim = service.submit(holder, data["scheme"], data["item"], data["occurred_on"], data["note"], values,
                                photos)

@@ -19,7 +19,7 @@ from points.schemes.service import rules_of, scheme_by_code
 from points.users.service import refuse_conflict
 
 MAX_OPEN = 5  # open claims one household may have at once
-MAX_PHOTOS = 3
+MAX_PHOTOS = evidence.MAX_FILES
 LISTED = 20  # a household's last claims on its public balance
 REVIEWING_ROLES = ("recorder", "reviewer")
 

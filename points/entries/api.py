@@ -8,8 +8,8 @@ from points.entries import service
 from points.entries.models import STATES
 from points.claims import service as claims
 from points.evidence import service as evidence
-from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
-                         text_field)
+from points.http import (MAX_QUANTITY, Blueprint, PageArgs, Schema, page_of, paginate, points_field,
+                         principal, protected, row_id_field, text_field)
 from points.schemes.service import rules_of
 
 blp = protected(Blueprint("entries", __name__, url_prefix="/api/v1",
@@ -19,8 +19,8 @@ blp = protected(Blueprint("entries", __name__, url_prefix="/api/v1",
 class ValuesMixin(Schema):
     occurred_on = ma.fields.Date(required=True)
     note = text_field(required=False)
-    points = points_field()
-    quantity = points_field()
+    points = points_field(validate=ma.validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY))
+    quantity = points_field(validate=ma.validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY))
     grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
 
 
@@ -105,10 +105,12 @@ class TextSchema(Schema):
 
 
 class BatchApproveSchema(NoteSchema):
-    ids = ma.fields.List(ma.fields.Integer(strict=True), required=True, validate=ma.validate.Length(min=1, max=500))
+    ids = ma.fields.List(row_id_field(), required=True, validate=ma.validate.Length(min=1, max=500))
 
 
-def entry_view(entry, detail=True):
+def entry_view(entry, detail=True, viewer=None):
+    """The entry as the contract shows it; with detail, its approvals and its history as
+    `viewer` (the caller, by default) may see it."""
     item = rules_of(entry.scheme_version_id).item(entry.item)
     view = {
         "id": entry.id, "scheme": entry.scheme.code, "holder": entry.holder.code,
@@ -125,10 +127,7 @@ def entry_view(entry, detail=True):
         view["notice_ends_on"] = entry.notice_ends_on
     if detail:
         view["approvals"] = [{"by": a.user.username, "at": aware(a.at)} for a in service.approvals(entry)]
-        view["history"] = [
-            {"action": e.action, "status": e.status, "at": aware(e.at), "note": e.note,
-             "by": e.user.username if e.user else (f"holder:{e.holder.code}" if e.holder else None)}
-            for e in service.history(entry)]
+        view["history"] = service.history_view(viewer or principal(), entry)
     return view
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from points.database import for_update, lock_key, today, utcnow, write
+from points.database import aware, for_update, lock_key, today, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.extensions import db
 from points.entries.models import Approval, Entry, EntryEvent
@@ -203,6 +203,29 @@ def review_queue(principal, limit=200):
 def history(entry):
     return list(db.session.execute(
         select(EntryEvent).where(EntryEvent.entry_id == entry.id).order_by(EntryEvent.id)).scalars())
+
+
+def history_view(principal, entry):
+    """The entry's state changes as this caller may see them. A resident who objected is "a
+    resident of <village>", never their code; an objection's text is shown only to a reviewer
+    who may settle the dispute (in scope, not its recorder, not one who objected to it)."""
+    events = history(entry)
+    objectors = {e.user_id for e in events if e.action == "object" and e.user_id is not None}
+    may_settle = (principal.allows("reviewer", entry.holder.unit.path)
+                  and principal.user_id != entry.recorded_by_id
+                  and principal.user_id not in objectors)
+    view = []
+    for event in events:
+        if event.user is not None:
+            by = event.user.username
+        elif event.holder is not None:
+            by = f"a resident of {village_of(event.holder.unit).name}"
+        else:
+            by = None
+        note = event.note if event.action != "object" or may_settle else ""
+        view.append({"action": event.action, "status": event.status, "at": aware(event.at),
+                     "note": note, "by": by})
+    return view
 
 
 def approvals(entry):
@@ -428,5 +451,7 @@ def settle_if_due():
     state["at"] = time.monotonic()
     settle()
     from points.idempotency import forget_old  # idempotency serves entries and redemptions
+    from points.users.service import forget_old_failures
 
     forget_old()
+    forget_old_failures()

@@ -24,6 +24,7 @@ FORMATS = ("JPEG", "PNG", "WEBP")
 LONGEST_SIDE = 1600
 MAX_PIXELS = 40_000_000  # a phone photo is ~12 MP; beyond this a file is a decompression bomb
 MAX_BYTES = 5 * 1024 * 1024  # one uploaded file (api.md, Conventions)
+MAX_FILES = 3  # files in one upload
 
 
 def _folder():

@@ -1,4 +1,5 @@
 """Units and holders: create, read, and the scope every other capability checks against."""
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
@@ -8,7 +9,7 @@ from points.errors import PointsError, forbidden, invalid, not_found
 from points.extensions import db
 from points.org.models import VILLAGE_KINDS, Holder, Unit, in_scope
 from points.users.models import User, UserLink
-from points.users.service import begin_attempt, forgive, hash_secret
+from points.users.service import begin_attempt, check_dummy, forgive, hash_secret
 
 
 def unit_by_code(code, field=None):
@@ -147,14 +148,24 @@ def villages():
         select(Unit).where(Unit.kind.in_(VILLAGE_KINDS)).order_by(Unit.path)).scalars().all()
 
 
-def resident(holder_code, pin):
-    """A resident signed in with household (or member) code and PIN, with the contract's lockout."""
-    attempt = begin_attempt("holder", holder_code)
+def resident(holder_code, pin, address):
+    """A resident signed in with household (or member) code and PIN, with the contract's
+    lockouts: five failures per holder, and PIN_ADDRESS_FAILURES per client address over all
+    holders (one client trying 1234 on every household). Both count before the check; an
+    unknown code costs a hash check too, so it answers in the time a wrong PIN takes."""
+    per_address = begin_attempt("address", address or "-",
+                                current_app.config["PIN_ADDRESS_FAILURES"])
+    per_holder = begin_attempt("holder", holder_code)
     holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
-    if holder is None or not holder.pin_hash or not check_password_hash(holder.pin_hash, pin):
+    if holder is None or not holder.pin_hash:
+        check_dummy(pin)
+        holder = None
+    elif not check_password_hash(holder.pin_hash, pin):
+        holder = None
+    if holder is None:
         raise PointsError("invalid_credentials", "编号或密码错误", 401)
     with write():
-        forgive(attempt)
+        forgive(per_address, per_holder)
     return holder
 
 

@@ -1,5 +1,6 @@
 """/api/v1/public/...: no token; residents sign each request with holder code and PIN."""
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 
 from points.entries import service as entries
@@ -85,7 +86,7 @@ class Balance(MethodView):
     @blp.doc(security=[])
     def post(self, data):
         """A resident's balance and pending points in every scheme, and recent history."""
-        return balance_view(resident(data["holder"], data["pin"]))
+        return balance_view(resident(data["holder"], data["pin"], request.remote_addr))
 
 
 @blp.route("/notices")
@@ -105,7 +106,7 @@ class PublicObjection(MethodView):
     @blp.doc(security=[])
     def post(self, data, entry_id):
         """A resident of the same village objects to an entry in notice."""
-        holder = resident(data["holder"], data["pin"])
+        holder = resident(data["holder"], data["pin"], request.remote_addr)
         entries.object_as_resident(holder, entry_id, data["text"])
         entry = db.session.get(Entry, entry_id)
         return {"id": entry.id, "status": entry.status}

@@ -25,7 +25,7 @@ def lookup():
     code = request.form.get("holder", "").strip()
     try:
         data = PinSchema().load({"holder": code, "pin": request.form.get("pin", "")})
-        holder = resident(data["holder"], data["pin"])
+        holder = resident(data["holder"], data["pin"], request.remote_addr)
         balance = balance_view(holder)
     except (PointsError, ValidationError) as error:
         status = error.status if isinstance(error, PointsError) else 422
@@ -67,7 +67,8 @@ def object_to_entry():
                                              "text": form["text"].strip()})
         if not entry_id.isdigit():
             raise PointsError("not_found", "entry not found", 404)
-        entries.object_as_resident(resident(data["holder"], data["pin"]), int(entry_id), data["text"])
+        holder = resident(data["holder"], data["pin"], request.remote_addr)
+        entries.object_as_resident(holder, int(entry_id), data["text"])
     except (PointsError, ValidationError) as error:
         status = error.status if isinstance(error, PointsError) else 422
         unit, notices = _board(unit_code) if unit_code else (None, [])

@@ -3,7 +3,8 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from points.database import today
-from points.http import Blueprint, Schema, page_of, points_field, principal, protected, text_field
+from points.http import (Blueprint, Schema, page_field, page_of, per_page_field, points_field,
+                         principal, protected, text_field)
 from points.reports import service
 from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
@@ -18,8 +19,8 @@ class RankingQuery(Schema):
     unit = text_field(max_length=64)
     year = ma.fields.Integer(validate=YEAR)
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class RankSchema(Schema):

@@ -1,8 +1,12 @@
 """The ranking as files: CSV (UTF-8 with a byte-order mark, so Excel shows the Chinese) and
 XLSX (a title row naming the unit and the year, then Chinese headers). Shared by the JSON
-API (`format=csv|xlsx`) and the ranking page's export buttons."""
+API (`format=csv|xlsx`) and the ranking page's export buttons.
+
+Names come from villagers and admins: a name such as `=HYPERLINK(...)` must never become a
+live formula in the county office's spreadsheet (api.md, Reports)."""
 import csv
 import io
+from decimal import Decimal
 
 from flask import Response
 
@@ -14,12 +18,34 @@ def title(report):
     return f"{report['unit'].name} {report['year']} 年度积分排名"
 
 
+# What a spreadsheet takes for the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """Text that a spreadsheet would run gets a leading ', which it shows as plain text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def xlsx_row(sheet, row, values):
+    """A row whose text is stored as text cells (never read as formulas), numbers as numbers."""
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column)
+        if isinstance(value, Decimal):
+            value = float(value)
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
+
+
 def ranking_csv(report):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADERS.values())
     for row in report["items"]:
-        writer.writerow([row[key] for key in HEADERS])
+        writer.writerow([csv_cell(row[key]) for key in HEADERS])
     name = f"ranking-{report['unit'].code}-{report['year']}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
@@ -31,10 +57,10 @@ def ranking_xlsx(report):
     book = Workbook()
     sheet = book.active
     sheet.title = "积分排名"
-    sheet.append([title(report)])
-    sheet.append(list(HEADERS.values()))
-    for row in report["items"]:
-        sheet.append([row["rank"], row["holder"], row["name"], float(row["points"]), row["stars"]])
+    rows = [[title(report)], list(HEADERS.values())]
+    rows += [[item[key] for key in HEADERS] for item in report["items"]]
+    for number, values in enumerate(rows, start=1):
+        xlsx_row(sheet, number, values)
     out = io.BytesIO()
     book.save(out)
     name = f"ranking-{report['unit'].code}-{report['year']}.xlsx"

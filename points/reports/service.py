@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from points.database import as_points, aware, for_update, local_date, local_tz, lock_key, today, write
+from points.database import (as_points, aware, for_update, local_date, local_tz, lock_key,
+                             offset_of, today, write)
 from points.entries.models import OPEN_STATES, Entry
 from points.errors import PointsError, forbidden, invalid_state
 from points.extensions import db
@@ -43,11 +44,14 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None):
     rules = rules_of(scheme.current_version_id)
     query = ranking_query(scheme, unit, year)
     total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    if page is not None:
-        query = query.limit(per_page).offset((page - 1) * per_page)
+    rows = []
+    if page is None:
+        rows = db.session.execute(query)
+    elif (offset := offset_of(page, per_page, total)) is not None:
+        rows = db.session.execute(query.limit(per_page).offset(offset))
     items = [{"rank": rank, "holder": code, "name": name, "points": as_points(points),
               "stars": rules.stars_for(as_points(points))}
-             for rank, code, name, points in db.session.execute(query)]
+             for rank, code, name, points in rows]
     return {"scheme": scheme, "unit": unit, "year": year, "items": items, "total": total}
 
 

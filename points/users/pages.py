@@ -1,14 +1,14 @@
 """Pages: /login, logout and / (home: what this user has to do now, by role)."""
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from points.entries import service as entries
 from points.entries.api import entry_view
 from points.errors import PointsError
 from points.extensions import db
 from points.users import service
-from points.web import Staff, friendly, page_errors, principal, safe_next
+from points.web import friendly, page_errors, principal, safe_next, start_session
 
 bp = page_errors(Blueprint("users_pages", __name__))
 
@@ -30,13 +30,14 @@ def login():
     except PointsError as error:
         return render_template("users/login.html", form=form, next=request.form.get("next", ""),
                                error=friendly(error)), error.status
-    session.clear()  # a new session on every sign-in: nothing from before survives it
-    login_user(Staff(user))
+    start_session(user)
     return redirect(safe_next(request.form.get("next"), url_for("users_pages.home")))
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        service.end_sessions(current_user.id)  # a copy of this cookie is signed out too
     logout_user()
     session.clear()
     flash(_("您已退出。"), "info")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -64,12 +64,14 @@ def _window_start():
     return utcnow() - timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
 
 
-def begin_attempt(scope, name):
+def begin_attempt(scope, name, limit=None):
     """Count this sign-in attempt as a failure before checking it, so that parallel guesses
-    cannot slip past the limit; refuse with 429 while five failures are in the window.
+    cannot slip past the limit; refuse with 429 while `limit` failures (the contract's five
+    unless told) are in the window.
 
     Returns the failure row's id: `forgive` it when the secret was right.
     """
+    limit = current_app.config["LOCKOUT_FAILURES"] if limit is None else limit
     with write():
         lock_key(f"login:{scope}:{name}")
         attempt = LoginFailure(scope=scope, name=name, at=utcnow())
@@ -79,7 +81,7 @@ def begin_attempt(scope, name):
             select(func.count()).select_from(LoginFailure)
             .where(LoginFailure.scope == scope, LoginFailure.name == name,
                    LoginFailure.at > _window_start())).scalar_one()
-        if failures > current_app.config["LOCKOUT_FAILURES"]:
+        if failures > limit:
             db.session.delete(attempt)
             locked = True
         else:
@@ -90,20 +92,31 @@ def begin_attempt(scope, name):
     return attempt_id
 
 
-def forgive(attempt_id):
-    db.session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
+def forgive(*attempt_ids):
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(attempt_ids)))
+
+
+def forget_old_failures():
+    """Failures older than the window count for nothing: dropped when the service settles."""
+    with write():
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at <= _window_start()))
+
+
+def check_dummy(secret):
+    """Spend the time a real check takes, for an unknown name: both answers take as long."""
+    global _DUMMY_HASH
+    _DUMMY_HASH = _DUMMY_HASH or hash_secret(secrets.token_hex(8))
+    check_password_hash(_DUMMY_HASH, secret)
 
 
 # --- sign-in and tokens --------------------------------------------------------------------
 
 def check_password(username, password):
     """The user when the password is right; counts failures and locks out as the contract says."""
-    global _DUMMY_HASH
     attempt = begin_attempt("user", username)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or user.disabled:
-        _DUMMY_HASH = _DUMMY_HASH or hash_secret(secrets.token_hex(8))
-        check_password_hash(_DUMMY_HASH, password)
+        check_dummy(password)
         user = None
     elif not check_password_hash(user.password_hash, password):
         user = None
@@ -131,10 +144,22 @@ def sign_in(username, password):
     return user
 
 
-def active_user(user_id):
-    """The user a page session belongs to, or None once disabled (out at once)."""
+def active_user(user_id, session_version=None):
+    """The user a page session belongs to, or None once disabled or signed out (out at once):
+    a session made before the user's last logout carries an older session version."""
     user = db.session.get(User, user_id)
-    return None if user is None or user.disabled else user
+    if user is None or user.disabled:
+        return None
+    if session_version is not None and user.session_version != session_version:
+        return None
+    return user
+
+
+def end_sessions(user_id):
+    """登出: every page session of this user made so far stops signing them in."""
+    with write():
+        db.session.execute(update(User).where(User.id == user_id)
+                           .values(session_version=User.session_version + 1))
 
 
 # One statement per request: the token (unexpired, of a user not disabled) and every grant of
@@ -275,6 +300,7 @@ def disable_user(principal, username):
         if user.id == principal.user_id:
             raise PointsError("invalid_state", "不能停用自己的账号", 409)
         user.disabled = True
+        user.session_version = User.session_version + 1
         db.session.execute(delete(Token).where(Token.user_id == user.id))
     return user
 
