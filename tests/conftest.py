@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -286,10 +287,14 @@ def rechain(app):
         db.session.commit()
 
 
-def at_once(calls):
+JOIN_TIMEOUT = 60  # seconds: a deadlock fails the test instead of hanging CI
+
+
+def at_once(calls, timeout=JOIN_TIMEOUT):
     """Run the calls in real threads released together by a barrier; their answers in order.
-    An exception in a thread fails the test here, not as a thread's stray traceback."""
-    barrier = threading.Barrier(len(calls))
+    An exception in a thread fails the test here, not as a thread's stray traceback; a thread
+    still running after `timeout` seconds (a deadlock) fails it too, instead of hanging CI."""
+    barrier = threading.Barrier(len(calls), timeout=timeout)
     answers = [None] * len(calls)
     errors = []
 
@@ -300,11 +305,14 @@ def at_once(calls):
         except Exception as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(calls)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + timeout
     for thread in threads:
-        thread.join()
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"threads still running after {timeout}s (a deadlock?): {stuck}"
     assert errors == []
     return answers
 

@@ -36,6 +36,7 @@ def server(world):
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join(timeout=5)
+    assert not thread.is_alive(), "the test server did not stop"
 
 
 class Phone:
