@@ -1,7 +1,7 @@
 """Pages: /entries/new (记分, one holder or a grid's households at once) and /review (审核)."""
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -207,7 +207,4 @@ def attach_photo(entry_id):
 @login_required
 def photo(evidence_id):
     """A photo of an entry, for staff in scope (the review queue shows it)."""
-    path, found = evidence.photo(principal(), evidence_id)
-    response = send_file(path, mimetype="image/jpeg", max_age=0, etag=found.sha256)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return evidence.photo_response(principal(), evidence_id)

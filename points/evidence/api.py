@@ -1,6 +1,5 @@
 """Evidence: /api/v1/entries/<id>/evidence (upload) and /api/v1/evidence/<id> (the image)."""
 import marshmallow as ma
-from flask import send_file
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 
@@ -36,7 +35,4 @@ class OnePhoto(MethodView):
     @blp.response(200, content_type="image/jpeg")
     def get(self, evidence_id):
         """The stored photo, for staff whose grants cover the entry's holder."""
-        path, evidence = service.photo(principal(), evidence_id)
-        response = send_file(path, mimetype="image/jpeg", max_age=0, etag=evidence.sha256)
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return service.photo_response(principal(), evidence_id)

@@ -9,7 +9,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_file
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
@@ -126,6 +126,14 @@ def _grouped(column, ids):
         for evidence in db.session.execute(select(Evidence).where(column.in_(ids)).order_by(Evidence.id)).scalars():
             found.setdefault(getattr(evidence, column.key), []).append(evidence)
     return found
+
+
+def photo_response(principal, evidence_id):
+    """The stored photo as an answer, for staff in scope, never cached (the API and the pages)."""
+    path, evidence = photo(principal, evidence_id)
+    response = send_file(path, mimetype="image/jpeg", max_age=0, etag=evidence.sha256)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def photo(principal, evidence_id):
