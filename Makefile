@@ -25,11 +25,17 @@ run: $(STAMP) $(CATALOGS)
 	$(FLASK) secret-key
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
+# The suite runs on $(WORKERS) processes (pytest-xdist; each its own database), then the
+# browser stories on their own.
+WORKERS ?= 2
+
 test: $(STAMP) $(CATALOGS) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --ignore=tests/e2e
+	$(BIN)/python -m pytest tests/e2e
 
 test-pg: $(STAMP) $(CATALOGS) browser
-	POINTS_TEST_DATABASE_URL=$${POINTS_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+	export POINTS_TEST_DATABASE_URL=$${POINTS_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}; \
+	$(BIN)/python -m pytest -n $(WORKERS) --ignore=tests/e2e && $(BIN)/python -m pytest tests/e2e
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not used).
 browser:

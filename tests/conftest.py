@@ -13,13 +13,29 @@ from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from points import create_app
 from points.config import TestConfig, database_url
 from points.extensions import db
 
-PG_URL = os.environ.get("POINTS_TEST_DATABASE_URL")
+def _worker_database(url):
+    """Under pytest-xdist (`make test` runs two workers) each worker gets a PostgreSQL database
+    of its own beside the one named, made here when missing: the tests empty their tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    named = make_url(database_url(url))
+    name = f"{named.database}_{worker}"
+    server = create_engine(named, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return named.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("POINTS_TEST_DATABASE_URL"))
 PASSWORD = "secret-pass-1"
 
 

@@ -9,7 +9,7 @@ from points.config import database_url
 from points.extensions import db
 from shop_helpers import give_points, open_shop, redeem
 
-RESTORE_DB = "points_wt13_restore"
+RESTORE_DB = f"{make_url(database_url(PG_URL)).database}_restore" if PG_URL else None
 
 
 @pytest.fixture
