@@ -14,8 +14,9 @@ MOST = 500  # cards one print may hold (50 sheets); a bigger unit is printed gri
 
 
 def qr_svg(code):
-    """The holder code as an inline SVG QR code, drawn by the server (no script needed)."""
-    qr = segno.make(code, error="m")
+    """The holder code as an inline SVG QR code, drawn by the server (no script needed). Never a
+    Micro QR, which segno picks for short data and which phones' readers and jsQR cannot read."""
+    qr = segno.make_qr(code, error="m")
     return Markup(qr.svg_inline(scale=1, border=2, omitsize=True, title=code))
 
 
