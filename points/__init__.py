@@ -123,6 +123,7 @@ def _register_pages(app):
     """The web pages (api.md, "Web pages"): plain blueprints, one per capability."""
     from points.admin.pages import bp as admin_pages
     from points.cards.pages import bp as cards_pages
+    from points.notices.pages import bp as notices_pages
     from points.claims.pages import bp as claims_pages
     from points.entries.pages import bp as entries_pages
     from points.org.pages import bp as org_pages
@@ -135,6 +136,7 @@ def _register_pages(app):
                       admin_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(cards_pages)
+    app.register_blueprint(notices_pages)
 
 
 def _register_health_and_docs(app):
