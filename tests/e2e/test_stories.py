@@ -107,3 +107,73 @@ def test_a_clerk_scans_a_households_card_with_the_camera_and_lands_on_it(world, 
         clerk.close()
     finally:
         camera.close()
+
+
+def test_without_a_camera_the_clerk_is_told_so_and_types_the_code(world, phone):
+    from shop_helpers import open_shop
+
+    open_shop(world)
+    clerk = phone()  # this browser has no camera to give
+    clerk.sign_in("clerk")
+    page = clerk.page
+    page.goto("/counter")
+    page.get_by_role("button", name="扫积分卡上的二维码").click()
+    page.wait_for_selector("#scan-status:has-text('打不开摄像头，请直接输入户号。')")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("H3")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=H3**")
+    assert "H3 王小五" in page.inner_text("#household")
+
+
+def test_a_village_prints_its_cards_ten_to_an_a4_sheet(world, phone):
+    import re
+
+    from test_cards import add_households
+
+    add_households(world, 9)
+    admin = phone()
+    admin.sign_in("admin")
+    page = admin.page
+    page.get_by_role("link", name="管理").first.click()
+    page.get_by_role("link", name="打印积分卡").click()
+    page.select_option("#cards-pick-unit", "v1")
+    page.get_by_role("button", name="生成积分卡").click()
+    page.wait_for_url("**unit=v1**")
+    assert page.locator(".hcard").count() == 12
+    pdf = page.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 2  # 10 on the first sheet, 2 on the second
+
+
+def test_a_grid_worker_prints_a_households_notice_slip_deduction_first(world, phone):
+    deduction = world.item_of("fixed", positive=False).code
+    good = world.record(holder="H1", note="打扫村道")
+    bad = world.record(holder="H1", item=deduction, note="乱堆柴草")
+    world.approve_all(bad["id"])
+    worker = phone()
+    worker.sign_in("rec")
+    page = worker.page
+    page.goto("/holders/H1")
+    page.get_by_role("link", name="打印告知单").click()
+    page.wait_for_url("**/holders/H1/slip")
+    rows = page.locator("#slip tbody tr")
+    assert rows.nth(0).get_attribute("id") == f"slip-{bad['id']}" and "乱堆柴草" in rows.nth(0).inner_text()
+    assert rows.nth(1).get_attribute("id") == f"slip-{good['id']}" and "公示中，最后一天" in rows.nth(0).inner_text()
+    assert "提出异议" in page.inner_text("#slip-how")
+
+
+def test_the_new_pages_in_english_have_no_console_errors(world, phone):
+    from shop_helpers import open_shop
+
+    open_shop(world)
+    world.record(holder="H1")
+    me = phone()
+    me.sign_in("admin")
+    for path in ("/admin/cards?lang=en", "/admin/cards?unit=g1", "/holders/H1/card", "/holders/H1/slip",
+                 "/holders/H1"):
+        me.page.goto(path)
+        assert me.page.locator("html").get_attribute("lang") == "en"
+    clerk = phone()
+    clerk.sign_in("clerk")
+    clerk.page.goto("/counter?lang=en")
+    assert clerk.page.get_by_role("button", name="Scan the QR code on the card").is_visible()
