@@ -96,6 +96,15 @@ def test_a_batch_tells_each_household_and_a_refused_entry_tells_nobody(world):
     assert (refused.status, outside.status) == (422, 403) and outbox(world, "H3") == []
 
 
+def test_a_residents_claim_tells_the_household_once_a_recorder_accepts_it(world):
+    from test_claims import claim
+
+    made = claim(world)
+    assert outbox(world) == []  # the resident's own claim: nothing to tell yet
+    entry = world.as_("rec").post(f"/claims/{made['id']}/accept", json={}).json
+    assert [(e, ev) for e, ev, *_ in outbox(world, "H1")] == [(entry["id"], "recorded")]
+
+
 def test_notices_send_marks_them_for_the_slip_by_default_and_sends_each_once(world):
     world.approve_all(world.record(holder="H1")["id"])
     result = send(world)

@@ -145,23 +145,6 @@ def test_a_village_prints_its_cards_ten_to_an_a4_sheet(world, phone):
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 2  # 10 on the first sheet, 2 on the second
 
 
-def test_a_grid_worker_prints_a_households_notice_slip_deduction_first(world, phone):
-    deduction = world.item_of("fixed", positive=False).code
-    good = world.record(holder="H1", note="打扫村道")
-    bad = world.record(holder="H1", item=deduction, note="乱堆柴草")
-    world.approve_all(bad["id"])
-    worker = phone()
-    worker.sign_in("rec")
-    page = worker.page
-    page.goto("/holders/H1")
-    page.get_by_role("link", name="打印告知单").click()
-    page.wait_for_url("**/holders/H1/slip")
-    rows = page.locator("#slip tbody tr")
-    assert rows.nth(0).get_attribute("id") == f"slip-{bad['id']}" and "乱堆柴草" in rows.nth(0).inner_text()
-    assert rows.nth(1).get_attribute("id") == f"slip-{good['id']}" and "公示中，最后一天" in rows.nth(0).inner_text()
-    assert "提出异议" in page.inner_text("#slip-how")
-
-
 def test_the_new_pages_in_english_have_no_console_errors(world, phone):
     from shop_helpers import open_shop
 
