@@ -114,6 +114,35 @@ def test_notices_send_marks_them_for_the_slip_by_default_and_sends_each_once(wor
     assert again.exit_code == 0 and "sent 0 notices" in again.output
 
 
+def test_notices_are_sent_in_rounds_and_two_runs_at_once_send_each_once(world):
+    from points.notices.service import send_queued
+
+    for holder in ("H1", "H2", "H3"):
+        world.record(holder=holder)
+    assert "sent 3 notices" in world.app.test_cli_runner().invoke(args=["notices", "send", "--batch", "1"]).output
+    for holder in ("H1", "H2", "H3"):
+        world.record(holder=holder)
+
+    class Impatient(Recording):
+        """While the first run sends its first message, a second run starts (cron overlapping)."""
+
+        def send(self, message):
+            if not Recording.sent:
+                Recording.sent.append(message)
+                Recording.sent.append(("second run", send_queued(Recording(), batch=1)))
+                return
+            Recording.sent.append(message)
+
+    with world.app.app_context():
+        first = send_queued(Impatient(), batch=2)
+        db.session.remove()
+    (_label, second), = [m for m in Recording.sent if isinstance(m, tuple)]
+    told = [m.notice for m in Recording.sent if not isinstance(m, tuple)]
+    assert sorted(told) == sorted(set(told)) and len(told) == 3  # each once, none twice
+    assert first["sent"] + second["sent"] == 3 and second["sent"] == 1  # it took the one not yet claimed
+    assert {st for _e, _ev, st, *_ in outbox(world)} == {"sent"}
+
+
 def test_a_deployments_sender_gets_what_to_tell_the_household(world):
     entry = world.record(holder="H2", item=deduction(world), note="乱堆柴草")
     world.approve_all(entry["id"])

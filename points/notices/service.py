@@ -105,26 +105,30 @@ def message_of(notice):
 
 
 def _claim(batch, after):
-    """Take up to `batch` notices due for sending (queued, or claimed by a run that died),
-    past id `after` (one run tries each notice once), so two runs never send one twice."""
+    """Take up to `batch` notices due for sending (queued, or claimed by a run that died) past
+    id `after`, so that one run tries each notice once: (the ids this run now holds, the last
+    id looked at or None when there are no more). Of two runs at once only one takes a notice:
+    the update re-checks that it is still due."""
     now = utcnow()
+    due = (Notice.status == "queued") | ((Notice.status == "sending") & (Notice.claimed_at < now - STALE))
     with write():
         ids = db.session.execute(
-            select(Notice.id).where((Notice.status == "queued")
-                                    | ((Notice.status == "sending") & (Notice.claimed_at < now - STALE)))
-            .where(Notice.id > after).order_by(Notice.id).limit(batch)).scalars().all()
-        if ids:
-            db.session.execute(update(Notice).where(Notice.id.in_(ids)).values(status="sending", claimed_at=now))
-    return ids
+            select(Notice.id).where(due, Notice.id > after).order_by(Notice.id).limit(batch)).scalars().all()
+        if not ids:
+            return [], None
+        taken = db.session.execute(update(Notice).where(Notice.id.in_(ids), due)
+                                   .values(status="sending", claimed_at=now).returning(Notice.id)).scalars().all()
+    return sorted(taken), (ids[-1] if len(ids) == batch else None)
 
 
 def send_queued(sender=None, batch=BATCH):
     """Drain the outbox through the sender: {"sent": n, "failed": n, "channel": name}. Each
     message is sent outside any transaction (a gateway may be slow), then its row marked."""
     sender = sender or sender_from_settings()
-    sent = failed = last = 0
-    while True:
-        ids = _claim(batch, last)
+    sent = failed = 0
+    last = 0
+    while last is not None:
+        ids, last = _claim(batch, last)
         for notice_id in ids:
             notice = db.session.get(Notice, notice_id, populate_existing=True)
             try:
@@ -138,9 +142,7 @@ def send_queued(sender=None, batch=BATCH):
             else:
                 _mark_sent(notice_id, sender.channel)
                 sent += 1
-            last = notice_id
-        if len(ids) < batch:
-            return {"sent": sent, "failed": failed, "channel": sender.channel}
+    return {"sent": sent, "failed": failed, "channel": sender.channel}
 
 
 def _mark_sent(notice_id, channel):
