@@ -6,9 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from points.database import utcnow
 from points.extensions import db
 
-EVENTS = ("recorded", "in_notice")  # an entry about the household was recorded; it entered notice
-# queued → sending → sent; a failed try goes back to queued, and to failed after MAX_ATTEMPTS.
-NOTICE_STATES = ("queued", "sending", "sent", "failed")
+# event: "recorded" (an entry about the holder was recorded) or "in_notice" (it went on notice).
+# status: queued → sending → sent; a failed try goes back to queued, to failed after MAX_ATTEMPTS.
 
 
 class Notice(db.Model):

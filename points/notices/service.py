@@ -159,8 +159,3 @@ def _mark_failed(notice_id, error):
         notice.error = f"{type(error).__name__}: {error}"[:2000]
         notice.status = "failed" if notice.attempts >= MAX_ATTEMPTS else "queued"
 
-
-def of_holder(holder):
-    """The household's notices, newest first (what it has been, or is to be, told)."""
-    return db.session.execute(
-        select(Notice).where(Notice.holder_id == holder.id).order_by(Notice.id.desc())).scalars().all()
