@@ -122,6 +122,8 @@ def _init_pages(app):
 def _register_pages(app):
     """The web pages (api.md, "Web pages"): plain blueprints, one per capability."""
     from points.admin.pages import bp as admin_pages
+    from points.cards.pages import bp as cards_pages
+    from points.notices.pages import bp as notices_pages
     from points.claims.pages import bp as claims_pages
     from points.entries.pages import bp as entries_pages
     from points.org.pages import bp as org_pages
@@ -133,6 +135,8 @@ def _register_pages(app):
     for blueprint in (users_pages, entries_pages, claims_pages, org_pages, public_pages, shop_pages, reports_pages,
                       admin_pages):
         app.register_blueprint(blueprint)
+    app.register_blueprint(cards_pages)
+    app.register_blueprint(notices_pages)
 
 
 def _register_health_and_docs(app):

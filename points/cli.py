@@ -216,6 +216,9 @@ def restore(file):
 def register(app):
     for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore):
         app.cli.add_command(command)
+    from points.notices.cli import notices_cli
+
+    app.cli.add_command(notices_cli)
 
 
 def main():

@@ -40,6 +40,8 @@ class Config:
     FAIRNESS_TOP_SHARE = float(os.environ.get("POINTS_FAIRNESS_TOP_SHARE", "0.3"))
     FAIRNESS_MIN_ENTRIES = int(os.environ.get("POINTS_FAIRNESS_MIN_ENTRIES", "10"))
     FAIRNESS_MIN_REVIEWS = int(os.environ.get("POINTS_FAIRNESS_MIN_REVIEWS", "50"))
+    # Who tells households of their entries (points notices send): "module:Class", a Sender.
+    NOTICE_SENDER = os.environ.get("POINTS_NOTICE_SENDER", "points.notices.service:SlipSender")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

@@ -15,6 +15,7 @@ from points.extensions import db
 from points.entries.models import Approval, Entry, EntryEvent
 from points.evidence.models import Evidence
 from points.ledger import service as ledger
+from points.notices import service as notices
 from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
 from points.reports import stats
@@ -103,6 +104,7 @@ def add_entry(principal, scheme, rules, item, holder, points, occurred_on, note,
     db.session.add(entry)
     db.session.flush()
     _event(entry, "record", principal.user_id, note or "")
+    notices.enqueue(entry, "recorded")
     ledger.move_pending(account, points)
     stats.count(entry, "record")
     return entry
@@ -298,6 +300,7 @@ def _approve_locked(principal, entry, note):
         else:
             entry.status = "in_notice"
             entry.notice_ends_on = today() + timedelta(days=rules.notice_days)
+            notices.enqueue(entry, "in_notice")
     _event(entry, "approve", principal.user_id, note)
 
 

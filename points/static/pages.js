@@ -30,7 +30,7 @@
 
   // The counter: +/− steppers, the total and what is left (the server checks it all again).
   function counter(form) {
-    if (!form) { return; }
+    if (!form || !document.getElementById("total")) { return; }  // no goods on the shelf yet
     var balanceNode = document.getElementById("balance");
     var balance = balanceNode ? parseFloat(balanceNode.dataset.balance) : 0;
     var total = document.getElementById("total");
