@@ -9,6 +9,8 @@ from points.rules.model import period_window
 
 from datetime import date
 
+from test_pages import sign_in
+
 
 # -- the scheme file ---------------------------------------------------------------------
 
@@ -86,3 +88,85 @@ def test_a_period_is_a_year_half_quarter_or_month(text, first, last, kind):
 def test_a_period_written_otherwise_is_refused(text):
     with pytest.raises(ValueError):
         period_window(text)
+
+
+# -- ranking by period, for every scheme -------------------------------------------------
+
+def _posted(world, holder, day, item=None):
+    entry = world.record(holder=holder, item=item, occurred_on=day)
+    world.approve_all(entry["id"])
+    return entry
+
+
+def _ranking(world, period, **extra):
+    answer = world.as_("admin").get("/reports/ranking", query_string={"scheme": "longhua", "unit": "v1",
+                                                                       "period": period, **extra})
+    assert answer.status == 200, answer
+    return answer.json
+
+
+def test_ranking_by_month_quarter_and_half_counts_posted_entries_that_occurred_in_it(world):
+    year = date.today().year - 1
+    item = world.rules().item(world.fixed_item())
+    _posted(world, "H1", f"{year}-01-31")
+    _posted(world, "H2", f"{year}-02-01")
+    _posted(world, "H2", f"{year}-07-01")
+    world.record(holder="H3", occurred_on=f"{year}-01-15")  # pending: never counts
+    world.settle(date(year + 5, 1, 1))
+    points = item.points
+
+    january = _ranking(world, f"{year}-01")
+    assert [(r["holder"], r["points"], r["rank"]) for r in january["items"]] == [
+        ("H1", points, 1), ("H2", 0, 2), ("H3", 0, 2)]
+    assert january["period"] == f"{year}-01"
+    assert [r["holder"] for r in _ranking(world, f"{year}-02")["items"]][0] == "H2"
+    first_quarter = {r["holder"]: r["points"] for r in _ranking(world, f"{year}-Q1")["items"]}
+    assert first_quarter == {"H1": points, "H2": points, "H3": 0}
+    assert {r["holder"]: r["points"] for r in _ranking(world, f"{year}-Q3")["items"]}["H2"] == points
+    assert {r["holder"]: r["points"] for r in _ranking(world, f"{year}-H1")["items"]}["H2"] == points
+    assert {r["holder"]: r["points"] for r in _ranking(world, f"{year}-H2")["items"]} == {"H1": 0, "H2": points, "H3": 0}
+    whole = {r["holder"]: r["points"] for r in _ranking(world, str(year))["items"]}
+    assert whole == {"H1": points, "H2": 2 * points, "H3": 0}
+    assert whole == {r["holder"]: r["points"] for r in _ranking(world, None, year=year)["items"]}
+
+
+def test_a_revoked_entry_leaves_the_period_ranking(world):
+    year = date.today().year - 1
+    entry = _posted(world, "H1", f"{year}-05-05")
+    world.settle(date(year + 5, 1, 1))
+    assert world.as_("rev1").post(f"/entries/{entry['id']}/revoke", json={"reason": "记错了"}).status == 200
+    assert {r["holder"]: r["points"] for r in _ranking(world, f"{year}-05")["items"]}["H1"] == 0
+
+
+@pytest.mark.parametrize("period", ["2026-H3", "2026-Q0", "2026-13", "26-01", "1999-Q1", "2026/07"])
+def test_ranking_refuses_a_period_it_cannot_read(world, period):
+    answer = world.as_("admin").get("/reports/ranking", query_string={"scheme": "longhua", "unit": "v1",
+                                                                       "period": period})
+    assert answer.status == 422 and "period" in answer.json["error"]["details"], answer
+
+
+def test_a_quarter_ranking_exports_under_its_own_title(world):
+    year = date.today().year - 1
+    _posted(world, "H1", f"{year}-08-08")
+    world.settle(date(year + 5, 1, 1))
+    answer = world.as_("admin").client.get(
+        "/api/v1/reports/ranking", query_string={"scheme": "longhua", "unit": "v1", "period": f"{year}-Q3",
+                                                 "format": "csv"},
+        headers={"Authorization": f"Bearer {world.token('admin')}"})
+    assert answer.status_code == 200
+    assert f"ranking-v1-{year}-Q3.csv" in answer.headers["Content-Disposition"]
+    assert "H1" in answer.get_data(as_text=True).splitlines()[1]
+
+
+def test_the_ranking_page_offers_months_quarters_and_halves(world):
+    year = date.today().year - 1
+    _posted(world, "H2", f"{year}-03-03")
+    world.settle(date(year + 5, 1, 1))
+    client = world.app.test_client()
+    sign_in(client, "admin")
+    page = client.get(f"/reports/ranking?scheme=longhua&unit=v1&year={year}&span=Q1").get_data(as_text=True)
+    assert 'name="span"' in page and f"{year}-Q1" in page
+    row = page.split('id="ranking"')[1].split("</tr>")[1]
+    assert "H2" in row
+    printed = client.get(f"/reports/ranking/print?scheme=longhua&unit=v1&year={year}&span=03").get_data(as_text=True)
+    assert f"{year}-03" in printed
