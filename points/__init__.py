@@ -95,6 +95,7 @@ def _check_rules(app):
 
 
 def _register_blueprints(app, api):
+    from points.appraisals.api import blp as appraisals, public as public_appraisals
     from points.claims.api import blp as claims, public as public_claims
     from points.entries.api import blp as entries
     from points.evidence.api import blp as evidence
@@ -108,7 +109,7 @@ def _register_blueprints(app, api):
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth, users, org, schemes, entries, evidence, claims, accounts, shop, reports, public,
-                      public_claims):
+                      public_claims, appraisals, public_appraisals):
         api.register_blueprint(blueprint)
 
 

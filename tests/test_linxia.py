@@ -170,3 +170,209 @@ def test_the_ranking_page_offers_months_quarters_and_halves(world):
     assert "H2" in row
     printed = client.get(f"/reports/ranking/print?scheme=longhua&unit=v1&year={year}&span=03").get_data(as_text=True)
     assert f"{year}-03" in printed
+
+
+# -- grid workers, appraisal rounds and platform items, end to end through the API -------
+
+from conftest import PASSWORD, local_today, yesterday  # noqa: E402
+
+
+def grid_workers(world):
+    """S1 works grid g1 (user gw1, a recorder there), S2 grid g2 (user gw2), S9 西沟 (no user)."""
+    admin = world.as_("admin")
+    for code, name, grid, user in [("S1", "马国强", "g1", "gw1"), ("S2", "韩玉兰", "g2", "gw2"),
+                                   ("S9", "撒海军", "g3", None)]:
+        made = admin.post("/holders", json={"code": code, "name": name, "kind": "staff", "unit": grid})
+        assert made.status == 201 and made.json["kind"] == "staff", made
+        if user:
+            assert admin.post("/users", json={"username": user, "password": PASSWORD,
+                                              "grants": [{"role": "recorder", "unit": grid}]}).status == 201
+            assert admin.post(f"/users/{user}/links", json={"holder": code}).status == 201
+    return admin
+
+
+def period_of_yesterday():
+    return yesterday()[:7]
+
+
+def open_round(world, period=None, unit="v1", by="admin"):
+    return world.as_(by).post("/appraisals/rounds", json={"scheme": "linxia", "round": period or period_of_yesterday(),
+                                                          "unit": unit})
+
+
+def ballot(world, holder, subject, rating, round_id, pin="1234"):
+    return world.anonymous.post("/public/appraisals", json={"holder": holder, "pin": pin, "round": round_id,
+                                                            "subject": subject, "rating": rating})
+
+
+def test_a_grid_worker_is_a_staff_holder_who_never_scores_themselves(world):
+    grid_workers(world)
+    rules = world.rules("linxia")
+    fixed = next(i.code for i in rules.items if i.type == "fixed" and i.points > 0 and i.cap is None)
+    own = world.as_("gw1").post("/entries", json={"scheme": "linxia", "holder": "S1", "item": fixed,
+                                                  "occurred_on": yesterday()})
+    assert own.status == 403 and own.json["error"]["code"] == "conflict_of_interest"
+    other = world.as_("rec").post("/entries", json={"scheme": "linxia", "holder": "S1", "item": fixed,
+                                                    "occurred_on": yesterday()})
+    assert other.status == 201 and other.json["status"] == "pending"
+    household = world.as_("rec").post("/entries", json={"scheme": "linxia", "holder": "H1", "item": fixed,
+                                                        "occurred_on": yesterday()})
+    assert household.status == 422 and "holder" in household.json["error"]["details"]
+
+
+def test_platform_and_appraisal_items_are_never_recorded_by_hand(world):
+    grid_workers(world)
+    rules = world.rules("linxia")
+    platform = next(i.code for i in rules.items if i.type == "platform")
+    for item, extra in [(platform, {}), (rules.appraisal.item, {"points": 10})]:
+        answer = world.as_("rec").post("/entries", json={"scheme": "linxia", "holder": "S1", "item": item,
+                                                         "occurred_on": yesterday(), **extra})
+        assert answer.status == 422 and "item" in answer.json["error"]["details"], answer
+
+
+def test_an_appraisal_round_from_opening_to_reviewed_entries(world):
+    grid_workers(world)
+    # gw1's own work in the period: two households recorded for and posted, one claim handled.
+    for holder in ("H1", "H2"):
+        entry = world.record(holder=holder, by="gw1")
+        world.approve_all(entry["id"])
+    world.settle(date(local_today().year + 1, 6, 1))
+    claim = world.anonymous.post("/public/claims", json={"holder": "H2", "pin": "1234", "scheme": "longhua",
+                                                         "item": world.fixed_item(), "occurred_on": yesterday(),
+                                                         "note": "打扫村道"})
+    assert claim.status == 201, claim
+    assert world.as_("gw1").post(f"/claims/{claim.json['id']}/accept", json={}).status == 201
+
+    opened = open_round(world)
+    assert opened.status == 201, opened
+    assert opened.json["status"] == "open" and opened.json["round"] == period_of_yesterday()
+    round_id = opened.json["id"]
+    assert ballot(world, "H1", "S1", "满意", round_id).status == 201
+    by_period = ballot(world, "H2", "S1", "基本满意", period_of_yesterday())
+    assert by_period.status == 201 and by_period.json["subject"] == "S1" and by_period.json["id"] == round_id
+    assert ballot(world, "H3", "S2", "不满意", round_id).status == 201
+
+    again = ballot(world, "H1", "S1", "不满意", round_id)
+    assert again.status == 409 and again.json["error"]["code"] == "already_voted"
+    other_grid = ballot(world, "H3", "S1", "满意", round_id)
+    assert other_grid.status == 403 and other_grid.json["error"]["code"] == "forbidden"
+    other_village = ballot(world, "H9", "S1", "满意", round_id)
+    assert other_village.status == 403
+    assert ballot(world, "H1", "S1", "满意", round_id, pin="0000").status == 401
+    open_view = world.as_("admin").get(f"/appraisals/rounds/{round_id}").json
+    assert {r["subject"]: r["ballots"] for r in open_view["results"]} == {"S1": 2, "S2": 1}
+    assert all("counts" not in r for r in open_view["results"])  # no running count while open
+
+    closed = world.as_("admin").post(f"/appraisals/rounds/{round_id}/close", json={})
+    assert closed.status == 200, closed
+    results = {r["subject"]: r for r in closed.json["results"]}
+    assert results["S1"]["ballots"] == 2 and results["S1"]["counts"] == {"满意": 1, "基本满意": 1, "不满意": 0}
+    assert results["S1"]["points"] == 8 and results["S2"]["points"] == 0
+    platform = {p["measure"]: p for p in results["S1"]["platform"]}
+    assert platform["households_reached"]["value"] == 2 and platform["households_reached"]["points"] == 1
+    assert platform["entries_recorded"]["value"] == 2 and platform["entries_recorded"]["points"] == 0.4
+    assert platform["claims_on_time"]["value"] == 1 and platform["claims_on_time"]["points"] == 1
+    assert all(p["entry"] is None for p in results["S2"]["platform"])  # gw2 did nothing yet
+
+    entries = world.as_("admin").get("/entries", query_string={"holder": "S1", "scheme": "linxia"}).json["items"]
+    assert sorted(e["points"] for e in entries) == [0.4, 1, 1, 8]
+    assert {e["status"] for e in entries} == {"pending"} and {e["recorded_by"] for e in entries} == {"admin"}
+    appraisal_entry = next(e for e in entries if e["item"] == world.rules("linxia").appraisal.item)
+    assert world.approve_all(appraisal_entry["id"])["status"] == "in_notice"
+    assert world.balance("S1", "linxia")["pending"] == 10.4
+
+    late = ballot(world, "H2", "S1", "满意", round_id)
+    assert late.status == 409 and late.json["error"]["code"] == "invalid_state"
+    twice = world.as_("admin").post(f"/appraisals/rounds/{round_id}/close", json={})
+    assert twice.status == 409 and twice.json["error"]["code"] == "invalid_state"
+
+
+def test_ballots_are_secret_and_results_are_counts_only(world):
+    from points.appraisals.models import AppraisalTally, AppraisalVoter
+
+    grid_workers(world)
+    round_id = open_round(world).json["id"]
+    assert ballot(world, "H1", "S1", "不满意", round_id).status == 201
+    assert ballot(world, "H2", "S1", "满意", round_id).status == 201
+    world.as_("admin").post(f"/appraisals/rounds/{round_id}/close", json={})
+    answers = [world.as_("admin").get(f"/appraisals/rounds/{round_id}"),
+               world.as_("admin").get("/appraisals/rounds"),
+               world.anonymous.get("/public/appraisals", query_string={"unit": "v1"})]
+    for answer in answers:
+        assert answer.status == 200, answer
+        assert "H1" not in answer.text and "H2" not in answer.text and "张三明" not in answer.text
+    public = answers[2].json["items"][0]
+    s1 = next(r for r in public["results"] if r["subject"] == "S1")
+    assert s1["counts"] == {"满意": 1, "基本满意": 0, "不满意": 1} and s1["name"] == "马*强"
+    # "Has voted" is kept apart from the tallies: no row holds both a household and a rating.
+    assert set(AppraisalVoter.__table__.columns.keys()) == {"round_id", "subject_id", "holder_id"}
+    assert "holder_id" not in AppraisalTally.__table__.columns.keys()
+
+
+def test_a_grid_workers_own_household_does_not_rate_them(world):
+    grid_workers(world)
+    assert world.as_("admin").post("/users/gw1/links", json={"holder": "H2"}).status == 201
+    round_id = open_round(world).json["id"]
+    answer = ballot(world, "H2", "S1", "满意", round_id)
+    assert answer.status == 403 and answer.json["error"]["code"] == "conflict_of_interest"
+
+
+@pytest.mark.parametrize("rating", ["非常满意", "", 10])
+def test_a_rating_the_scheme_does_not_name_is_refused(world, rating):
+    grid_workers(world)
+    round_id = open_round(world).json["id"]
+    answer = ballot(world, "H1", "S1", rating, round_id)
+    assert answer.status == 422 and "rating" in answer.json["error"]["details"], answer
+    assert world.as_("admin").get(f"/appraisals/rounds/{round_id}").json["results"][0]["ballots"] == 0
+
+
+def test_who_may_open_and_close_rounds_and_for_what(world):
+    grid_workers(world)
+    assert open_round(world, by="rec").status == 403
+    no_appraisal = world.as_("admin").post("/appraisals/rounds", json={"scheme": "longhua", "unit": "v1",
+                                                                       "round": period_of_yesterday()})
+    assert no_appraisal.status == 422 and "scheme" in no_appraisal.json["error"]["details"]
+    future = open_round(world, period=str(local_today().year + 1))
+    assert future.status == 422 and "round" in future.json["error"]["details"]
+    assert open_round(world, period="2026-Q5").status == 422
+    round_id = open_round(world).json["id"]
+    duplicate = open_round(world)
+    assert duplicate.status == 409 and duplicate.json["error"]["code"] == "conflict"
+    assert open_round(world, period=str(local_today().year - 1)).status == 201  # a year-end round
+    assert world.as_("rev1").post(f"/appraisals/rounds/{round_id}/close", json={}).status == 403
+    assert world.as_("zadmin").get(f"/appraisals/rounds/{round_id}").status == 403
+
+
+def test_an_admin_who_is_a_subjects_user_does_not_close_the_round(world):
+    grid_workers(world)
+    round_id = open_round(world).json["id"]
+    assert world.as_("admin").post("/users/admin/links", json={"holder": "S2"}).status == 201
+    answer = world.as_("admin").post(f"/appraisals/rounds/{round_id}/close", json={})
+    assert answer.status == 403 and answer.json["error"]["code"] == "conflict_of_interest"
+    assert world.as_("admin").get(f"/appraisals/rounds/{round_id}").json["status"] == "open"
+
+
+# -- the migration -------------------------------------------------------------------------
+
+from test_migration_chain import old_database  # noqa: E402,F401  (the fixture)
+
+
+def test_the_appraisal_tables_come_onto_a_database_of_the_previous_head(old_database):  # noqa: F811
+    from flask_migrate import upgrade
+    from sqlalchemy import inspect, text
+
+    from conftest import make_app
+    from points.extensions import db
+
+    app = make_app(old_database)
+    with app.app_context():
+        upgrade(revision="a1b2c3d4e5f6")
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO units (id, code, name, kind, parent_id, path) "
+                                    "VALUES (1, 'v', '村', 'village', NULL, '/1/')"))
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"appraisal_rounds", "appraisal_voters", "appraisal_tallies"} <= tables
+        assert db.session.execute(text("SELECT count(*) FROM units")).scalar_one() == 1
+        db.session.remove()
+        db.engine.dispose()
