@@ -376,3 +376,51 @@ def test_the_appraisal_tables_come_onto_a_database_of_the_previous_head(old_data
         assert db.session.execute(text("SELECT count(*) FROM units")).scalar_one() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+# -- /appraise, the residents' page --------------------------------------------------------
+
+from test_pages import INLINE_HANDLER, INLINE_SCRIPT, TOKEN, form_token  # noqa: E402
+
+
+def appraise_sign_in(client, holder, pin="1234"):
+    token = form_token(client, "/appraise")
+    return client.post("/appraise", data={"csrf_token": token, "holder": holder, "pin": pin})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_appraise_page_renders_for_phones_in_both_languages(client, lang):
+    page = client.get(f"/appraise?lang={lang}").get_data(as_text=True)
+    assert 'name="viewport"' in page and 'name="pin"' in page and 'inputmode="numeric"' in page
+    assert ("Democratic appraisal" in page) if lang == "en" else ("民主测评" in page)
+    assert not INLINE_SCRIPT.search(page) and not INLINE_HANDLER.search(page)
+
+
+def test_a_household_rates_its_grid_worker_once_on_the_page(world, client):
+    grid_workers(world)
+    round_id = open_round(world).json["id"]
+    signed = appraise_sign_in(client, "H1")
+    page = signed.get_data(as_text=True)
+    assert signed.status_code == 200 and 'id="subject-S1"' in page and "马国强" in page
+    assert 'id="subject-S2"' not in page  # another grid's worker
+    token = TOKEN.search(page).group(1)
+    voted = client.post("/appraise/ballot", data={"csrf_token": token, "round": round_id, "subject": "S1",
+                                                  "rating": "满意"})
+    assert voted.status_code == 302
+    after = client.get("/appraise").get_data(as_text=True)
+    assert "已评议" in after.split('id="subject-S1"')[1]
+    again = client.post("/appraise/ballot", data={"csrf_token": token, "round": round_id, "subject": "S1",
+                                                  "rating": "不满意"})
+    assert again.status_code == 409 and "每轮只能评议一次" in again.get_data(as_text=True)
+    assert world.as_("admin").get(f"/appraisals/rounds/{round_id}").json["results"][0]["ballots"] == 1
+
+
+def test_the_appraise_page_refuses_a_wrong_pin_and_locks_out_as_the_balance_does(world, client):
+    grid_workers(world)
+    for _ in range(5):
+        assert appraise_sign_in(client, "H2", "0000").status_code == 401
+    assert appraise_sign_in(client, "H2", "1234").status_code == 429
+    token = form_token(client, "/appraise")
+    unsigned = client.post("/appraise/ballot", data={"csrf_token": token, "round": 1, "subject": "S1",
+                                                     "rating": "满意"})
+    assert unsigned.status_code == 302 and unsigned.headers["Location"].endswith("/appraise")
