@@ -424,3 +424,18 @@ def test_the_appraise_page_refuses_a_wrong_pin_and_locks_out_as_the_balance_does
     unsigned = client.post("/appraise/ballot", data={"csrf_token": token, "round": 1, "subject": "S1",
                                                      "rating": "满意"})
     assert unsigned.status_code == 302 and unsigned.headers["Location"].endswith("/appraise")
+
+
+def test_recorders_pick_linxia_items_by_heading_without_the_computed_ones(world, client):
+    grid_workers(world)
+    sign_in(client, "rec")
+    page = client.get("/entries/new?scheme=linxia&unit=g1").get_data(as_text=True)
+    rules = world.rules("linxia")
+    assert "S1" in page and "考勤" in page
+    for item in rules.items:
+        computed = item.type == "platform" or item.code == rules.appraisal.item
+        assert (f'value="{item.code}"' in page) != computed, item.code
+    claim_page = client.get("/lookup/claim").get_data(as_text=True)
+    assert "linxia:" not in claim_page
+    holder_page = client.get("/holders/S1").get_data(as_text=True)
+    assert "网格员" in holder_page
