@@ -439,3 +439,23 @@ def test_recorders_pick_linxia_items_by_heading_without_the_computed_ones(world,
     assert "linxia:" not in claim_page
     holder_page = client.get("/holders/S1").get_data(as_text=True)
     assert "网格员" in holder_page
+
+
+def test_an_admin_opens_and_closes_a_round_on_the_page(world, client):
+    grid_workers(world)
+    sign_in(client, "admin")
+    token = form_token(client, "/admin/appraisals")
+    opened = client.post("/admin/appraisals", data={"csrf_token": token, "scheme": "linxia", "unit": "v1",
+                                                    "round": period_of_yesterday()})
+    assert opened.status_code == 302
+    bad = client.post("/admin/appraisals", data={"csrf_token": token, "scheme": "linxia", "unit": "v1",
+                                                 "round": "2026-Q9"})
+    assert bad.status_code == 422
+    round_id = world.as_("admin").get("/appraisals/rounds").json["items"][0]["id"]
+    assert ballot(world, "H1", "S1", "满意", round_id).status == 201
+    closed = client.post(f"/admin/appraisals/{round_id}/close", data={"csrf_token": token})
+    assert closed.status_code == 302
+    page = client.get("/admin/appraisals?lang=en").get_data(as_text=True)
+    assert "满意 1" in page and "Closed" in page
+    sign_in(client, "rec")
+    assert client.get("/admin/appraisals").status_code == 403
