@@ -459,3 +459,29 @@ def test_an_admin_opens_and_closes_a_round_on_the_page(world, client):
     assert "满意 1" in page and "Closed" in page
     sign_in(client, "rec")
     assert client.get("/admin/appraisals").status_code == 403
+
+
+def test_one_household_voting_twice_at_once_is_counted_once(world):
+    from conftest import Api, at_once
+
+    grid_workers(world)
+    round_id = open_round(world).json["id"]
+    body = {"holder": "H1", "pin": "1234", "round": round_id, "subject": "S1", "rating": "满意"}
+    callers = [Api(world.app.test_client()) for _ in range(3)]
+    answers = at_once([lambda a=a: a.post("/public/appraisals", json=body) for a in callers])
+    assert sorted(a.status for a in answers) == [201, 409, 409], answers
+    assert world.as_("admin").get(f"/appraisals/rounds/{round_id}").json["results"][0]["ballots"] == 1
+
+
+def test_a_ballot_racing_the_close_is_either_counted_or_refused(world):
+    from conftest import Api, at_once
+
+    grid_workers(world)
+    round_id = open_round(world).json["id"]
+    admin = world.as_("admin")
+    body = {"holder": "H2", "pin": "1234", "round": round_id, "subject": "S1", "rating": "满意"}
+    voted, closed = at_once([lambda: Api(world.app.test_client()).post("/public/appraisals", json=body),
+                             lambda: admin.post(f"/appraisals/rounds/{round_id}/close", json={})])
+    assert closed.status == 200, closed
+    s1 = next(r for r in closed.json["results"] if r["subject"] == "S1")
+    assert (voted.status, s1["ballots"]) in [(201, 1), (409, 0)], (voted, s1)
