@@ -95,6 +95,7 @@ def _check_rules(app):
 
 
 def _register_blueprints(app, api):
+    from points.appraisals.api import blp as appraisals, public as public_appraisals
     from points.claims.api import blp as claims, public as public_claims
     from points.entries.api import blp as entries
     from points.evidence.api import blp as evidence
@@ -108,7 +109,7 @@ def _register_blueprints(app, api):
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth, users, org, schemes, entries, evidence, claims, accounts, shop, reports, public,
-                      public_claims):
+                      public_claims, appraisals, public_appraisals):
         api.register_blueprint(blueprint)
 
 
@@ -122,6 +123,7 @@ def _init_pages(app):
 def _register_pages(app):
     """The web pages (api.md, "Web pages"): plain blueprints, one per capability."""
     from points.admin.pages import bp as admin_pages
+    from points.appraisals.pages import bp as appraisals_pages
     from points.cards.pages import bp as cards_pages
     from points.notices.pages import bp as notices_pages
     from points.claims.pages import bp as claims_pages
@@ -133,7 +135,7 @@ def _register_pages(app):
     from points.users.pages import bp as users_pages
 
     for blueprint in (users_pages, entries_pages, claims_pages, org_pages, public_pages, shop_pages, reports_pages,
-                      admin_pages):
+                      admin_pages, appraisals_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(cards_pages)
     app.register_blueprint(notices_pages)

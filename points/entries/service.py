@@ -43,6 +43,9 @@ def compute(rules, item_code, occurred_on, values):
     item = rules.item(item_code)
     if item is None:
         details["item"] = ["unknown item"]
+    elif rules.appraisal is not None and item.code == rules.appraisal.item:
+        details["item"] = ["recorded by the service when an appraisal round closes, never by hand"]
+        item = None
     if occurred_on > today():
         details["occurred_on"] = ["the date is in the future"]
     elif occurred_on.year < FIRST_YEAR:

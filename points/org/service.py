@@ -179,6 +179,7 @@ def units_within(principal, role=None, limit=1000):
 
 KIND_WORDS = {"household": "household", "户": "household", "农户": "household", "member": "member",
               "党员": "member"}
+KIND_WORDS.update({"staff": "staff", "网格员": "staff"})
 
 
 def import_holders(principal, rows):
@@ -212,7 +213,7 @@ def import_holders(principal, rows):
         if not name or len(name) > 200:
             problems.append("name required")
         if kind is None:
-            problems.append("kind must be household or member")
+            problems.append("kind must be household, member or staff")
         if unit is None:
             problems.append("unknown unit")
         elif not principal.allows("admin", unit.path):

@@ -14,10 +14,22 @@ blp = protected(Blueprint("reports", __name__, url_prefix="/api/v1", description
 YEAR = ma.validate.Range(min=2000, max=2100)
 
 
+def _period(value):
+    """A period as api.md writes it: YYYY, YYYY-H1/H2, YYYY-Q1…Q4 or YYYY-MM."""
+    from points.rules.model import period_window
+
+    try:
+        first, _, _ = period_window(value)
+    except ValueError as error:
+        raise ma.ValidationError(str(error)) from None
+    YEAR(first.year)
+
+
 class RankingQuery(Schema):
     scheme = text_field(max_length=64)
     unit = text_field(max_length=64)
     year = ma.fields.Integer(validate=YEAR)
+    period = ma.fields.String(validate=_period)
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
     page = page_field()
     per_page = per_page_field()
@@ -29,6 +41,10 @@ class RankSchema(Schema):
     name = ma.fields.String()
     points = points_field()
     stars = ma.fields.Integer()
+
+
+class RankingPage(page_of(RankSchema)):
+    period = ma.fields.String()
 
 
 class CloseSchema(Schema):
@@ -57,15 +73,16 @@ class PeriodSchema(Schema):
 @blp.route("/reports/ranking")
 class Ranking(MethodView):
     @blp.arguments(RankingQuery, location="query")
-    @blp.response(200, page_of(RankSchema))
+    @blp.response(200, RankingPage)
     def get(self, args):
         """积分排名: net posted points of the year, ties sharing a rank, stars; JSON, CSV or XLSX."""
-        year = args.get("year") or today().year
+        year, period = args.get("year") or today().year, args.get("period")
         if args["format"] == "json":
-            report = service.ranking(principal(), args["scheme"], args["unit"], year, args["page"], args["per_page"])
+            report = service.ranking(principal(), args["scheme"], args["unit"], year, args["page"], args["per_page"],
+                                     period=period)
             return {"items": report["items"], "total": report["total"], "page": args["page"],
-                    "per_page": args["per_page"]}
-        report = service.ranking(principal(), args["scheme"], args["unit"], year)
+                    "per_page": args["per_page"], "period": report["period"]}
+        report = service.ranking(principal(), args["scheme"], args["unit"], year, period=period)
         return ranking_csv(report) if args["format"] == "csv" else ranking_xlsx(report)
 
 

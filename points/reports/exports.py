@@ -15,7 +15,25 @@ HEADERS = {"rank": "排名", "holder": "编号", "name": "姓名", "points": "�
 
 def title(report):
     """"汤头沟村 2026 年度积分排名": the unit and the year, as files and printouts head them."""
+    if report.get("period", str(report["year"])) != str(report["year"]):
+        return f"{report['unit'].name} {period_words(report['period'])}积分排名"
     return f"{report['unit'].name} {report['year']} 年度积分排名"
+
+
+def period_words(period):
+    """2026-H1 → 2026年上半年, 2026-Q3 → 2026年第3季度, 2026-07 → 2026年7月, 2026 → 2026年度."""
+    year, _, part = period.partition("-")
+    if not part:
+        return f"{year}年度"
+    if part.startswith("H"):
+        return f"{year}年{'上' if part == 'H1' else '下'}半年"
+    if part.startswith("Q"):
+        return f"{year}年第{part[1]}季度"
+    return f"{year}年{int(part)}月"
+
+
+def _file_period(report):
+    return report.get("period") or str(report["year"])
 
 
 # What a spreadsheet takes for the start of a formula (OWASP's list for CSV injection).
@@ -46,7 +64,7 @@ def ranking_csv(report):
     writer.writerow(HEADERS.values())
     for row in report["items"]:
         writer.writerow([csv_cell(row[key]) for key in HEADERS])
-    name = f"ranking-{report['unit'].code}-{report['year']}.csv"
+    name = f"ranking-{report['unit'].code}-{_file_period(report)}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
@@ -63,6 +81,6 @@ def ranking_xlsx(report):
         xlsx_row(sheet, number, values)
     out = io.BytesIO()
     book.save(out)
-    name = f"ranking-{report['unit'].code}-{report['year']}.xlsx"
+    name = f"ranking-{report['unit'].code}-{_file_period(report)}.xlsx"
     return Response(out.getvalue(), headers={"Content-Disposition": f"attachment; filename={name}"},
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

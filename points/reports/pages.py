@@ -45,6 +45,16 @@ def _filters(args, me):
                 years=list(range(today().year, today().year - 6, -1)))
 
 
+# The parts of a year a ranking can cover (月考, 季考, 半年考): "" is the whole year.
+SPANS = ("", "H1", "H2", "Q1", "Q2", "Q3", "Q4") + tuple(f"{m:02d}" for m in range(1, 13))
+
+
+def _ranked_period(args, filters):
+    """The ranking's period from the chosen year and part of it ("2026-Q3"), None for the year."""
+    span = args.get("span", "")
+    return f"{filters['year']}-{span}" if span in SPANS and span else None
+
+
 def hbars(rows, width=200):
     """Horizontal bars for an inline SVG: each row's bar length in proportion to the largest."""
     top = max((Decimal(r["points"]) for r in rows), default=Decimal(0))
@@ -79,11 +89,15 @@ def ranking():
     me = principal()
     filters = _filters(request.args, me)
     page = max(int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1, 1)
-    context = dict(filters, report=None, bars=[], page=page, pages=1, error=None, period=None)
+    ranked = _ranked_period(request.args, filters)
+    context = dict(filters, report=None, bars=[], page=page, pages=1, error=None, period=None,
+                   spans=SPANS, span=(ranked or "-").split("-")[1] if ranked else "")
     if filters["scheme"] is not None and filters["unit_code"]:
         try:
-            report = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], page, PER_PAGE)
-            top = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], 1, TOP)
+            report = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], page, PER_PAGE,
+                                     period=ranked)
+            top = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], 1, TOP,
+                                  period=ranked)
         except PointsError as error:
             return render_template("reports/ranking.html", **dict(context, error=friendly(error))), error.status
         context.update(report=report, bars=hbars(top["items"]), pages=max(1, -(-report["total"] // PER_PAGE)))
@@ -98,7 +112,8 @@ def ranking_export():
     filters = _filters(request.args, principal())
     if filters["scheme"] is None:
         raise PointsError("not_found", "no scheme", 404)
-    report = service.ranking(principal(), filters["scheme"].code, filters["unit_code"], filters["year"])
+    report = service.ranking(principal(), filters["scheme"].code, filters["unit_code"], filters["year"],
+                             period=_ranked_period(request.args, filters))
     return ranking_xlsx(report) if request.args.get("format") == "xlsx" else ranking_csv(report)
 
 
@@ -112,7 +127,8 @@ def ranking_print():
     filters = _filters(request.args, me)
     if filters["scheme"] is None:
         raise PointsError("not_found", "no scheme", 404)
-    report = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], 1, PRINTED)
+    report = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], 1, PRINTED,
+                             period=_ranked_period(request.args, filters))
     awards = []
     try:
         period = service.get_period(me, filters["scheme"].code, filters["year"])

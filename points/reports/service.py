@@ -16,6 +16,7 @@ from points.org.models import Holder, Unit
 from points.org.service import in_scope, unit_by_code
 from points.reports.models import EntryStat, Period
 from points.schemes.models import Scheme
+from points.rules.model import period_window
 from points.schemes.service import rules_of, scheme_by_code
 
 
@@ -37,12 +38,35 @@ def ranking_query(scheme, unit, year):
             .order_by(points.desc(), Holder.code))
 
 
-def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None):
-    """{"items": [{rank, holder, name, points, stars}], "total"}, one page or all rows."""
+def period_ranking_query(scheme, unit, first, last):
+    """The ranking of a half, quarter or month (月考, 季考, 半年考): the net points of `posted`
+    entries that occurred in it, summed from the entries (the running figures are per year)."""
+    posted = (select(Entry.holder_id, func.sum(Entry.points).label("points"))
+              .where(Entry.scheme_id == scheme.id, Entry.status == "posted", Entry.occurred_on.between(first, last))
+              .group_by(Entry.holder_id).subquery())
+    points = func.coalesce(posted.c.points, 0)
+    return (select(func.rank().over(order_by=points.desc()).label("rank"), Holder.code, Holder.name,
+                   points.label("points"))
+            .join(Unit, Holder.unit_id == Unit.id)
+            .outerjoin(posted, posted.c.holder_id == Holder.id)
+            .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
+            .order_by(points.desc(), Holder.code))
+
+
+def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, period=None):
+    """{"items": [{rank, holder, name, points, stars}], "total"}, one page or all rows.
+
+    `period` ("2026-H1", "2026-Q3", "2026-07" or "2026") replaces `year` when given; stars
+    are a year's (星级文明户), so a shorter period's rows have none."""
     scheme, unit = scheme_by_code(scheme_code, "scheme"), unit_by_code(unit_code, "unit")
     _require_admin(principal, unit)
     rules = rules_of(scheme.current_version_id)
-    query = ranking_query(scheme, unit, year)
+    first, last, kind = period_window(period) if period else (None, None, "year")
+    year = first.year if first else year
+    if kind == "year":
+        query = ranking_query(scheme, unit, year)
+    else:
+        query = period_ranking_query(scheme, unit, first, last)
     total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     rows = []
     if page is None:
@@ -50,9 +74,10 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None):
     elif (offset := offset_of(page, per_page, total)) is not None:
         rows = db.session.execute(query.limit(per_page).offset(offset))
     items = [{"rank": rank, "holder": code, "name": name, "points": as_points(points),
-              "stars": rules.stars_for(as_points(points))}
+              "stars": rules.stars_for(as_points(points)) if kind == "year" else 0}
              for rank, code, name, points in rows]
-    return {"scheme": scheme, "unit": unit, "year": year, "items": items, "total": total}
+    return {"scheme": scheme, "unit": unit, "year": year, "items": items, "total": total,
+            "period": period if kind != "year" else str(year)}
 
 
 # --- year-end close ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import calendar
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -100,6 +101,7 @@ class Item:
     per: Decimal | None = None
     unit: str | None = None
     grades: dict | None = field(default=None, hash=False)
+    measure: str | None = None  # platform items: what the service counts (PLATFORM_MEASURES)
 
     @property
     def input_field(self):
@@ -111,6 +113,9 @@ class Item:
 
         An empty string counts as not given, as a blank form field does.
         """
+        if self.type == "platform":
+            raise InvalidValue("item", "computed by the service when an appraisal round closes, "
+                                       "never recorded by hand")
         given = {"points": points, "quantity": quantity, "grade": grade}
         wanted = self.input_field
         for name, value in given.items():
@@ -157,6 +162,8 @@ class Item:
             data.update(min=self.min, max=self.max)
         elif self.type == "per_unit":
             data.update(per=self.per, unit=self.unit)
+        elif self.type == "platform":
+            data.update(measure=self.measure, per=self.per)
         else:
             data["grades"] = dict(self.grades)
         return data
@@ -231,6 +238,8 @@ class Scheme:
     stars: tuple[StarRow, ...]
     year_end: YearEnd
     categories: tuple[Category, ...]
+    period: str = "year"  # the scheme's rhythm of ranking and review (RANKING_PERIODS)
+    appraisal: "Appraisal | None" = field(default=None, hash=False)
     _items: tuple = field(init=False, repr=False, compare=False, hash=False)
     _by_code: dict = field(init=False, repr=False, compare=False, hash=False)
 
@@ -258,7 +267,7 @@ class Scheme:
 
     def to_dict(self):
         """The scheme as its YAML wrote it, in JSON-able form (Decimals kept as Decimal)."""
-        return {
+        data = {
             "code": self.code,
             "name": self.name,
             "subject": self.subject,
@@ -269,3 +278,81 @@ class Scheme:
             "year_end": self.year_end.to_dict(),
             "categories": [category.to_dict() for category in self.categories],
         }
+        # Only when set, so that schemes without them keep their digest (and version).
+        if self.period != "year":
+            data["period"] = self.period
+        if self.appraisal is not None:
+            data["appraisal"] = self.appraisal.to_dict()
+        return data
+
+
+# --- grid workers: platform items, democratic appraisal, periods (issue 12, Linxia) ---------
+
+SUBJECTS = SUBJECTS + ("staff",)  # 网格员: assessed in rounds
+ITEM_TYPES = ITEM_TYPES + ("platform",)
+_INPUT_OF_TYPE["platform"] = None  # 平台统计: the service counts, nobody types a value
+
+# What a `platform` item may count, from the service's own records of the staff holder's
+# linked users in a round's period.
+PLATFORM_MEASURES = {
+    "households_reached": "distinct households it recorded entries for (not rejected or revoked)",
+    "entries_recorded": "entries it recorded that are posted",
+    "claims_on_time": "residents' claims it accepted or declined within 7 days",
+}
+CLAIM_DAYS = 7
+RANKING_PERIODS = ("year", "half", "quarter", "month")
+RATERS = {"household": ("household",), "member": ("member",), "both": ("household", "member")}
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:H([12])|Q([1-4])|(\d{2})))?$")
+
+
+def period_window(text):
+    """The first and last day of a period written `YYYY`, `YYYY-H1`, `YYYY-Q3` or `YYYY-MM`,
+    and its kind (year, half, quarter, month); ValueError for anything else."""
+    match = _PERIOD.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError("must be a period like 2026, 2026-H1, 2026-Q3 or 2026-07")
+    year, half, quarter, month = match.groups()
+    year = int(year)
+    if half:
+        first, kind, months = 6 * (int(half) - 1) + 1, "half", 6
+    elif quarter:
+        first, kind, months = 3 * (int(quarter) - 1) + 1, "quarter", 3
+    elif month:
+        first, kind, months = int(month), "month", 1
+        if not 1 <= first <= 12:
+            raise ValueError("month must be 01 to 12")
+    else:
+        first, kind, months = 1, "year", 12
+    if year < 1900:
+        raise ValueError("year must be 1900 or later")
+    return date(year, first, 1), _month_end(year, first + months - 1), kind
+
+
+def platform_points(item, value):
+    """A platform item's points for a counted `value`: value × per, rounded half-up to 0.1."""
+    return canonical((Decimal(value) * item.per).quantize(TENTH, rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Appraisal:
+    """民主测评: who rates (household, member or both), the ratings and their values in file
+    order, and the item a round's result is recorded under."""
+
+    item: str
+    raters: str
+    ratings: dict = field(hash=False)
+
+    @property
+    def rater_kinds(self):
+        return RATERS[self.raters]
+
+    def result(self, counts):
+        """The mean of the ballots' values, rounded half-up to one decimal; None without ballots."""
+        ballots = sum(counts.values())
+        if not ballots:
+            return None
+        total = sum(self.ratings[name] * n for name, n in counts.items())
+        return canonical((Decimal(total) / ballots).quantize(TENTH, rounding=ROUND_HALF_UP))
+
+    def to_dict(self):
+        return {"item": self.item, "raters": self.raters, "ratings": dict(self.ratings)}

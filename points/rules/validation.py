@@ -13,6 +13,7 @@ from points.rules.decimals import to_points, to_whole
 from points.rules.errors import RuleError
 from points.rules.model import (ITEM_TYPES, PERIODS, SUBJECTS, UNIT_KINDS, Cap, Category,
                                 Item, Scheme, StarRow, YearEnd)
+from points.rules.model import PLATFORM_MEASURES, RANKING_PERIODS, RATERS, Appraisal
 
 SCHEME_CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_STARS = 5
@@ -26,6 +27,10 @@ ITEM_OPTIONAL = ("veto", "cap", "evidence")
 TYPE_FIELDS = {"fixed": ("points",), "range": ("min", "max"),
                "per_unit": ("per", "unit"), "graded": ("grades",)}
 CARRY_EXAMPLE = "all, none or {max: N}"
+# Grid workers (Linxia): the scheme's rhythm, democratic appraisal, platform items.
+SCHEME_OPTIONAL += ("period", "appraisal")
+TYPE_FIELDS["platform"] = ("measure", "per")
+APPRAISAL_EXAMPLE = "{item: LX20, raters: household, ratings: {满意: 10, 基本满意: 6, 不满意: 0}}"
 
 
 def scheme_from_dict(data):
@@ -126,6 +131,9 @@ class _SchemeReader:
         fields = self._scheme_fields(data)
         if self.errors:
             return None
+        self._check_staff_parts(fields)
+        if self.errors:
+            return None
         return Scheme(**fields)
 
     def _scheme_fields(self, data):
@@ -141,6 +149,7 @@ class _SchemeReader:
             "year_end": self._year_end,
             "categories": self._categories,
         }
+        readers.update(period=self._period, appraisal=self._appraisal)
         fields = {"stars": (), "year_end": YearEnd()}
         for key, read in readers.items():
             if key not in data:
@@ -160,7 +169,7 @@ class _SchemeReader:
 
     def _subject(self, value):
         if value not in SUBJECTS:
-            raise self._at(None)(f"subject must be household or member (got {_shown(value)})")
+            raise self._at(None)(f"subject must be one of {', '.join(SUBJECTS)} (got {_shown(value)})")
         return value
 
     def _threshold(self, value):
@@ -358,6 +367,8 @@ class _SchemeReader:
             if per <= 0:
                 raise fail(f"per must be more than 0 (got {per})")
             return {"per": per, "unit": self._text(raw["unit"], "unit", fail)}
+        if item_type == "platform":
+            return self._platform_fields(raw, fail)
         return {"grades": self._grades(raw["grades"], fail)}
 
     def _grades(self, value, fail):
@@ -391,3 +402,70 @@ class _SchemeReader:
             if points <= 0:
                 raise fail(f"cap.points must be positive (got {points})")
         return Cap(value["per"], count, points)
+
+    # -- grid workers: period, appraisal, platform items (Linxia) -------------------
+
+    def _period(self, value):
+        if value not in RANKING_PERIODS:
+            raise self._at("period")(f"must be one of {', '.join(RANKING_PERIODS)} (got {_shown(value)})")
+        return value
+
+    def _appraisal(self, value):
+        """民主测评: the item its result goes under, who rates, and ratings worth numbers."""
+        if value is None:
+            return None
+        fail = self._at("appraisal")
+        if not isinstance(value, dict):
+            raise fail(f"must be a mapping like {APPRAISAL_EXAMPLE}")
+        problems = _key_problems(value, ("item", "raters", "ratings"))
+        if problems:
+            raise fail(problems[0])
+        item = self._text(value["item"], "item", fail)
+        if value["raters"] not in RATERS:
+            raise fail(f"raters must be one of {', '.join(RATERS)} (got {_shown(value['raters'])})")
+        ratings = value["ratings"]
+        if not isinstance(ratings, dict) or len(ratings) < 2:
+            raise fail("ratings must name at least two ratings with their points, like {满意: 10, 不满意: 0}")
+        read = {}
+        for name, points in ratings.items():
+            if not _is_text(name):
+                raise fail(f"ratings: a rating's name must be non-empty text (got {_shown(name)})")
+            read[name.strip()] = self._number(points, f"ratings.{name}", self._at("appraisal.ratings"))
+        return Appraisal(item, value["raters"], read)
+
+    def _platform_fields(self, raw, fail):
+        measure = raw["measure"]
+        if measure not in PLATFORM_MEASURES:
+            raise fail(f"measure must be one of {', '.join(PLATFORM_MEASURES)} (got {_shown(measure)})")
+        per = self._number(raw["per"], "per", fail)
+        if per <= 0:
+            raise fail(f"per must be more than 0 (got {per})")
+        return {"measure": measure, "per": per}
+
+    def _check_staff_parts(self, fields):
+        """Platform items and appraisal count a grid worker's own work: staff schemes only;
+        the appraisal's item is a range item that holds every rating's points."""
+        staff = fields.get("subject") == "staff"
+        items = [item for category in fields["categories"] for item in category.items]
+        for item in items:
+            if item.type == "platform" and not staff:
+                self.errors.append(self._at(item.code, is_path=False)(
+                    "a platform item counts a grid worker's own work: only in a scheme with subject: staff"))
+        appraisal = fields.get("appraisal")
+        if appraisal is None:
+            return
+        fail = self._at("appraisal")
+        if not staff:
+            self.errors.append(fail("democratic appraisal rates grid workers: only in a scheme with subject: staff"))
+            return
+        item = next((item for item in items if item.code == appraisal.item), None)
+        if item is None:
+            self.errors.append(fail(f"item {appraisal.item} is not an item of this scheme"))
+        elif item.type != "range":
+            self.errors.append(self._at(item.code, is_path=False)(
+                f"the appraisal's item must be a range item holding every rating's points (it is {item.type})"))
+        else:
+            for name, points in appraisal.ratings.items():
+                if not item.min <= points <= item.max:
+                    self.errors.append(self._at("appraisal.ratings")(
+                        f"{name} gives {points}, outside {item.code}'s range {item.min} to {item.max}"))
