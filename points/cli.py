@@ -175,11 +175,13 @@ def ledger_verify():
     disagrees. The bar counts postings rehashed, the long part at county scale."""
     from points.ledger.checks import posting_count
     from points.ledger.service import verify
+    from points.metrics import write_verify_status
 
     with click.progressbar(length=posting_count(), label="hash chains", file=sys.stderr) as bar:
         checked, problems = verify(progress=bar.update)
     for problem in problems:
         click.echo(problem, err=True)
+    write_verify_status(current_app, not problems, len(problems))  # points_ledger_verify_ok in /metrics
     click.echo(f"checked {checked}: {'all agree' if not problems else f'{len(problems)} disagree'}")
     if problems:
         sys.exit(1)
