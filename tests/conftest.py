@@ -20,10 +20,15 @@ from points.config import TestConfig, database_url
 from points.extensions import db
 
 PG_URL = os.environ.get("POINTS_TEST_DATABASE_URL")
+# The same database through pgbouncer in transaction pooling mode (.ci/pgbouncer): the schema is
+# made and emptied through PG_URL, the service under test connects through this.
+PGBOUNCER_URL = os.environ.get("POINTS_TEST_PGBOUNCER_URL")
 PASSWORD = "secret-pass-1"
 
 
 def make_app(uri, **overrides):
+    if PGBOUNCER_URL and uri == database_url(PG_URL):
+        uri, overrides["PGBOUNCER"] = database_url(PGBOUNCER_URL), True
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri, **overrides)
 
 
