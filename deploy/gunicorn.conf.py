@@ -23,11 +23,11 @@ loglevel = os.environ.get("POINTS_LOG_LEVEL", "info")
 # each worker's series in files here. Set before any worker imports prometheus_client.
 METRICS_DIR = Path(os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parent.parent / "instance" / "metrics")))
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def on_starting(server):
     """A fresh start counts from zero: the files of a previous run's workers are removed."""
-    METRICS_DIR.mkdir(parents=True, exist_ok=True)
     for old in METRICS_DIR.glob("*.db"):
         old.unlink()
 
