@@ -215,8 +215,59 @@ def restore(file):
         _fail(error.message)
 
 
+@click.group("stats", help="A county's year for the province: signed statistics files.")
+def stats_cli():
+    pass
+
+
+@stats_cli.command("keygen")
+@click.option("--out", "path", required=True, type=click.Path(dir_okay=False), help="the private key to write")
+def stats_keygen(path):
+    """A county's Ed25519 signing key (PATH, 0600) and its public half (PATH.pub) for the province."""
+    from points.reports.province import make_key
+
+    try:
+        public = make_key(path)
+    except PointsError as error:
+        _fail(error.message)
+    click.echo(f"private key: {path} (keep it here); public key: {public} (give it to the province "
+               "as <county code>.pub)")
+
+
+@stats_cli.command("export")
+@click.option("--year", required=True, type=int)
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False), help="the county's private key")
+@click.option("--unit", default=None, help="the county's unit code (default: the one top unit)")
+@click.option("--out", "out_path", default=None, type=click.Path(dir_okay=False), help="default <county>-<year>.json")
+@with_appcontext
+def stats_export(year, key_path, unit, out_path):
+    """Write the county's statistics of YEAR as a signed JSON file."""
+    from points.reports.province import export
+
+    try:
+        click.echo(f"written {export(unit, year, key_path, out_path)}")
+    except PointsError as error:
+        _fail(error.message)
+
+
+@stats_cli.command("merge")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--keys", "keys_dir", required=True, type=click.Path(file_okay=False),
+              help="the counties' public keys, <county code>.pub each")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help=".csv or .xlsx")
+def stats_merge(files, keys_dir, out_path):
+    """Check every county's file (signature, schema, one per county) and write one province table."""
+    from points.reports.province import merge, write_table
+
+    try:
+        year, rows = merge(files, keys_dir)
+        click.echo(f"{year}: {len(files)} counties merged into {write_table(year, rows, out_path)}")
+    except PointsError as error:
+        _fail(f"nothing merged: {error.message}")
+
+
 def register(app):
-    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore):
+    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore, stats_cli):
         app.cli.add_command(command)
 
 
