@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from points.errors import PointsError, forbidden
 
-LOCAL = {"127.0.0.1", "::1"}
+LOCAL = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 # This process's series (single-process mode); in multiprocess mode the files hold them.
 REGISTRY = CollectorRegistry(auto_describe=True)
 
