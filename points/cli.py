@@ -215,6 +215,21 @@ def restore(file):
         _fail(error.message)
 
 
+@click.command("replica")
+@with_appcontext
+def replica_check():
+    """Say whether POINTS_REPLICA_URL is a hot standby that answers, and how far behind it is."""
+    from points import replica
+
+    standby = replica.of(current_app)
+    if standby is None:
+        _fail("POINTS_REPLICA_URL is not set: reports read the primary")
+    state, lag, reason = standby.probe()
+    if state != "ok":
+        _fail(replica.MESSAGES[state].format(reason=reason))
+    click.echo(f"{replica.MESSAGES['ok']}: {lag if lag is not None else '?'} s behind the primary")
+
+
 @click.group("stats", help="A county's year for the province: signed statistics files.")
 def stats_cli():
     pass
@@ -267,7 +282,8 @@ def stats_merge(files, keys_dir, out_path):
 
 
 def register(app):
-    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore, stats_cli):
+    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore, stats_cli,
+                    replica_check):
         app.cli.add_command(command)
 
 

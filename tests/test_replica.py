@@ -138,6 +138,14 @@ def test_a_replica_url_that_points_at_a_primary_is_named_and_not_used(pair, rule
     assert any("points at a primary" in r.getMessage() for r in caplog.records)
 
 
+def test_the_replica_command_says_what_the_standby_is(pair, county, rules_dir, tmp_path):
+    said = county.app.test_cli_runner().invoke(args=["replica"])
+    assert said.exit_code == 0 and "reports read the standby" in said.output and "s behind" in said.output
+    for app in _app(pair, rules_dir, tmp_path / "wrong", pair.primary.url()):
+        said = app.test_cli_runner().invoke(args=["replica"])
+        assert said.exit_code == 1 and "points at a primary, not a hot standby" in said.output
+
+
 def test_a_replica_url_that_is_not_postgresql_refuses_to_start(database_uri, tmp_path):
     with pytest.raises(RuntimeError, match="POINTS_REPLICA_URL must be a PostgreSQL hot standby"):
         make_app(database_uri, REPLICA_URL=f"sqlite:///{tmp_path / 'copy.db'}")
