@@ -13,22 +13,24 @@ from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from points import create_app
 from points.config import TestConfig, database_url
 from points.extensions import db
 
 PG_URL = os.environ.get("POINTS_TEST_DATABASE_URL")
-# The same database through pgbouncer in transaction pooling mode (.ci/pgbouncer): the schema is
-# made and emptied through PG_URL, the service under test connects through this.
+# pgbouncer in transaction pooling mode in front of PG_URL's server (.ci/pgbouncer): the schema is
+# made and emptied through PG_URL, the service under test reaches the same database through it.
 PGBOUNCER_URL = os.environ.get("POINTS_TEST_PGBOUNCER_URL")
 PASSWORD = "secret-pass-1"
 
 
 def make_app(uri, **overrides):
     if PGBOUNCER_URL and uri == database_url(PG_URL):
-        uri, overrides["PGBOUNCER"] = database_url(PGBOUNCER_URL), True
+        bouncer = make_url(database_url(PGBOUNCER_URL))
+        uri = make_url(uri).set(host=bouncer.host, port=bouncer.port).render_as_string(hide_password=False)
+        overrides["PGBOUNCER"] = True
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri, **overrides)
 
 
