@@ -51,7 +51,9 @@ def create_app(config=None, **overrides):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"])
 
     _check_rules(app)
+    _pgbouncer(app)
     db.init_app(app)
+    _init_metrics_and_replica(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     _register_blueprints(app, errors.Api(app, spec_kwargs={"security": [{"bearerAuth": []}]}))
     errors.register(app)  # after the API, so that our envelope wins over flask-smorest's
@@ -92,6 +94,23 @@ def _check_rules(app):
     except RuleError:
         if click.get_current_context(silent=True) is None:
             raise
+
+
+def _pgbouncer(app):
+    """Behind pgbouncer (transaction pooling) psycopg must not prepare statements on the server."""
+    if app.config.get("PGBOUNCER"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _init_metrics_and_replica(app):
+    """/metrics and the request counts, first of the request hooks so that they time them all;
+    the hot standby for reports (POINTS_REPLICA_URL)."""
+    from points import metrics, replica
+
+    metrics.init_app(app)
+    replica.init_app(app)
 
 
 def _register_blueprints(app, api):
@@ -173,7 +192,7 @@ def _register_upload_limits(app):
 def _register_settling(app):
     @app.before_request
     def settle_when_due():
-        if request.path.startswith("/api/v1/docs") or request.path == "/healthz":
+        if request.path.startswith("/api/v1/docs") or request.path in ("/healthz", "/metrics"):
             return
         from points.entries.service import settle_if_due
 

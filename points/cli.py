@@ -175,11 +175,13 @@ def ledger_verify():
     disagrees. The bar counts postings rehashed, the long part at county scale."""
     from points.ledger.checks import posting_count
     from points.ledger.service import verify
+    from points.metrics import write_verify_status
 
     with click.progressbar(length=posting_count(), label="hash chains", file=sys.stderr) as bar:
         checked, problems = verify(progress=bar.update)
     for problem in problems:
         click.echo(problem, err=True)
+    write_verify_status(current_app, not problems, len(problems))  # points_ledger_verify_ok in /metrics
     click.echo(f"checked {checked}: {'all agree' if not problems else f'{len(problems)} disagree'}")
     if problems:
         sys.exit(1)
@@ -213,8 +215,75 @@ def restore(file):
         _fail(error.message)
 
 
+@click.command("replica")
+@with_appcontext
+def replica_check():
+    """Say whether POINTS_REPLICA_URL is a hot standby that answers, and how far behind it is."""
+    from points import replica
+
+    standby = replica.of(current_app)
+    if standby is None:
+        _fail("POINTS_REPLICA_URL is not set: reports read the primary")
+    state, lag, reason = standby.probe()
+    if state != "ok":
+        _fail(replica.MESSAGES[state].format(reason=reason))
+    click.echo(f"{replica.MESSAGES['ok']}: {lag if lag is not None else '?'} s behind the primary")
+
+
+@click.group("stats", help="A county's year for the province: signed statistics files.")
+def stats_cli():
+    pass
+
+
+@stats_cli.command("keygen")
+@click.option("--out", "path", required=True, type=click.Path(dir_okay=False), help="the private key to write")
+def stats_keygen(path):
+    """A county's Ed25519 signing key (PATH, 0600) and its public half (PATH.pub) for the province."""
+    from points.reports.province import make_key
+
+    try:
+        public = make_key(path)
+    except PointsError as error:
+        _fail(error.message)
+    click.echo(f"private key: {path} (keep it here); public key: {public} (give it to the province "
+               "as <county code>.pub)")
+
+
+@stats_cli.command("export")
+@click.option("--year", required=True, type=int)
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False), help="the county's private key")
+@click.option("--unit", default=None, help="the county's unit code (default: the one top unit)")
+@click.option("--out", "out_path", default=None, type=click.Path(dir_okay=False), help="default <county>-<year>.json")
+@with_appcontext
+def stats_export(year, key_path, unit, out_path):
+    """Write the county's statistics of YEAR as a signed JSON file."""
+    from points.reports.province import export
+
+    try:
+        click.echo(f"written {export(unit, year, key_path, out_path)}")
+    except PointsError as error:
+        _fail(error.message)
+
+
+@stats_cli.command("merge")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--keys", "keys_dir", required=True, type=click.Path(file_okay=False),
+              help="the counties' public keys, <county code>.pub each")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help=".csv or .xlsx")
+def stats_merge(files, keys_dir, out_path):
+    """Check every county's file (signature, schema, one per county) and write one province table."""
+    from points.reports.province import merge, write_table
+
+    try:
+        year, rows = merge(files, keys_dir)
+        click.echo(f"{year}: {len(files)} counties merged into {write_table(year, rows, out_path)}")
+    except PointsError as error:
+        _fail(f"nothing merged: {error.message}")
+
+
 def register(app):
-    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore):
+    for command in (rules_cli, units_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore, stats_cli,
+                    replica_check):
         app.cli.add_command(command)
     from points.notices.cli import notices_cli
 

@@ -20,6 +20,13 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'points.db'}"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A hot standby for reports (api.md, Configuration; points/replica.py).
+    REPLICA_URL = os.environ.get("POINTS_REPLICA_URL")
+    # Behind pgbouncer in transaction pooling: no server-side prepared statements (psycopg's
+    # prepare_threshold=None), since the next transaction may run on another server connection.
+    PGBOUNCER = os.environ.get("POINTS_PGBOUNCER", "") not in ("", "0", "false", "no")
+    # /metrics from elsewhere than 127.0.0.1 with this bearer token (points/metrics.py).
+    METRICS_TOKEN = os.environ.get("POINTS_METRICS_TOKEN")
     RULES_DIR = os.environ.get("POINTS_RULES_DIR", str(ROOT / "rules"))
     TIMEZONE = os.environ.get("POINTS_TIMEZONE", "Asia/Shanghai")
     # werkzeug's scrypt (N=2^15, r=8, p=1); tests lower the cost.

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
-from points.extensions import db
+from points.extensions import db, report_engine
 
 _immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
 TENTH = Decimal("0.1")
@@ -61,12 +61,40 @@ def write():
         return
     if session.in_transaction():
         session.commit()
-    token = _immediate.set(True)
+    token, primary = _immediate.set(True), report_engine.set(None)
     try:
         with session.begin():
             yield session
     finally:
+        report_engine.reset(primary)
         _immediate.reset(token)
+
+
+@contextmanager
+def reading():
+    """Reports' reads: on the hot standby (POINTS_REPLICA_URL) when there is one and it answers,
+    else on the primary. A context or a decorator: `@reading()` on a report service function.
+
+    Only for reports (rankings, statistics, grades, fairness, participation, liability, their
+    exports): what they show may lag the primary by the standby's replay. Never around anything
+    that moves or checks points; inside a write unit of work it reads the primary.
+    """
+    from points import replica
+
+    standby = replica.of(current_app)
+    if standby is None or _immediate.get() or report_engine.get() is not None:
+        yield
+        return
+    engine = standby.engine_for_reports()
+    if engine is None:
+        yield
+        return
+    db.session.flush()  # what the request has pending belongs to the primary
+    token = report_engine.set(engine)
+    try:
+        yield
+    finally:
+        report_engine.reset(token)
 
 
 def lock_key(name, shared=False):

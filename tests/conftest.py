@@ -36,10 +36,17 @@ def _worker_database(url):
 
 
 PG_URL = _worker_database(os.environ.get("POINTS_TEST_DATABASE_URL"))
+# pgbouncer in transaction pooling mode in front of PG_URL's server (.ci/pgbouncer): the schema is
+# made and emptied through PG_URL, the service under test reaches the same database through it.
+PGBOUNCER_URL = os.environ.get("POINTS_TEST_PGBOUNCER_URL")
 PASSWORD = "secret-pass-1"
 
 
 def make_app(uri, **overrides):
+    if PGBOUNCER_URL and uri == database_url(PG_URL):
+        bouncer = make_url(database_url(PGBOUNCER_URL))
+        uri = make_url(uri).set(host=bouncer.host, port=bouncer.port).render_as_string(hide_password=False)
+        overrides["PGBOUNCER"] = True
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri, **overrides)
 
 

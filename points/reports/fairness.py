@@ -10,6 +10,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import case, func, select
 
+from points.database import reading
 from points.entries.models import Approval, Entry
 from points.extensions import db
 from points.org.models import Holder, Unit
@@ -24,6 +25,7 @@ def _in_unit_and_year(query, unit, year):
                    func.extract("year", Entry.occurred_on) == year))
 
 
+@reading()
 def fairness(principal, unit_code, year):
     """{"recorders": [...], "reviewers": [...]}, flagged people first."""
     unit = unit_by_code(unit_code, "unit")

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from points.database import (as_points, aware, for_update, local_date, local_tz, lock_key,
-                             offset_of, today, write)
+                             offset_of, reading, today, write)
 from points.entries.models import OPEN_STATES, Entry
 from points.errors import PointsError, forbidden, invalid_state
 from points.extensions import db
@@ -53,6 +53,7 @@ def period_ranking_query(scheme, unit, first, last):
             .order_by(points.desc(), Holder.code))
 
 
+@reading()
 def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, period=None):
     """{"items": [{rank, holder, name, points, stars}], "total"}, one page or all rows.
 
@@ -228,6 +229,7 @@ def get_period(principal, scheme_code, year):
 
 # --- statistics ----------------------------------------------------------------------------
 
+@reading()
 def statistics(principal, unit_code, year, scheme_code=None):
     """统计: a unit's year month by month from the running entry counts, and its shops' redemptions."""
     unit = unit_by_code(unit_code, "unit")

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
+from points import metrics
 from points.database import for_update, local_tz, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.extensions import db
@@ -297,6 +298,7 @@ def redeem(principal, plan):
         connection.execute(_INSERT_LINE, [
             {"redemption_id": redemption_id, "goods_id": line["goods_id"], "quantity": line["quantity"],
              "price": line["price"], "points": line["points"]} for line in lines])
+        metrics.counted(metrics.redemptions)
     for line in lines:
         del line["goods_id"]
     return {"id": redemption_id, "shop": plan.shop, "scheme": plan.scheme, "holder": plan.holder,
