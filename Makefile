@@ -25,7 +25,10 @@ run: $(STAMP) $(CATALOGS)
 	$(FLASK) secret-key
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
+# The layer contracts (setup.cfg, [importlinter]) and the linter (pyproject.toml, [tool.ruff]) first.
 test: $(STAMP) $(CATALOGS) browser
+	$(BIN)/lint-imports
+	$(BIN)/ruff check
 	$(BIN)/python -m pytest
 
 test-pg: $(STAMP) $(CATALOGS) browser

@@ -8,19 +8,12 @@ from points.entries.models import Entry
 from points.extensions import db
 from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, text_field
 from points.ledger.api import PostingSchema
-from points.org.service import resident
+from points.users.service import resident
 from points.public.service import balance_view, notice_view
+from points.public.schemas import PinSchema, PublicObjectionSchema
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="For residents and notice boards, no token")
-
-class PinSchema(Schema):
-    holder = text_field(max_length=64)
-    pin = ma.fields.String(required=True, validate=ma.validate.Length(max=64))
-
-
-class PublicObjectionSchema(PinSchema):
-    text = text_field()
 
 
 class PublicAccountSchema(Schema):

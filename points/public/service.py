@@ -5,10 +5,12 @@ from sqlalchemy import case, select
 from points.claims import service as claims
 from points.database import today
 from points.entries.models import OPEN_STATES, Entry
+from points.entries.service import notices_query
 from points.extensions import db
 from points.ledger import service as ledger
 from points.ledger.api import posting_view
 from points.ledger.models import Account, Posting
+from points.org.service import unit_by_code
 from points.schemes.models import Scheme
 from points.schemes.service import rules_of
 
@@ -30,6 +32,13 @@ def notice_view(entry):
     return {"id": entry.id, "holder_name": mask(entry.holder.name), "item": entry.item,
             "item_name": item.name if item else entry.item, "points": entry.points,
             "occurred_on": entry.occurred_on, "notice_ends_on": entry.notice_ends_on}
+
+
+def notice_board(unit_code, limit):
+    """公示栏 of a unit: (the unit, its first `limit` entries in notice, names masked)."""
+    unit = unit_by_code(unit_code)
+    rows = db.session.execute(notices_query(unit.code).limit(limit)).scalars()
+    return unit, [notice_view(e) for e in rows]
 
 
 def balance_view(holder):

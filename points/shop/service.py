@@ -12,24 +12,34 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
-from points.database import for_update, local_tz, utcnow, write
-from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
+from points.database import end_read, for_update, local_tz, utcnow, write
+from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
 from points.ledger import service as ledger
 from points.org.models import Holder, Unit
-from points.org.service import holder_by_code, in_scope, unit_by_code
+from points.org.service import UNKNOWN_HOLDER, holder_by_code, in_scope, unit_by_code
 from points.schemes.models import Scheme
-from points.schemes.service import rules_of
+from points.schemes.service import UNKNOWN_SCHEME, rules_of, wrong_kind
 from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement, shop_schemes
 from points.users.service import refuse_conflict
 
 
 # --- shops and goods -----------------------------------------------------------------------
 
+UNKNOWN_SHOP = reason("unknown_shop", "unknown shop")
+
+
+def clerk_shops(principal):
+    """The shops at which this clerk may redeem: those in (or below) the clerk's units."""
+    return db.session.execute(
+        select(Shop).join(Unit, Shop.unit_id == Unit.id)
+        .where(in_scope(Unit.path, principal.paths("clerk"))).order_by(Shop.code)).scalars().all()
+
+
 def shop_by_code(code, field=None):
     shop = db.session.execute(select(Shop).where(Shop.code == code)).scalar_one_or_none()
     if shop is None:
-        raise invalid({field: ["unknown shop"]}) if field else not_found("shop")
+        raise invalid({field: [UNKNOWN_SHOP]}) if field else not_found("shop")
     return shop
 
 
@@ -46,6 +56,7 @@ def create_shop(principal, code, name, unit_code, scheme_codes):
     schemes = _schemes_by_code(scheme_codes)
     if not principal.allows("admin", unit.path):
         raise forbidden("只有该单位的管理员可以开设超市")
+    end_read()
     try:
         with write():
             shop = Shop(code=code, name=name, unit_id=unit.id)
@@ -59,6 +70,7 @@ def create_shop(principal, code, name, unit_code, scheme_codes):
 def open_stocked_shop(code, name, unit, schemes, goods):
     """A shop with goods on the shelf, for `flask demo` (no caller to check): goods are
     (code, name, price, stock), each with its opening movement. Joins the caller's write."""
+    end_read()
     with write():
         shop = Shop(code=code, name=name, unit_id=unit.id)
         shop.schemes = list(schemes)
@@ -79,6 +91,22 @@ def get_shop(principal, code):
     if not any(shop.unit.path.startswith(p) or p.startswith(shop.unit.path) for p in principal.paths()):
         raise forbidden()
     return shop
+
+
+def admin_shops(principal, limit):
+    """The shops in (or below) the caller's admin units: the admin page's list."""
+    return db.session.execute(
+        select(Shop).join(Unit, Shop.unit_id == Unit.id).where(in_scope(Unit.path, principal.paths("admin")))
+        .order_by(Shop.code).limit(limit)).scalars().all()
+
+
+def shop_with_goods(principal, code):
+    """A shop its admin manages, and its goods by code: the admin page of one shop."""
+    shop = get_shop(principal, code)
+    if not principal.allows("admin", shop.unit.path):
+        raise forbidden()
+    goods = db.session.execute(goods_query(shop)).scalars().all()
+    return shop, sorted(goods, key=lambda g: g.code)
 
 
 def _admin_shop(principal, code):
@@ -107,6 +135,7 @@ def _move(goods_id, kind, quantity, stock_after, user_id, ref="", note=""):
 
 def add_goods(principal, shop_code, code, name, price, stock):
     shop = _admin_shop(principal, shop_code)
+    end_read()
     try:
         with write():
             goods = Goods(shop_id=shop.id, code=code, name=name, price=Decimal(price), stock=stock, active=True)
@@ -122,6 +151,7 @@ def change_goods(principal, shop_code, code, **changes):
     """Name, price or active; a new price applies to redemptions from now on."""
     shop = _admin_shop(principal, shop_code)
     goods_id = goods_by_code(shop, code).id
+    end_read()
     with write():
         goods = db.session.execute(for_update(select(Goods).where(Goods.id == goods_id))
                                    .execution_options(populate_existing=True)).scalar_one()
@@ -134,6 +164,7 @@ def change_goods(principal, shop_code, code, **changes):
 def restock(principal, shop_code, code, quantity, note=None):
     shop = _admin_shop(principal, shop_code)
     goods_id = goods_by_code(shop, code).id
+    end_read()
     with write():
         stock = _add_stock(goods_id, quantity)
         _move(goods_id, "restock", quantity, stock, principal.user_id, note=note)
@@ -209,15 +240,15 @@ def _plan_checked(principal, shop_code, scheme_code, holder_code, lines):
     scheme = db.session.execute(select(Scheme).where(Scheme.code == scheme_code)).scalar_one_or_none()
     holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
     if shop is None:
-        details["shop"] = ["unknown shop"]
+        details["shop"] = [UNKNOWN_SHOP]
     if scheme is None:
-        details["scheme"] = ["unknown scheme"]
+        details["scheme"] = [UNKNOWN_SCHEME]
     elif shop is not None and scheme.id not in {s.id for s in shop.schemes}:
         details["scheme"] = ["this shop does not take this scheme"]
     if holder is None:
-        details["holder"] = ["unknown holder"]
+        details["holder"] = [UNKNOWN_HOLDER]
     elif scheme is not None and holder.kind != scheme.subject:
-        details["holder"] = [f"this scheme is for {scheme.subject} holders, not {holder.kind}"]
+        details["holder"] = [wrong_kind(scheme, holder)]
     planned = _plan_lines(shop, lines, details)
     if details:
         raise invalid(details)
@@ -261,6 +292,7 @@ def redeem(principal, plan):
     """
     wanted = {goods_id: quantity for goods_id, _, quantity in plan.lines}
     ids = sorted(wanted)
+    end_read()
     with write():
         connection = db.session.connection()
         account = ledger.lock_account(plan.scheme_id, plan.holder_id)
@@ -337,6 +369,7 @@ def void(principal, redemption_id, reason):
         raise forbidden("只有该超市的店员可以作废兑换")
     scheme_id, holder_id = redemption.scheme_id, redemption.holder_id
     refuse_conflict(principal, {redemption.holder.code: holder_id})
+    end_read()
     with write():
         account = ledger.account_for(scheme_id, holder_id, lock=True)
         redemption = db.session.execute(
