@@ -12,8 +12,7 @@ from points.entries import service
 from points.entries.api import BatchSchema, NewEntrySchema, ReasonSchema, entry_view
 from points.errors import REQUIRED, PointsError
 from points.evidence import service as evidence
-from points.extensions import db
-from points.org.service import holders_query, units_with_holders
+from points.org.service import holders_within, units_with_holders
 from points.schemes.service import all_schemes, rules_of
 from points.web import friendly, page_errors, points_text, principal, role_required, status_of
 
@@ -44,8 +43,7 @@ def _form_context(me, args, form, error=None):
     unit = _choose(units, args.get("unit"), lambda u: u.code)
     holders = []
     if unit is not None:
-        query = holders_query(me, unit_code=unit.code, kind=scheme.subject).limit(GRID_HOLDERS)
-        holders = db.session.execute(query).scalars().all()
+        holders = holders_within(me, GRID_HOLDERS, unit_code=unit.code, kind=scheme.subject)
     rules = rules_of(scheme.current_version_id) if scheme else None
     grades = list(dict.fromkeys(g for item in (rules.items if rules else []) if item.grades for g in item.grades))
     return dict(schemes=[s for s, _units in schemes], scheme=scheme, units=units, unit=unit, holders=holders,

@@ -4,12 +4,10 @@ from flask import request
 from flask.views import MethodView
 
 from points.entries import service as entries
-from points.entries.models import Entry
-from points.extensions import db
 from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, text_field
 from points.ledger.api import PostingSchema
 from points.users.service import resident
-from points.public.service import balance_view, notice_view
+from points.public.service import balance_view, notice_view, object_to_entry
 from points.public.schemas import PinSchema, PublicObjectionSchema
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
@@ -99,7 +97,4 @@ class PublicObjection(MethodView):
     @blp.doc(security=[])
     def post(self, data, entry_id):
         """A resident of the same village objects to an entry in notice."""
-        holder = resident(data["holder"], data["pin"], request.remote_addr)
-        entries.object_as_resident(holder, entry_id, data["text"])
-        entry = db.session.get(Entry, entry_id)
-        return {"id": entry.id, "status": entry.status}
+        return object_to_entry(data["holder"], data["pin"], request.remote_addr, entry_id, data["text"])

@@ -3,12 +3,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from points.entries import service as entries
 from points.errors import PointsError
 from points.database import today
 from points.org.service import village_of, villages
 from points.users.service import resident
 from points.public.schemas import PinSchema, PublicObjectionSchema
+from points.public import service
 from points.public.service import balance_view, notice_board
 from points.web import friendly, page_errors, remember_resident, status_of
 
@@ -62,8 +62,7 @@ def object_to_entry():
                                              "text": form["text"].strip()})
         if not entry_id.isdigit():
             raise PointsError("not_found", "entry not found", 404)
-        holder = resident(data["holder"], data["pin"], request.remote_addr)
-        entries.object_as_resident(holder, int(entry_id), data["text"])
+        service.object_to_entry(data["holder"], data["pin"], request.remote_addr, int(entry_id), data["text"])
     except (PointsError, ValidationError) as error:
         status = status_of(error)
         unit, notices = _board(unit_code) if unit_code else (None, [])

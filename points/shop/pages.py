@@ -9,63 +9,24 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from points import idempotency
-from points.database import today
 from points.errors import PointsError, not_found, reason
-from points.extensions import db
-from points.ledger import service as ledger
-from points.org.service import get_holder, holders_query
-from points.schemes.service import rules_of
 from points.shop import service
 from points.shop.api import RedemptionSchema, redemption_view
-from points.shop.models import Shop
 from points.shop.schemas import VoidSchema
 from points.web import form, friendly, page_errors, points_text, principal, role_required, status_of
 
 bp = page_errors(Blueprint("shop_pages", __name__))
 
-FOUND = 20  # households listed for one search
-DAY_LIST = 100  # the day's redemptions listed at the counter
-
-
-def _pick(options, code):
-    return next((o for o in options if o.code == code), None)
 
 
 def _counter_context(me, args, form=None, error=None):
-    """What the counter shows: the shop, the search, the household's accounts and the goods."""
-    shops = service.clerk_shops(me)
-    shop = _pick(shops, args.get("shop", "")) or (shops[0] if shops else None)
-    context = dict(shops=shops, shop=shop, q=args.get("q", "").strip(), found=None, holder=None, scheme=None,
-                   schemes=[], account=None, threshold=None, goods=[], form=form or {}, error=error,
-                   today_list=[], key=uuid.uuid4().hex)
-    if shop is None:
-        return context
-    kinds = {s.subject for s in shop.schemes}
-    code = args.get("holder", "").strip()
-    if context["q"] and not code:
-        query = holders_query(me, q=context["q"]).limit(FOUND)
-        found = [h for h in db.session.execute(query).scalars() if h.kind in kinds]
-        exact = [h for h in found if h.code.lower() == context["q"].lower()]
-        if len(exact) == 1 or len(found) == 1:
-            code = (exact or found)[0].code
-        else:
-            context["found"] = found
-    if code:
-        holder = get_holder(me, code)
-        schemes = [s for s in shop.schemes if s.subject == holder.kind]
-        scheme = _pick(schemes, args.get("scheme", "")) or (schemes[0] if schemes else None)
-        context.update(holder=holder, schemes=schemes, scheme=scheme)
-        if scheme is not None:
-            context["account"] = ledger.account_view(scheme, holder, today().year)
-            context["threshold"] = rules_of(scheme.current_version_id).redeem_threshold
-            goods = db.session.execute(service.goods_query(shop)).scalars().all()
-            context["goods"] = sorted((g for g in goods if g.active), key=lambda g: g.code)
-    rows = db.session.execute(service.redemptions_query(me, shop=shop.code, on=today()).limit(DAY_LIST)).scalars()
-    context["today_list"] = [redemption_view(r) for r in rows]
-    return context
+    """What the counter shows, with this render's idempotency key, the form and any refusal."""
+    found = service.counter(me, args.get("shop", ""), args.get("q", "").strip(), args.get("holder", "").strip(),
+                            args.get("scheme", ""))
+    return dict(found, today_list=[redemption_view(r) for r in found["today_list"]], form=form or {}, error=error,
+                key=uuid.uuid4().hex)
 
 
 def _counter_page(me, args, form=None, error=None, status=200):
@@ -155,10 +116,7 @@ def redeem():
         data["lines"] = _lines(form)
         redemption_id = _redeem(me, data, key)
     except (PointsError, ValidationError) as error:
-        names = {}
-        shop = db.session.execute(select(Shop).where(Shop.code == data["shop"])).scalar_one_or_none()
-        if shop is not None:
-            names = {g.code: g.name for g in db.session.execute(service.goods_query(shop)).scalars()}
+        names = service.goods_names(data["shop"])
         status = status_of(error)
         args = {"shop": data["shop"], "holder": data["holder"], "scheme": data["scheme"]}
         return _counter_page(me, args, form=form.to_dict(), error=counter_message(error, names), status=status)

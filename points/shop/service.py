@@ -12,12 +12,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
-from points.database import end_read, for_update, local_tz, utcnow, write
+from points.database import end_read, for_update, local_tz, today, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
 from points.ledger import service as ledger
 from points.org.models import Holder, Unit
-from points.org.service import UNKNOWN_HOLDER, holder_by_code, in_scope, unit_by_code
+from points.org.service import UNKNOWN_HOLDER, get_holder, holder_by_code, holders_within, in_scope, unit_by_code
 from points.schemes.models import Scheme
 from points.schemes.service import UNKNOWN_SCHEME, rules_of, wrong_kind
 from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement, shop_schemes
@@ -27,6 +27,54 @@ from points.users.service import refuse_conflict
 # --- shops and goods -----------------------------------------------------------------------
 
 UNKNOWN_SHOP = reason("unknown_shop", "unknown shop")
+
+
+FOUND = 20  # households listed for one search at the counter
+DAY_LIST = 100  # the day's redemptions listed at the counter
+
+
+def _pick(options, code):
+    return next((o for o in options if o.code == code), None)
+
+
+def counter(principal, shop_code, q, holder_code, scheme_code):
+    """爱心超市 counter: the clerk's shops and the chosen one, the households a search finds (or
+    the one it names), that household's schemes, account, threshold and goods, and the day's
+    redemptions at the shop."""
+    shops = clerk_shops(principal)
+    shop = _pick(shops, shop_code) or (shops[0] if shops else None)
+    context = dict(shops=shops, shop=shop, q=q, found=None, holder=None, scheme=None, schemes=[], account=None,
+                   threshold=None, goods=[], today_list=[])
+    if shop is None:
+        return context
+    kinds = {s.subject for s in shop.schemes}
+    code = holder_code
+    if q and not code:
+        found = [h for h in holders_within(principal, FOUND, q=q) if h.kind in kinds]
+        exact = [h for h in found if h.code.lower() == q.lower()]
+        if len(exact) == 1 or len(found) == 1:
+            code = (exact or found)[0].code
+        else:
+            context["found"] = found
+    if code:
+        holder = get_holder(principal, code)
+        schemes = [s for s in shop.schemes if s.subject == holder.kind]
+        scheme = _pick(schemes, scheme_code) or (schemes[0] if schemes else None)
+        context.update(holder=holder, schemes=schemes, scheme=scheme)
+        if scheme is not None:
+            context["account"] = ledger.account_view(scheme, holder, today().year)
+            context["threshold"] = rules_of(scheme.current_version_id).redeem_threshold
+            goods = db.session.execute(goods_query(shop)).scalars().all()
+            context["goods"] = sorted((g for g in goods if g.active), key=lambda g: g.code)
+    context["today_list"] = db.session.execute(
+        redemptions_query(principal, shop=shop.code, on=today()).limit(DAY_LIST)).scalars().all()
+    return context
+
+
+def goods_names(shop_code):
+    """{goods code: name} of a shop (none for an unknown one): the counter's refusals name goods."""
+    return dict(db.session.execute(
+        select(Goods.code, Goods.name).join(Shop, Goods.shop_id == Shop.id).where(Shop.code == shop_code)).all())
 
 
 def clerk_shops(principal):
