@@ -25,11 +25,14 @@ run: $(STAMP) $(CATALOGS)
 	$(FLASK) secret-key
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-# The suite runs on $(WORKERS) processes (pytest-xdist; each its own database), then the
+# The layer contracts (setup.cfg, [importlinter]) and the linter (pyproject.toml, [tool.ruff])
+# first; then the suite on $(WORKERS) processes (pytest-xdist; each its own database), then the
 # browser stories on their own.
 WORKERS ?= 2
 
 test: $(STAMP) $(CATALOGS) browser
+	$(BIN)/lint-imports
+	$(BIN)/ruff check
 	$(BIN)/python -m pytest -n $(WORKERS) --ignore=tests/e2e
 	$(BIN)/python -m pytest tests/e2e
 

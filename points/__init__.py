@@ -55,7 +55,7 @@ def create_app(config=None, **overrides):
     db.init_app(app)
     _init_metrics_and_replica(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
-    _register_blueprints(app, errors.Api(app, spec_kwargs={"security": [{"bearerAuth": []}]}))
+    _register_blueprints(errors.Api(app, spec_kwargs={"security": [{"bearerAuth": []}]}))
     errors.register(app)  # after the API, so that our envelope wins over flask-smorest's
     _register_health_and_docs(app)
     _register_settling(app)
@@ -113,7 +113,7 @@ def _init_metrics_and_replica(app):
     replica.init_app(app)
 
 
-def _register_blueprints(app, api):
+def _register_blueprints(api):
     from points.appraisals.api import blp as appraisals, public as public_appraisals
     from points.claims.api import blp as claims, public as public_claims
     from points.entries.api import blp as entries
@@ -146,8 +146,8 @@ def _register_pages(app):
     from points.cards.pages import bp as cards_pages
     from points.notices.pages import bp as notices_pages
     from points.claims.pages import bp as claims_pages
+    from points.desk.pages import org_pages  # and home, on users_pages
     from points.entries.pages import bp as entries_pages
-    from points.org.pages import bp as org_pages
     from points.public.pages import bp as public_pages
     from points.reports.pages import bp as reports_pages
     from points.shop.pages import bp as shop_pages
@@ -190,10 +190,7 @@ def _register_upload_limits(app):
 
 
 def _register_settling(app):
-    @app.before_request
-    def settle_when_due():
-        if request.path.startswith("/api/v1/docs") or request.path in ("/healthz", "/metrics"):
-            return
-        from points.entries.service import settle_if_due
+    """Each server process settles on its own, outside requests (points/settling.py)."""
+    from points import settling
 
-        settle_if_due()
+    settling.init_app(app)

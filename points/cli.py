@@ -153,13 +153,9 @@ def secret_key():
 @with_appcontext
 def settle(as_of):
     """Post entries whose public notice has ended without objection."""
-    from points.entries.service import settle as run
-    from points.idempotency import forget_old
-    from points.users.service import forget_old_failures
+    from points.settling import settle_due
 
-    posted = run(as_of.date() if as_of else None)
-    forget_old()
-    forget_old_failures()
+    posted = settle_due(as_of.date() if as_of else None)
     click.echo(f"posted {posted} entries")
 
 
@@ -174,7 +170,7 @@ def ledger_verify():
     """Recompute every running figure and every posting's hash; exit 1 naming each that
     disagrees. The bar counts postings rehashed, the long part at county scale."""
     from points.ledger.checks import posting_count
-    from points.ledger.service import verify
+    from points.verify import verify
     from points.metrics import write_verify_status
 
     with click.progressbar(length=posting_count(), label="hash chains", file=sys.stderr) as bar:

@@ -52,7 +52,6 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
-    JSON_AS_ASCII = False
     MAX_CONTENT_LENGTH = 1024 * 1024  # a JSON body over 1 MiB → 413 payload_too_large
 
     API_TITLE = "Village points service"

@@ -9,13 +9,14 @@ import contextvars
 import sqlite3
 import zlib
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import BigInteger, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from points.extensions import db, report_engine
@@ -51,16 +52,17 @@ def is_sqlite():
 def write():
     """One write unit of work: commits once at the end, rolls back on any error.
 
-    What the request read before is finished first, so the write section starts from a
-    fresh snapshot holding the write lock (SQLite) and nothing of it is half-written.
-    Inside another write unit it simply joins it.
+    It starts from a fresh snapshot holding the write lock (SQLite), so nothing of it is
+    half-written. Inside another write unit it simply joins it. It refuses to start with a
+    transaction already open rather than commit whatever that held: a caller that read first
+    finishes its read with `end_read()` (or reads inside the unit).
     """
     session = db.session()
     if _immediate.get():
         yield session
         return
     if session.in_transaction():
-        session.commit()
+        raise RuntimeError("write() with a transaction already open: end the read first (end_read())")
     token, primary = _immediate.set(True), report_engine.set(None)
     try:
         with session.begin():
@@ -95,6 +97,30 @@ def reading():
         yield
     finally:
         report_engine.reset(token)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    if not _immediate.get():
+        session.info["flushed_outside_write"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session, transaction):
+    if transaction.parent is None:
+        session.info.pop("flushed_outside_write", None)
+
+
+def end_read():
+    """Finish a read-only transaction before a write unit of work. A change made outside
+    `write()` is a bug: refused here, never committed (nor silently dropped) with the read."""
+    if _immediate.get():  # inside a write unit: its reads are part of it
+        return
+    session = db.session()
+    if session.new or session.dirty or session.deleted or session.info.get("flushed_outside_write"):
+        raise RuntimeError("a change made outside write(): put it inside the write unit of work")
+    if session.in_transaction():
+        session.rollback()
 
 
 def lock_key(name, shared=False):

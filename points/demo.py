@@ -1,7 +1,7 @@
 """`flask demo`: a village and a party branch to try the service with, and who can log in."""
 from sqlalchemy import select
 
-from points.database import write
+from points.database import end_read, write
 from points.extensions import db
 from points.org.models import Holder, Unit
 from points.org.service import insert_unit
@@ -26,6 +26,7 @@ def load():
     if db.session.execute(select(Unit.id).limit(1)).first() is not None:
         return ["the database already has units: demo not loaded"]
     pin_hash = hash_secret(PIN)
+    end_read()
     with write():
         county = insert_unit("longhua", "隆化县", "county", None)
         township = insert_unit("lh-tangtou", "汤头沟镇", "township", county)

@@ -27,6 +27,54 @@ class PointsError(Exception):
         self.details = details or {}
 
 
+class Reason(str):
+    """A detail message with a name: the API shows its English text (the string itself), a page
+    words it by its name (points/web.py, REASONS, translated in the Babel catalogs), so no code
+    ever matches message text. `params` are the values the words need ({"min": 1})."""
+
+    def __new__(cls, name, text, **params):
+        self = super().__new__(cls, text)
+        self.name, self.params = name, params
+        return self
+
+    def format(self, *args, **kwargs):
+        """marshmallow formats its messages ({min}, {input}): the name survives it."""
+        return Reason(self.name, str.format(self, *args, **kwargs), **{**self.params, **kwargs})
+
+    def __reduce__(self):
+        return (_reason, (self.name, str(self), self.params))
+
+
+def _reason(name, text, params):
+    return Reason(name, text, **params)
+
+
+def reason(name, text, **params):
+    """reason("unknown_holder", "unknown holder"); with params, `text` is formatted with them."""
+    return Reason(name, text.format(**params) if params else text, **params)
+
+
+def _name_marshmallow_messages():
+    """marshmallow's own messages (required, not a number, too short, ...) as named reasons,
+    with their English text unchanged."""
+    fields, validate = ma.fields, ma.validate
+    for cls, key, name in [
+        (fields.Field, "required", "required"), (fields.Number, "invalid", "not_a_number"),
+        (fields.Decimal, "special", "not_a_number"), (fields.Integer, "invalid", "not_an_integer"),
+        (fields.Date, "invalid", "not_a_date"), (fields.Boolean, "invalid", "not_a_boolean"),
+    ]:
+        cls.default_error_messages[key] = Reason(name, cls.default_error_messages[key])
+    for attribute in ("message_min", "message_max", "message_all", "message_equal"):
+        setattr(validate.Length, attribute, Reason(f"length_{attribute[8:]}", getattr(validate.Length, attribute)))
+    for attribute in ("message_min", "message_max", "message_all"):
+        setattr(validate.Range, attribute, Reason(f"range_{attribute[8:]}", getattr(validate.Range, attribute)))
+    validate.OneOf.default_message = Reason("one_of", validate.OneOf.default_message)
+
+
+_name_marshmallow_messages()
+REQUIRED = ma.fields.Field.default_error_messages["required"]  # for a field a page checks itself
+
+
 def not_found(what):
     return PointsError("not_found", f"{what} not found", 404)
 

@@ -15,7 +15,7 @@ from sqlalchemy import (DateTime, ForeignKey, Integer, String, Text, UniqueConst
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from points.database import utcnow, write
+from points.database import end_read, utcnow, write
 from points.errors import PointsError
 from points.extensions import db
 
@@ -83,6 +83,7 @@ def run(user_id, key, payload, work, status=201):
     replay = _replay(user_id, key, fingerprint)
     if replay is not None:
         return replay
+    end_read()
     try:
         with write():
             connection = db.session.connection()
@@ -117,6 +118,7 @@ _ANSWER = (update(IdempotentRequest).where(IdempotentRequest.id == bindparam("cl
 def _keep_refusal(user_id, key, fingerprint, error):
     body = simplejson.dumps({"error": {"code": error.code, "message": error.message, "details": error.details}},
                             use_decimal=True, ensure_ascii=False)
+    end_read()
     try:
         with write():
             db.session.add(IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint,

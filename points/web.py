@@ -4,25 +4,24 @@ how points, dates and states are written on screen, and friendly messages for se
 The pages themselves live by capability (points/users/pages.py, points/entries/pages.py, ...)
 and call the same service functions as the JSON API.
 """
-import re
 import time
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from flask import render_template, request, session, url_for
+from flask import current_app, render_template, request, send_from_directory, session, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-from flask_login import UserMixin, current_user
+from flask_login import UserMixin, current_user, login_required, login_user
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from points.database import local_date, local_tz
-from points.errors import PointsError
+from points.database import aware, local_date, local_tz
+from points.errors import PointsError, forbidden, handle_http_exception
 from points.extensions import babel, csrf, login_manager
 
 LANGUAGES = ("zh", "en")
@@ -90,8 +89,6 @@ SESSION_VERSION = "session_version"
 
 def load_staff(user_id):
     """The session's user while the session is current: not disabled, not signed out since."""
-    from flask import session
-
     from points.users.service import active_user
 
     version = session.get(SESSION_VERSION)
@@ -103,9 +100,6 @@ def load_staff(user_id):
 
 def start_session(user):
     """A new session at sign-in, carrying the user's current session version."""
-    from flask import session
-    from flask_login import login_user
-
     session.clear()  # nothing from before survives it
     login_user(Staff(user))
     session[SESSION_VERSION] = user.session_version
@@ -126,6 +120,28 @@ def safe_next(target, default):
 
 def principal():
     return current_user.principal
+
+
+def role_required(*roles):
+    """@role_required("clerk"): a page for signed-in staff holding any of these roles (the
+    sign-in page first, else 403). Which units they may act on is the service's to check."""
+    wanted = set(roles)
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.roles & wanted:
+                raise forbidden()
+            return view(*args, **kwargs)
+        return login_required(checked)
+    return decorate
+
+
+def form(schema, fields, **values):
+    """A page's form read by the capability's request schema (the JSON API's own): `fields`
+    taken from the form, stripped, with `values` over them; a ValidationError as the API's."""
+    data = {name: request.form.get(name, "").strip() for name in fields}
+    return schema().load({**data, **values})
 
 
 RESIDENT_MINUTES = 15  # how long a resident's /lookup opens their own printouts
@@ -156,8 +172,6 @@ def protect_forms():
 
 def expired_form(error):
     if request.path.startswith("/api/"):
-        from points.errors import handle_http_exception
-
         return handle_http_exception(error)
     return render_template("error.html", message=_("页面已过期，请返回上一页刷新后重新提交。")), 400
 
@@ -183,8 +197,6 @@ CACHEABLE = ("/static/", "/favicon.ico")
 
 
 def security_headers(response):
-    from flask import current_app
-
     headers = response.headers
     if not request.path.startswith(CACHEABLE):
         headers["Cache-Control"] = "no-store"
@@ -199,8 +211,6 @@ def security_headers(response):
 
 def favicon():
     """Browsers ask for /favicon.ico on pages without an icon link (the API docs)."""
-    from flask import current_app, send_from_directory
-
     return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
@@ -217,8 +227,6 @@ def lang_url(lang):
 
 def has_page(path):
     """Whether a page exists yet at this path (e.g. /counter, built by the shop)."""
-    from flask import current_app
-
     return any(rule.rule == path for rule in current_app.url_map.iter_rules())
 
 
@@ -252,8 +260,6 @@ def short_date_text(value):
 def datetime_text(value):
     if value is None:
         return ""
-    from points.database import aware
-
     moment = aware(value).astimezone(local_tz())
     return f"{date_text(moment.date())} {moment:%H:%M}"
 
@@ -300,33 +306,40 @@ FIELDS = {
 PERIODS = {"day": _l("每天"), "week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "year": _l("每年")}
 
 
-def _reason_text(message):
-    """A detail message from the service or a schema, in the user's language."""
-    message = str(message)
-    fixed = {
-        "unknown holder": _("找不到这个编号"), "unknown item": _("请选择积分项目"),
-        "unknown scheme": _("请选择积分方案"), "unknown unit": _("找不到这个单位"),
-        "the date is in the future": _("日期不能晚于今天"), "must be more than 0": _("必须大于 0"),
-        "required for this item": _("这个项目必须填写"), "not used by this item": _("这个项目不用填写"),
-        "Missing data for required field.": _("必须填写"), "Shorter than minimum length 1.": _("必须填写"),
-        "Not a valid number.": _("请填写数字"), "Not a valid date.": _("日期格式不对"),
-        "Not a valid integer.": _("请填写整数"), "Not a valid boolean.": _("请选择是或否"),
-        "letters, digits and _ . - only, at most 64": _("只能用字母、数字和 _ . -，最多 64 个字符"),
-        "letters, digits and _ . @ - only, at most 64": _("只能用字母、数字和 _ . @ -，最多 64 个字符"),
-        "4 to 8 digits": _("应为 4 到 8 位数字"), "Length must be between 8 and 200.": _("至少 8 个字符"),
-        "unknown shop": _("找不到这个超市"), "points have at most one decimal place": _("最多一位小数"),
-    }
-    if message in fixed:
-        return fixed[message]
-    match = re.fullmatch(r"must be between (\S+) and (\S+)", message)
-    if match:
-        return _("必须在 %(min)s 到 %(max)s 之间", min=points_text(match[1]), max=points_text(match[2]))
-    match = re.fullmatch(r"must be one of (.+)", message)
-    if match:
-        return _("请选择：%(choices)s", choices=match[1])
-    if message.startswith("this scheme is for"):
-        return _("这个编号不属于本积分方案（农户或党员）")
-    return message
+# The words for each named reason (points.errors.Reason) a service or a schema gives in details.
+REASONS = {
+    "unknown_holder": lambda p: _("找不到这个编号"), "unknown_item": lambda p: _("请选择积分项目"),
+    "unknown_scheme": lambda p: _("请选择积分方案"), "unknown_unit": lambda p: _("找不到这个单位"),
+    "unknown_shop": lambda p: _("找不到这个超市"), "future_date": lambda p: _("日期不能晚于今天"),
+    "not_positive": lambda p: _("必须大于 0"), "required_for_item": lambda p: _("这个项目必须填写"),
+    "not_for_item": lambda p: _("这个项目不用填写"), "required": lambda p: _("必须填写"),
+    "length_min": lambda p: _("必须填写") if p.get("min") == 1 else None,
+    "not_a_number": lambda p: _("请填写数字"), "not_a_date": lambda p: _("日期格式不对"),
+    "not_an_integer": lambda p: _("请填写整数"), "not_a_boolean": lambda p: _("请选择是或否"),
+    "code_chars": lambda p: _("只能用字母、数字和 _ . -，最多 64 个字符"),
+    "username_chars": lambda p: _("只能用字母、数字和 _ . @ -，最多 64 个字符"),
+    "pin_digits": lambda p: _("应为 4 到 8 位数字"), "password_length": lambda p: _("至少 8 个字符"),
+    "one_decimal": lambda p: _("最多一位小数"),
+    "between": lambda p: _("必须在 %(min)s 到 %(max)s 之间", min=points_text(p["min"]), max=points_text(p["max"])),
+    "one_of": lambda p: _("请选择：%(choices)s", choices=p["choices"]),
+    "wrong_kind": lambda p: _("这个编号不属于本积分方案（农户或党员）"),
+    # a household list's lines (admin, 导入农户名单)
+    "import_code_chars": lambda p: _("编号只能用字母、数字和 _ . -，最多 64 个字符"),
+    "code_taken": lambda p: _("编号已存在"), "name_required": lambda p: _("请填写姓名"),
+    "code_twice": lambda p: _("编号重复（第 %(n)s 行）", n=p["line"]),
+    "holder_kind": lambda p: _("类型应为 household（户）、member（党员）或 staff（网格员）"),
+    "unit_outside": lambda p: _("单位不在您管理的范围内"),
+    "import_pin_digits": lambda p: _("查询密码应为 4 到 8 位数字"), "no_rows": lambda p: _("文件里没有名单"),
+    "unknown_user": lambda p: _("找不到这个用户（第 6 列：该户的工作人员用户名）"),
+}
+
+
+def reason_text(message):
+    """A detail message in the user's language: by its name when it has one (points.errors.Reason),
+    else as given (a message a page wrote itself, already in words)."""
+    words = REASONS.get(getattr(message, "name", None))
+    text = words(message.params) if words else None
+    return text if text is not None else str(message)
 
 
 def _details_text(details):
@@ -335,9 +348,9 @@ def _details_text(details):
         label = str(FIELDS.get(field, field))
         if isinstance(messages, dict):  # a batch: {"holders": {"H9": ["reason"]}}
             for code, reasons in messages.items():
-                parts.append(f"{label} {code}：" + "；".join(_reason_text(r) for r in reasons))
+                parts.append(f"{label} {code}：" + "；".join(reason_text(r) for r in reasons))
         else:
-            parts.append(f"{label}：" + "；".join(_reason_text(m) for m in messages))
+            parts.append(f"{label}：" + "；".join(reason_text(m) for m in messages))
     return "；".join(parts)
 
 
@@ -384,6 +397,11 @@ def friendly(error, resident=False):
     if holders and code != "validation_error":
         text += " " + _("涉及编号：%(codes)s", codes="、".join(holders))
     return text
+
+
+def status_of(error):
+    """The status a page answers a refusal with: a PointsError's own, a ValidationError's 422."""
+    return error.status if isinstance(error, PointsError) else 422
 
 
 def page_errors(blueprint):

@@ -54,12 +54,13 @@ def add_user(world, username, role, unit):
 
 
 def add_households(world, codes, grid="g1"):
-    from points.database import write
+    from points.database import end_read, write
     from points.org.models import Holder
     from points.org.service import unit_by_code
 
     with world.app.app_context():
         unit_id = unit_by_code(grid).id
+        end_read()
         with write():
             for code in codes:
                 db.session.add(Holder(code=code, name=f"户{code}", kind="household", unit_id=unit_id))
@@ -91,7 +92,7 @@ def redeem(world, lines, holder="H1", by="clerk", key=None, shop="lh-shop", sche
 
 
 def verify(world):
-    from points.ledger.service import verify as run
+    from points.verify import verify as run
 
     with world.app.app_context():
         checked, problems = run()

@@ -95,7 +95,7 @@ def test_reading_a_balance_reads_one_row_whatever_the_history(world):
 def test_ledger_verify_checks_pending_points_against_open_entries(world):
     world.record()
     from points.extensions import db
-    from points.ledger.service import verify
+    from points.verify import verify
 
     with world.app.app_context():
         assert verify()[1] == []

@@ -120,7 +120,7 @@ def test_a_tampered_account_elsewhere_leaves_other_chains_unnamed(books):
 
 
 def test_verify_counts_every_posting_it_hashes(books):
-    from points.ledger.service import verify
+    from points.verify import verify
 
     seen = []
     with books.app.app_context():

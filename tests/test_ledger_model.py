@@ -103,7 +103,7 @@ def test_the_books_stay_right_under_any_sequence_of_actions(world):
         def the_ledger_verifies_and_nobody_approved_their_own_entry(self):
             from points.entries.models import Approval, Entry
             from points.extensions import db
-            from points.ledger.service import verify
+            from points.verify import verify
 
             with world.app.app_context():
                 assert verify()[1] == []

@@ -34,7 +34,7 @@ def act(world, entry, action, reason):
 
 
 def stats_problems(world):
-    from points.ledger.checks import verify_entry_stats
+    from points.entries.checks import verify_entry_stats
 
     with world.app.app_context():
         lines = verify_entry_stats()

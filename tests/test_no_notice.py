@@ -30,7 +30,7 @@ def _postings_of(world, entry_id):
 
 
 def _verify(world):
-    from points.ledger.service import verify
+    from points.verify import verify
 
     with world.app.app_context():
         _, problems = verify()

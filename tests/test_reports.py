@@ -2,7 +2,6 @@
 import csv
 import io
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -161,7 +160,7 @@ def test_each_carry_rule_expires_and_carries_through_postings(world, tmp_path, c
     assert postings[0]["points"] == 0 and postings[0]["balance_after"] == kept
     assert postings[1]["points"] == -expired
     assert world.balance("H1")["balance"] == kept
-    from points.ledger.service import verify
+    from points.verify import verify
 
     with world.app.app_context():
         assert verify()[1] == []

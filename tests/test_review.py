@@ -1,7 +1,7 @@
 """Four-eyes review, public notice, objections, settling and revoking."""
 from datetime import timedelta
 
-from conftest import edited_rules, local_today
+from conftest import local_today
 
 
 def test_a_recorder_can_never_approve_their_own_entry(world):
@@ -170,8 +170,9 @@ def test_batch_approval_is_all_or_nothing(world):
 
 
 def test_a_running_service_settles_on_its_own(database_uri, rules_dir):
-    """A village without cron still gets its points: the service settles when a request comes."""
-    from conftest import Api, World, make_app
+    """A village without cron still gets its points: each server process settles on its own,
+    once its first request started it and then every SETTLE_EVERY seconds, outside requests."""
+    from conftest import JOIN_TIMEOUT, Api, World, make_app
     from points.extensions import db
     from points.schemes.service import sync
 
@@ -181,7 +182,9 @@ def test_a_running_service_settles_on_its_own(database_uri, rules_dir):
         db.session.remove()
     world = World(app, app.test_client())
     entry = world.record()
-    world.approve_all(entry["id"])  # the first request of this process already settled (nothing due)
+    world.approve_all(entry["id"])
+    settler = app.extensions["points_settler"]
+    assert settler.wait_for_run(1, JOIN_TIMEOUT)  # this process's first run: nothing due
     later = make_app(database_uri, RULES_DIR=str(rules_dir), SETTLE_EVERY=3600)
     with later.app_context():
         db.session.execute(db.text("UPDATE entries SET notice_ends_on = :d"),
@@ -189,5 +192,11 @@ def test_a_running_service_settles_on_its_own(database_uri, rules_dir):
         db.session.commit()
     answer = world.as_("rec").get(f"/entries/{entry['id']}")
     assert answer.json["status"] == "in_notice"  # this process settled within the hour
-    # Another process, on its first request, posts what is due.
-    assert Api(later.test_client(), world.token("admin")).get(f"/entries/{entry['id']}").json["status"] == "posted"
+    assert settler.runs == 1
+    # Another process posts what is due once its first request has started its settler.
+    later_api = Api(later.test_client(), world.token("admin"))
+    later_api.get("/healthz")
+    assert later.extensions["points_settler"].wait_for_run(1, JOIN_TIMEOUT)
+    assert later_api.get(f"/entries/{entry['id']}").json["status"] == "posted"
+    settler.stop()
+    later.extensions["points_settler"].stop()

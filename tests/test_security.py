@@ -198,12 +198,13 @@ FORMULA_NAMES = ["=1+1", "@SUM(1)", "+1", "-1+1", "\tx", "=HYPERLINK(\"http://x\
 
 
 def _holders_named_like_formulas(world):
-    from points.database import write
+    from points.database import end_read, write
     from points.extensions import db
     from points.org.models import Holder
 
     with world.app.app_context():
         unit_id = world._unit_id("g3")
+        end_read()
         with write():
             for n, name in enumerate(FORMULA_NAMES):
                 db.session.add(Holder(code=f"F{n}", name=name, kind="household", unit_id=unit_id))

@@ -110,7 +110,7 @@ def test_clerk_redeems_goods_for_points(shop):
     assert {k: body[k] for k in ("shop", "scheme", "holder", "total", "balance_after", "status")} == {
         "shop": "lh-shop", "scheme": "longhua", "holder": "H1", "total": 60, "balance_after": 40,
         "status": "completed"}
-    assert [{k: l[k] for k in ("goods", "quantity", "price", "points")} for l in body["lines"]] == [
+    assert [{k: line[k] for k in ("goods", "quantity", "price", "points")} for line in body["lines"]] == [
         {"goods": "soap", "quantity": 2, "price": 5, "points": 10},
         {"goods": "rice", "quantity": 1, "price": 50, "points": 50}]
     assert isinstance(body["id"], int) and "+" in body["at"] or body["at"].endswith("Z")

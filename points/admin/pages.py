@@ -8,25 +8,21 @@ import io
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from points.database import today
-from points.errors import PointsError, forbidden
-from points.extensions import db
+from points.errors import PointsError
 from points.org import service as org
-from points.org.api import HolderSchema, UnitSchema
-from points.org.models import HOLDER_KINDS, UNIT_KINDS, Unit
+from points.org.schemas import HolderSchema, UnitSchema
+from points.org.models import HOLDER_KINDS, UNIT_KINDS
 from points.reports import service as reports
-from points.reports.api import CloseSchema
+from points.reports.schemas import CloseSchema
 from points.schemes.service import all_schemes, rules_of
 from points.shop import service as shop
-from points.shop.api import GoodsChangeSchema, NewGoodsSchema, NewShopSchema, RestockSchema
-from points.shop.models import Shop
+from points.shop.schemas import GoodsChangeSchema, NewGoodsSchema, NewShopSchema, RestockSchema
 from points.users import service as users
-from points.users.api import GrantSchema, NewUserSchema
-from points.web import friendly, page_errors, principal
+from points.users.schemas import GrantSchema, NewUserSchema
+from points.web import friendly, page_errors, points_text, principal, reason_text, role_required, status_of
 
 bp = page_errors(Blueprint("admin_pages", __name__, url_prefix="/admin"))
 
@@ -36,21 +32,16 @@ ROLES = ("admin", "recorder", "reviewer", "clerk")
 
 
 @bp.before_request
-@login_required
+@role_required("admin")
 def only_admins():
-    if "admin" not in current_user.roles:
-        raise forbidden()
-
-
-def _status(error):
-    return error.status if isinstance(error, PointsError) else 422
+    """Every admin page is for admins (of some unit: the services check which)."""
 
 
 def _form(**extra):
     return {**request.form.to_dict(), **extra}
 
 
-@bp.get("")
+@bp.get("/", strict_slashes=False)  # /admin and /admin/ (the README's link) alike
 def index():
     return render_template("admin/index.html")
 
@@ -77,7 +68,7 @@ def create_unit():
         data = UnitSchema().load({k: request.form.get(k, "").strip() for k in ("code", "name", "kind", "parent")})
         unit = org.create_unit(principal(), data["code"], data["name"], data["kind"], data["parent"] or None)
     except (PointsError, ValidationError) as error:
-        return _units_page(_form(), friendly(error), _status(error))
+        return _units_page(_form(), friendly(error), status_of(error))
     flash(_("已创建单位 %(name)s。", name=unit.name), "success")
     return redirect(url_for("admin_pages.units"))
 
@@ -87,8 +78,7 @@ def create_unit():
 def _holders_page(form=None, error=None, status=200, problems=None, csv_text=""):
     me = principal()
     unit, q = request.args.get("unit", "").strip(), request.args.get("q", "").strip()
-    query = org.holders_query(me, unit_code=unit or None, q=q or None).limit(LISTED)
-    holders = db.session.execute(query).scalars().all()
+    holders = org.holders_within(me, LISTED, unit_code=unit or None, q=q or None)
     return render_template("admin/holders.html", holders=holders, units=org.units_within(me, "admin"),
                            kinds=HOLDER_KINDS, unit=unit, q=q, form=form or {}, error=error, problems=problems,
                            csv_text=csv_text, listed=LISTED), status
@@ -114,7 +104,7 @@ def create_holder():
         pin_hash = users.hash_secret(data["pin"]) if data.get("pin") else None
         holder = org.create_holder(principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash)
     except (PointsError, ValidationError) as error:
-        return _holders_page(_form(pin=""), friendly(error), _status(error))
+        return _holders_page(_form(pin=""), friendly(error), status_of(error))
     flash(_("已登记 %(code)s %(name)s。", code=holder.code, name=holder.name), "success")
     return redirect(url_for("admin_pages.holders", unit=holder.unit.code))
 
@@ -146,24 +136,8 @@ def _read_csv(data):
 
 def _problems(error):
     """{"3": ["unknown unit"]} → [(3, "找不到这个单位")], in the user's language."""
-    words = {
-        "code: letters, digits and _ . - only, at most 64": _("编号只能用字母、数字和 _ . -，最多 64 个字符"),
-        "code already exists": _("编号已存在"), "name required": _("请填写姓名"),
-        "kind must be household or member": _("类型应为 household（户）或 member（党员）"),
-        "unknown unit": _("找不到这个单位"), "unit outside your units": _("单位不在您管理的范围内"),
-        "pin: 4 to 8 digits": _("查询密码应为 4 到 8 位数字"), "no rows": _("文件里没有名单"),
-        "unknown user": _("找不到这个用户（第 6 列：该户的工作人员用户名）"),
-    }
-    out = []
-    for line, reasons in sorted(error.details.get("lines", {}).items(), key=lambda item: int(item[0])):
-        texts = []
-        for reason in reasons:
-            if reason.startswith("code listed twice"):
-                texts.append(_("编号重复（第 %(n)s 行）", n=reason.rsplit(" ", 1)[1].rstrip(")")))
-            else:
-                texts.append(words.get(reason, reason))
-        out.append((int(line), "；".join(texts)))
-    return out
+    return [(int(line), "；".join(reason_text(r) for r in reasons))
+            for line, reasons in sorted(error.details.get("lines", {}).items(), key=lambda item: int(item[0]))]
 
 
 @bp.post("/holders/import")
@@ -173,7 +147,7 @@ def import_holders():
     pasted = request.form.get("text", "")
     data = upload.read() if upload is not None and upload.filename else pasted.encode("utf-8")
     try:
-        count = org.import_holders(principal(), _read_csv(data))
+        count = users.import_holders(principal(), _read_csv(data))
     except PointsError as error:
         if error.code == "validation_error" and "lines" in (error.details or {}):
             return _holders_page(error=_("名单有错误，没有导入任何一户。请改正后重新导入："),
@@ -213,7 +187,7 @@ def create_user():
         user = users.create_user(principal(), data["username"], data["password"], data.get("display_name"),
                                  data["grants"])
     except (PointsError, ValidationError) as error:
-        return _users_page(_form(password=""), friendly(error), _status(error))
+        return _users_page(_form(password=""), friendly(error), status_of(error))
     flash(_("已创建用户 %(name)s。", name=user.username), "success")
     return redirect(url_for("admin_pages.users_list"))
 
@@ -244,7 +218,7 @@ def change_user(username):
                 users.add_grant(me, username, grant["role"], grant["unit"])
                 message = _("已给 %(name)s 增加权限。", name=username)
     except (PointsError, ValidationError) as error:
-        return _users_page(error=friendly(error), status=_status(error))
+        return _users_page(error=friendly(error), status=status_of(error))
     flash(message, "success")
     return redirect(url_for("admin_pages.users_list"))
 
@@ -253,10 +227,7 @@ def change_user(username):
 
 def _shops_page(form=None, error=None, status=200):
     me = principal()
-    shops = db.session.execute(
-        select(Shop).join(Unit, Shop.unit_id == Unit.id).where(org.in_scope(Unit.path, me.paths("admin")))
-        .order_by(Shop.code).limit(LISTED)).scalars().all()
-    return render_template("admin/shops.html", shops=shops, units=org.units_within(me, "admin"),
+    return render_template("admin/shops.html", shops=shop.admin_shops(me, LISTED), units=org.units_within(me, "admin"),
                            schemes=all_schemes(), form=form or {}, error=error), status
 
 
@@ -273,18 +244,14 @@ def create_shop():
                                      "unit": request.form.get("unit", ""), "schemes": request.form.getlist("schemes")})
         created = shop.create_shop(principal(), data["code"], data["name"], data["unit"], data["schemes"])
     except (PointsError, ValidationError) as error:
-        return _shops_page(_form(), friendly(error), _status(error))
+        return _shops_page(_form(), friendly(error), status_of(error))
     flash(_("已开设爱心超市 %(name)s。", name=created.name), "success")
     return redirect(url_for("admin_pages.one_shop", code=created.code))
 
 
 def _shop_page(code, form=None, error=None, status=200):
-    me = principal()
-    found = shop.get_shop(me, code)
-    if not me.allows("admin", found.unit.path):
-        raise forbidden()
-    goods = db.session.execute(shop.goods_query(found)).scalars().all()
-    return render_template("admin/shop.html", shop=found, goods=sorted(goods, key=lambda g: g.code),
+    found, goods = shop.shop_with_goods(principal(), code)
+    return render_template("admin/shop.html", shop=found, goods=goods,
                            form=form or {}, error=error), status
 
 
@@ -301,7 +268,7 @@ def add_goods(code):
         data = NewGoodsSchema().load(raw)
         goods = shop.add_goods(principal(), code, data["code"], data["name"], data["price"], data["stock"])
     except (PointsError, ValidationError) as error:
-        return _shop_page(code, _form(), friendly(error), _status(error))
+        return _shop_page(code, _form(), friendly(error), status_of(error))
     flash(_("已上架 %(name)s。", name=goods.name), "success")
     return redirect(url_for("admin_pages.one_shop", code=code))
 
@@ -326,7 +293,7 @@ def change_goods(code, goods):
             changed = shop.change_goods(me, code, goods, **data)
             message = _("已保存 %(name)s。", name=changed.name)
     except (PointsError, ValidationError) as error:
-        return _shop_page(code, error=friendly(error), status=_status(error))
+        return _shop_page(code, error=friendly(error), status=status_of(error))
     flash(message, "success")
     return redirect(url_for("admin_pages.one_shop", code=code))
 
@@ -358,7 +325,7 @@ def close():
             CloseSchema().load({"scheme": code, "year": year})
             preview = reports.close_preview(principal(), code, year)
         except (PointsError, ValidationError) as failure:
-            error, status = friendly(failure), _status(failure)
+            error, status = friendly(failure), status_of(failure)
     return render_template("admin/close.html", schemes=schemes, code=code, year=year, preview=preview,
                            error=error, years=list(range(today().year, today().year - 5, -1))), status
 
@@ -382,13 +349,11 @@ def close_confirm():
                        _("还有 %(n)s 条 %(year)s 年的积分记录未审核或在公示中，请先处理完再结算。",
                          n=preview["open"], year=year))
         return render_template("admin/close.html", schemes=schemes, code=code, year=year, preview=preview,
-                               error=message, years=list(range(today().year, today().year - 5, -1))), _status(error)
+                               error=message, years=list(range(today().year, today().year - 5, -1))), status_of(error)
     flash(_("%(year)s 年度已结算：评优 %(n)s 户，清零 %(expired)s 分，结转 %(carried)s 分。", year=year,
             n=len(done["awards"]), expired=_points(done["expired"]), carried=_points(done["carried"])), "success")
     return redirect(url_for("admin_pages.close", scheme=code, year=year))
 
 
 def _points(value):
-    from points.web import points_text
-
     return points_text(value)

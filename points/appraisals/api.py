@@ -9,10 +9,11 @@ from points.appraisals.models import ROUND_STATES, AppraisalRound
 from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
                          text_field)
 from points.org.models import Unit
-from points.org.service import resident, unit_by_code
-from points.public.api import PinSchema
+from points.org.service import unit_by_code
+from points.public.schemas import PinSchema
 from points.public.service import mask
 from points.rules.model import period_window
+from points.users.service import resident
 
 blp = protected(Blueprint("appraisals", __name__, url_prefix="/api/v1",
                           description="Democratic appraisal (民主测评): rounds opened and closed by an admin"))

@@ -11,8 +11,9 @@ from points.appraisals.api import NewRoundSchema
 from points.database import today
 from points.errors import PointsError, forbidden
 from points.extensions import db
-from points.org.service import holder_by_code, resident, units_within
-from points.public.api import PinSchema
+from points.org.service import holder_by_code, units_within
+from points.public.schemas import PinSchema
+from points.users.service import resident
 from points.schemes.service import all_schemes, rules_of
 from points.web import friendly, page_errors, principal, remember_resident, signed_in_resident
 

@@ -11,14 +11,14 @@ from sqlalchemy.orm import aliased
 
 from points.appraisals.models import AppraisalRound, AppraisalTally, AppraisalVoter
 from points.claims.models import Claim
-from points.database import aware, for_update, insert_ignore, local_tz, today, utcnow, write
+from points.database import end_read, aware, for_update, insert_ignore, local_tz, today, utcnow, write
 from points.entries.models import Entry
 from points.entries.service import add_entry
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
 from points.org.service import holder_by_code, unit_by_code
-from points.rules.model import CLAIM_DAYS, period_window, platform_points
+from points.rules.model import CLAIM_DAYS, cap_window, period_window, platform_points
 from points.schemes.service import rules_of, scheme_by_code
 from points.users.models import UserLink
 from points.users.service import refuse_conflict
@@ -61,6 +61,7 @@ def open_round(principal, scheme_code, period, unit_code):
     first, _, _ = period_window(period)
     if first > today():
         raise invalid({"round": [f"the period has not begun (it begins on {first.isoformat()})"]})
+    end_read()
     with write():
         taken = db.session.execute(select(AppraisalRound.id).where(
             AppraisalRound.scheme_id == scheme.id, AppraisalRound.period == period,
@@ -156,6 +157,7 @@ def cast(rater, round_value, subject_code, rating):
     if not rater.unit.path.startswith(subject.unit.path):
         raise forbidden("只能评议本网格（本村、社区）的网格员")
     _refuse_own_kin(rater, subject)
+    end_read()
     with write():
         locked = db.session.execute(
             for_update(select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id), of=AppraisalRound)
@@ -223,6 +225,7 @@ def close_round(principal, round_id):
     appraisal = rules_of(appraisal_round.scheme_version_id).appraisal
     first, last, _ = period_window(appraisal_round.period)
     day = min(last, today())
+    end_read()
     with write():
         locked = db.session.execute(
             for_update(select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id), of=AppraisalRound)
@@ -266,7 +269,7 @@ def _within_cap(item, holder, scheme, day, points):
     cap = item.cap
     if cap is None:
         return points
-    start, end = cap.window(day)
+    start, end = cap_window(cap.per, day)
     count, total = db.session.execute(
         select(func.count(Entry.id), func.coalesce(func.sum(Entry.points), 0))
         .where(Entry.holder_id == holder.id, Entry.scheme_id == scheme.id, Entry.item == item.code,

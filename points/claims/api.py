@@ -5,24 +5,18 @@ from flask.views import MethodView
 
 from points.claims import service
 from points.claims.models import CLAIM_STATES
-from points.entries.api import EntrySchema, ValuesMixin, entry_view
+from points.entries.api import EntrySchema, entry_view
 from points.entries import service as entries
 from points.evidence import service as evidence
 from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
                          text_field)
-from points.org.service import resident
-from points.public.api import PinSchema
+from points.users.service import resident
+from points.claims.schemas import NewClaimSchema, DeclineSchema
 
 public = Blueprint("public_claims", __name__, url_prefix="/api/v1/public",
                    description="Claims (申领): a resident declares a deed, with photos")
 blp = protected(Blueprint("claims", __name__, url_prefix="/api/v1",
                           description="Claims (申领): accept into an entry, or decline with a reason"))
-
-
-class NewClaimSchema(PinSchema, ValuesMixin):
-    scheme = text_field(max_length=64)
-    item = text_field(max_length=64)
-    note = text_field(required=True)
 
 
 class ClaimSchema(Schema):
@@ -54,10 +48,6 @@ class AcceptSchema(Schema):
     quantity = points_field()
     grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
     note = text_field(required=False)
-
-
-class DeclineSchema(Schema):
-    reason = text_field()
 
 
 def claim_view(claim, photos=None):

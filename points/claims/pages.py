@@ -2,18 +2,18 @@
 recorders' and reviewers' queue: accept into an entry, or decline with a reason)."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from points.claims import service
-from points.claims.api import DeclineSchema, NewClaimSchema, claim_view
+from points.claims.api import claim_view
+from points.claims.schemas import DeclineSchema, NewClaimSchema
 from points.database import today
-from points.errors import PointsError, forbidden
+from points.errors import PointsError
 from points.evidence import service as evidence
-from points.extensions import db
-from points.org.service import resident
+from points.users.service import resident
 from points.schemes.service import all_schemes, rules_of
-from points.web import friendly, page_errors, principal
+from points.web import friendly, page_errors, principal, role_required, status_of
 
 bp = page_errors(Blueprint("claims_pages", __name__))
 
@@ -51,42 +51,30 @@ def submit_claim():
         claim = service.submit(holder, data["scheme"], data["item"], data["occurred_on"], data["note"], values,
                                photos)
     except (PointsError, ValidationError) as error:
-        status = error.status if isinstance(error, PointsError) else 422
+        status = status_of(error)
         return _claim_form({**form.to_dict(), "pin": ""}, friendly(error, resident=True), status)
     flash(_("申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。", id=claim.id), "success")
     return redirect(url_for("claims_pages.new_claim"))
 
 
-def _require_reviewing():
-    if not current_user.roles & set(service.REVIEWING_ROLES):
-        raise forbidden()
-
-
 def _queue(error=None, status=200):
-    me = principal()
-    claims = db.session.execute(service.claims_query(me, status="open").limit(QUEUE)).scalars().all()
-    photos = evidence.of_claims([c.id for c in claims])
-    views = [claim_view(c, photos.get(c.id, [])) for c in claims]
-    names = {}
-    for claim in claims:
-        item = rules_of(claim.scheme.current_version_id).item(claim.item)
-        names[claim.id] = item.name if item else claim.item
+    rows = service.open_claims(principal(), QUEUE)
+    views = [claim_view(claim, photos) for claim, photos, _name in rows]
+    names = {claim.id: name for claim, _photos, name in rows}
     return render_template("claims/queue.html", claims=views, names=names, error=error,
                            recorder="recorder" in current_user.roles), status
 
 
 @bp.get("/claims")
-@login_required
+@role_required(*service.REVIEWING_ROLES)
 def queue():
     """待受理的申领 within the caller's units, newest first, with the photos."""
-    _require_reviewing()
     return _queue()
 
 
 @bp.post("/claims")
-@login_required
+@role_required(*service.REVIEWING_ROLES)
 def decide():
-    _require_reviewing()
     me = principal()
     try:
         if request.form.get("accept", "").isdigit():
@@ -101,6 +89,6 @@ def decide():
         else:
             raise PointsError("not_found", "claim not found", 404)
     except (PointsError, ValidationError) as error:
-        return _queue(friendly(error), error.status if isinstance(error, PointsError) else 422)
+        return _queue(friendly(error), status_of(error))
     flash(message, "success")
     return redirect(url_for("claims_pages.queue"))

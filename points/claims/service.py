@@ -7,7 +7,7 @@ Lock order: the claim, then what recording an entry locks (entries, accounts).
 from sqlalchemy import func, select, update
 
 from points.claims.models import Claim
-from points.database import for_update, lock_key, utcnow, write
+from points.database import end_read, for_update, lock_key, utcnow, write
 from points.entries import service as entries
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.evidence import service as evidence
@@ -15,7 +15,7 @@ from points.evidence.models import Evidence
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
 from points.org.service import holder_by_code, unit_by_code
-from points.schemes.service import rules_of, scheme_by_code
+from points.schemes.service import rules_of, scheme_by_code, wrong_kind
 from points.users.service import refuse_conflict
 
 MAX_OPEN = 5  # open claims one household may have at once
@@ -28,10 +28,11 @@ def submit(holder, scheme_code, item_code, occurred_on, note, values, photos=())
     """A resident's claim: the entry rules' 422s now, caps when a recorder accepts it."""
     scheme = scheme_by_code(scheme_code, "scheme")
     if holder.kind != scheme.subject:
-        raise invalid({"holder": [f"this scheme is for {scheme.subject} holders, not {holder.kind}"]})
+        raise invalid({"holder": [wrong_kind(scheme, holder)]})
     entries.compute(rules_of(scheme.current_version_id), item_code, occurred_on, values)
     if len(photos) > MAX_PHOTOS:
         raise invalid({"photo": [f"at most {MAX_PHOTOS} photos"]})
+    end_read()
     with evidence.stored(photos, None) as rows, write():
         lock_key(f"claims:{holder.id}")
         open_now = db.session.execute(
@@ -51,6 +52,18 @@ def submit(holder, scheme_code, item_code, occurred_on, note, values, photos=())
 
 def _visible(principal):
     return [g.path for g in principal.grants if g.role in REVIEWING_ROLES]
+
+
+def open_claims(principal, limit):
+    """待受理: the open claims in the caller's units, newest first, each with its photos and
+    its item's name."""
+    claims = db.session.execute(claims_query(principal, status="open").limit(limit)).scalars().all()
+    photos = evidence.of_claims([c.id for c in claims])
+    rows = []
+    for claim in claims:
+        item = rules_of(claim.scheme.current_version_id).item(claim.item)
+        rows.append((claim, photos.get(claim.id, []), item.name if item else claim.item))
+    return rows
 
 
 def claims_query(principal, status=None, unit=None, holder=None):
@@ -93,6 +106,7 @@ def accept(principal, claim_id, values=None, note=None):
               **(values or {})}
     rules = rules_of(scheme.current_version_id)
     item, points = entries.compute(rules, claim.item, claim.occurred_on, values)
+    end_read()
     with write():
         claim = _locked_open(claim_id)
         entry = entries.add_entry(principal, scheme, rules, item, holder, points, claim.occurred_on,
@@ -108,6 +122,7 @@ def decline(principal, claim_id, reason):
     if not principal.allows("recorder", claim.holder.unit.path):
         raise forbidden("你不是该户所在单位的记分员")
     refuse_conflict(principal, {claim.holder.code: claim.holder_id})
+    end_read()
     with write():
         claim = _locked_open(claim_id)
         claim.status, claim.reason = "declined", reason

@@ -3,28 +3,22 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from marshmallow import ValidationError
 
 from points import idempotency
 from points.database import today
 from points.entries import service
 from points.entries.api import BatchSchema, NewEntrySchema, ReasonSchema, entry_view
-from points.errors import PointsError, forbidden
+from points.errors import REQUIRED, PointsError
 from points.evidence import service as evidence
-from points.extensions import db
-from points.org.service import holders_query, units_with_holders
+from points.org.service import holders_within, units_with_holders
 from points.schemes.service import all_schemes, rules_of
-from points.web import friendly, page_errors, principal
+from points.web import friendly, page_errors, points_text, principal, role_required, status_of
 
 bp = page_errors(Blueprint("entries_pages", __name__))
 
 GRID_HOLDERS = 300  # the most households one grid (or branch) lists for ticking
-
-
-def _require(role):
-    if role not in current_user.roles:
-        raise forbidden()
 
 
 # --- /entries/new --------------------------------------------------------------------------
@@ -49,8 +43,7 @@ def _form_context(me, args, form, error=None):
     unit = _choose(units, args.get("unit"), lambda u: u.code)
     holders = []
     if unit is not None:
-        query = holders_query(me, unit_code=unit.code, kind=scheme.subject).limit(GRID_HOLDERS)
-        holders = db.session.execute(query).scalars().all()
+        holders = holders_within(me, GRID_HOLDERS, unit_code=unit.code, kind=scheme.subject)
     rules = rules_of(scheme.current_version_id) if scheme else None
     grades = list(dict.fromkeys(g for item in (rules.items if rules else []) if item.grades for g in item.grades))
     return dict(schemes=[s for s, _units in schemes], scheme=scheme, units=units, unit=unit, holders=holders,
@@ -59,9 +52,8 @@ def _form_context(me, args, form, error=None):
 
 
 @bp.get("/entries/new")
-@login_required
+@role_required("recorder")
 def new_entry():
-    _require("recorder")
     form = {"occurred_on": today().isoformat(), "holders": []}
     return render_template("entries/new.html", **_form_context(principal(), request.args, form))
 
@@ -82,7 +74,7 @@ def _entry_payload(form, rules):
 def _record(me, data, holders, key):
     """Record through the same service (and idempotency) as POST /api/v1/entries[/batch]."""
     if not holders:
-        raise ValidationError({"holder": ["Missing data for required field."]})
+        raise ValidationError({"holder": [REQUIRED]})
     if len(holders) == 1:
         parsed = NewEntrySchema().load({**data, "holder": holders[0]})
         values = {k: parsed[k] for k in ("points", "quantity", "grade") if k in parsed}
@@ -107,9 +99,8 @@ def _record(me, data, holders, key):
 
 
 @bp.post("/entries/new")
-@login_required
+@role_required("recorder")
 def record():
-    _require("recorder")
     me = principal()
     schemes = {s.code: s for s in all_schemes()}
     scheme = schemes.get(request.form.get("scheme", ""))
@@ -120,7 +111,7 @@ def record():
     except (PointsError, ValidationError) as error:
         form = {**request.form.to_dict(), "holders": request.form.getlist("holders")}
         args = {"scheme": data["scheme"], "unit": request.form.get("unit", "")}
-        status = error.status if isinstance(error, PointsError) else 422
+        status = status_of(error)
         return render_template("entries/new.html", **_form_context(me, args, form, friendly(error))), status
     views = [entry_view(service.get_entry(me, i), detail=False) for i in ids]
     flash(_("已记分 %(n)s 条，每条 %(points)s 分，等待审核：%(who)s", n=len(views),
@@ -130,8 +121,6 @@ def record():
 
 
 def _signed(points):
-    from points.web import points_text
-
     return points_text(points, signed=True)
 
 
@@ -149,16 +138,14 @@ def _queue(me):
 
 
 @bp.get("/review")
-@login_required
+@role_required("reviewer")
 def review():
-    _require("reviewer")
     return render_template("entries/review.html", queue=_queue(principal()))
 
 
 @bp.post("/review")
-@login_required
+@role_required("reviewer")
 def review_action():
-    _require("reviewer")
     me = principal()
     note = request.form.get("note", "").strip() or None
     try:
@@ -179,7 +166,7 @@ def review_action():
     except (PointsError, ValidationError, ValueError) as error:
         if isinstance(error, ValueError) and not isinstance(error, ValidationError):
             error = ValidationError({"ids": [_("请先勾选要通过的记录")]})
-        status = error.status if isinstance(error, PointsError) else 422
+        status = status_of(error)
         return render_template("entries/review.html", queue=_queue(me), error=friendly(error)), status
     flash(message, "success")
     return redirect(url_for("entries_pages.review"))
@@ -195,7 +182,7 @@ def attach_photo(entry_id):
     back = request.form.get("holder", "")
     try:
         if upload is None or not upload.filename:
-            raise PointsError("validation_error", "no photo", 422, {"photo": ["Missing data for required field."]})
+            raise PointsError("validation_error", "no photo", 422, {"photo": [REQUIRED]})
         evidence.attach(principal(), entry_id, upload.read(evidence.MAX_BYTES + 1))
     except PointsError as error:
         return render_template("error.html", message=friendly(error)), error.status

@@ -3,36 +3,33 @@
 Lock order, the same everywhere so two writers never wait on each other in a circle:
 entries (by id) first, then accounts.
 """
-import time
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 
-from points.database import aware, for_update, lock_key, today, utcnow, write
-from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
+from points.database import aware, end_read, for_update, lock_key, today, utcnow, write
+from points.errors import PointsError, Reason, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
+from points.entries import stats
 from points.entries.models import Approval, Entry, EntryEvent
 from points.evidence.models import Evidence
 from points.ledger import service as ledger
 from points.notices import service as notices
 from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
-from points.reports import stats
-from points.reports.models import Period
 from points.rules import InvalidValue, cap_window
-from points.schemes.service import rules_of, scheme_by_code
+from points.schemes.models import FIRST_YEAR, Period
+from points.schemes.service import rules_of, scheme_by_code, wrong_kind
 from points.users.models import User, UserLink
 from points.users.service import refuse_conflict
 
 
-FIRST_YEAR = 2000  # the earliest year a scheme's periods can be closed
 
 # --- recording -----------------------------------------------------------------------------
 
 def check_holder(principal, scheme, holder, field="holder"):
     if holder.kind != scheme.subject:
-        raise invalid({field: [f"this scheme is for {scheme.subject} holders, not {holder.kind}"]})
+        raise invalid({field: [wrong_kind(scheme, holder)]})
     if not principal.allows("recorder", holder.unit.path):
         raise forbidden("你不是该户所在单位的记分员")
 
@@ -42,26 +39,27 @@ def compute(rules, item_code, occurred_on, values):
     details = {}
     item = rules.item(item_code)
     if item is None:
-        details["item"] = ["unknown item"]
+        details["item"] = [reason("unknown_item", "unknown item")]
     elif rules.appraisal is not None and item.code == rules.appraisal.item:
-        details["item"] = ["recorded by the service when an appraisal round closes, never by hand"]
+        details["item"] = [reason("appraisal_item", "recorded by the service when an appraisal round closes, never by hand")]
         item = None
     if occurred_on > today():
-        details["occurred_on"] = ["the date is in the future"]
+        details["occurred_on"] = [reason("future_date", "the date is in the future")]
     elif occurred_on.year < FIRST_YEAR:
-        details["occurred_on"] = [f"the date is before {FIRST_YEAR}"]
+        details["occurred_on"] = [reason("date_before", "the date is before {year}", year=FIRST_YEAR)]
     points = None
     if item is not None:
         try:
             points = item.compute_points(**values)
         except InvalidValue as error:
-            details[error.field] = [error.message]
+            details[error.field] = [Reason(error.reason, error.message, **error.params)
+                                    if error.reason else error.message]
     if details:
         raise invalid(details)
     return item, points
 
 
-def _check_cap(rules, item, holder, scheme, occurred_on, points):
+def _check_cap(item, holder, scheme, occurred_on, points):
     """Refuse whole an entry that would go past the item's cap for this holder (never trimmed)."""
     cap = item.cap
     if cap is None:
@@ -99,7 +97,7 @@ def add_entry(principal, scheme, rules, item, holder, points, occurred_on, note,
     """A pending entry, inside the caller's write(): closed year, cap and account under lock."""
     _refuse_closed_year(scheme.id, occurred_on)
     account = ledger.account_for(scheme.id, holder.id, lock=True)
-    _check_cap(rules, item, holder, scheme, occurred_on, points)
+    _check_cap(item, holder, scheme, occurred_on, points)
     entry = Entry(scheme_id=scheme.id, scheme_version_id=scheme.current_version_id, holder_id=holder.id,
                   item=item.code, category=item.category, veto=item.veto, points=points,
                   quantity=values.get("quantity"), grade=values.get("grade"), occurred_on=occurred_on,
@@ -120,6 +118,7 @@ def record(principal, scheme_code, holder_code, item_code, occurred_on, note=Non
     refuse_conflict(principal, {holder.code: holder.id})
     rules = rules_of(scheme.current_version_id)
     item, points = compute(rules, item_code, occurred_on, values)
+    end_read()
     with write():
         entry = add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
     return entry.id
@@ -135,6 +134,7 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
     _each_holder(codes, lambda code: check_holder(principal, scheme, holders.get(code) or holder_by_code(code, "holder")))
     refuse_conflict(principal, {code: holders[code].id for code in codes})
     ids = []
+    end_read()
     with write():
         for code in sorted(codes, key=lambda c: holders[c].id):
             holder = holders[code]
@@ -194,6 +194,11 @@ def entries_query(principal, status=None, scheme=None, unit=None, holder=None, r
     if recorded_by:
         query = query.where(Entry.recorded_by_id.in_(select(User.id).where(User.username == recorded_by)))
     return query
+
+
+def entries_of(principal, limit, **filters):
+    """The newest `limit` entries within the caller's units, filtered as `entries_query`."""
+    return db.session.execute(entries_query(principal, **filters).limit(limit)).scalars().all()
 
 
 def review_queue(principal, limit=200):
@@ -317,6 +322,7 @@ def _require_evidence(rules, entry):
 
 
 def approve(principal, entry_id, note=None):
+    end_read()
     with write():
         entry = _locked_entries([entry_id])[entry_id]
         _approve_locked(principal, entry, note)
@@ -326,6 +332,7 @@ def approve(principal, entry_id, note=None):
 def approve_batch(principal, ids, note=None):
     """A whole event approved at once: all or nothing, each entry as if one by one."""
     ids = list(dict.fromkeys(ids))
+    end_read()
     with write():
         entries = _locked_entries(ids)
         refuse_conflict(principal, {e.holder.code: e.holder_id for e in entries.values()})
@@ -339,6 +346,7 @@ def approve_batch(principal, ids, note=None):
 
 
 def reject(principal, entry_id, reason):
+    end_read()
     with write():
         entry = _locked_entries([entry_id])[entry_id]
         _check_reviewer(principal, entry)
@@ -356,6 +364,7 @@ def reject(principal, entry_id, reason):
 
 def revoke(principal, entry_id, reason):
     """撤销: a posted entry's points go back by a reversing posting, never by deleting rows."""
+    end_read()
     with write():
         entry = _locked_entries([entry_id])[entry_id]
         _check_reviewer(principal, entry)
@@ -396,6 +405,7 @@ def _object(entry, text, user_id=None, holder_id=None):
 
 
 def object_as_user(principal, entry_id, text):
+    end_read()
     with write():
         entry = _locked_entries([entry_id])[entry_id]
         if not principal.covers(entry.holder.unit.path):
@@ -411,6 +421,7 @@ def object_as_resident(resident, entry_id, text):
         raise not_found("entry")
     if village_of(resident.unit).id != village_of(entry.holder.unit).id:
         raise forbidden("只能对本村（社区）的公示提出异议")
+    end_read()
     with write():
         entry = _locked_entries([entry_id])[entry_id]
         _object(entry, text, holder_id=resident.id)
@@ -442,22 +453,3 @@ def settle(as_of=None, batch=500):
                     posted += 1
         if len(ids) < batch:
             return posted
-
-
-def settle_if_due():
-    """A running service settles on its own, so a village without cron still gets its points.
-
-    Each server process does it on a request at most once per SETTLE_EVERY seconds; settling
-    twice at once is harmless, as every entry is re-checked under its lock.
-    """
-    every = current_app.config["SETTLE_EVERY"]
-    state = current_app.extensions.setdefault("points_settled", {"at": None})
-    if not every or (state["at"] is not None and time.monotonic() - state["at"] < every):
-        return
-    state["at"] = time.monotonic()
-    settle()
-    from points.idempotency import forget_old  # idempotency serves entries and redemptions
-    from points.users.service import forget_old_failures
-
-    forget_old()
-    forget_old_failures()

@@ -13,7 +13,7 @@ from flask import current_app, send_file
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
-from points.database import utcnow, write
+from points.database import end_read, utcnow, write
 from points.claims.models import Claim
 from points.entries.models import Entry
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
@@ -101,6 +101,7 @@ def attach(principal, entry_id, data):
         raise forbidden()
     if entry.recorded_by_id != principal.user_id:
         raise forbidden("只有记录这条积分的记分员可以上传照片")
+    end_read()
     with stored([data], principal.user_id) as [evidence], write():  # the slow part before the lock
         status = db.session.execute(select(Entry.status).where(Entry.id == entry_id)).scalar_one()
         if status != "pending":

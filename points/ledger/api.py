@@ -8,6 +8,7 @@ from points.errors import forbidden, not_found
 from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected
 from points.ledger import service
 from points.org.service import holder_by_code
+from points.schemes.models import FIRST_YEAR, LAST_YEAR
 from points.schemes.service import scheme_by_code
 
 blp = protected(Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and postings (积分明细)"))
@@ -33,7 +34,7 @@ class PostingSchema(Schema):
 
 
 class StatementQuery(Schema):
-    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100))
+    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
 
 
 class StatementSchema(Schema):

@@ -21,7 +21,6 @@ from points.schemes.models import Scheme
 
 ZERO = Decimal(0)
 
-Totals = namedtuple("Totals", "earned deducted redeemed")
 
 
 def account_for(scheme_id, holder_id, lock=False):
@@ -191,17 +190,12 @@ def count_for_year(scheme_id, holder_id, year, points, veto, undo=False):
         .execution_options(synchronize_session=False))
 
 
-def year_totals(account_id, year):
-    row = db.session.execute(
-        select(AccountYear).where(AccountYear.account_id == account_id, AccountYear.year == year)
-    ).scalar_one_or_none()
-    if row is None:
-        return Totals(as_points(0), as_points(0), as_points(0))
-    return Totals(row.earned, row.deducted, row.redeemed)
-
-
 def postings_query(account_id):
     return select(Posting).where(Posting.account_id == account_id).order_by(Posting.id.desc())
+
+
+def recent_postings(account_id, limit):
+    return db.session.execute(postings_query(account_id).limit(limit)).scalars().all()
 
 
 def statement(scheme, holder, year):
@@ -220,14 +214,6 @@ def statement(scheme, holder, year):
     closing = postings[-1].balance_after if postings else opening
     return {"scheme": scheme.code, "scheme_name": scheme.name, "holder": holder.code, "name": holder.name,
             "year": year, "opening": as_points(opening), "closing": as_points(closing), "postings": postings}
-
-
-def verify(progress=None):
-    """(what was checked, [lines naming each account, posting, goods or statistics row that
-    disagrees]): see points/ledger/checks.py."""
-    from points.ledger.checks import verify as run
-
-    return run(progress)
 
 
 # The account's row and its year's totals in one statement (both may not exist yet).

@@ -32,7 +32,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.utils import import_string
 
-from points.database import utcnow, write
+from points.database import end_read, utcnow, write
 from points.extensions import db
 from points.notices.models import Notice
 from points.org.service import village_of
@@ -111,6 +111,7 @@ def _claim(batch, after):
     the update re-checks that it is still due."""
     now = utcnow()
     due = (Notice.status == "queued") | ((Notice.status == "sending") & (Notice.claimed_at < now - STALE))
+    end_read()
     with write():
         ids = db.session.execute(
             select(Notice.id).where(due, Notice.id > after).order_by(Notice.id).limit(batch)).scalars().all()
@@ -146,6 +147,7 @@ def send_queued(sender=None, batch=BATCH):
 
 
 def _mark_sent(notice_id, channel):
+    end_read()
     with write():
         db.session.execute(update(Notice).where(Notice.id == notice_id)
                            .values(status="sent", channel=channel, sent_at=utcnow(), error=None,
@@ -153,6 +155,7 @@ def _mark_sent(notice_id, channel):
 
 
 def _mark_failed(notice_id, error):
+    end_read()
     with write():
         notice = db.session.get(Notice, notice_id, populate_existing=True)
         notice.attempts += 1

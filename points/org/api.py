@@ -2,30 +2,13 @@
 import marshmallow as ma
 from flask.views import MethodView
 
-from points.http import Blueprint, PageArgs, Schema, page_of, paginate, principal, protected, text_field
+from points.http import Blueprint, PageArgs, page_of, paginate, principal, protected
 from points.org import service
-from points.org.models import HOLDER_KINDS, UNIT_KINDS
+from points.org.models import HOLDER_KINDS
 from points.users.service import hash_secret
+from points.org.schemas import UnitSchema, HolderSchema
 
 blp = protected(Blueprint("org", __name__, url_prefix="/api/v1", description="Units and holders"))
-
-CODE = ma.validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$", error="letters, digits and _ . - only, at most 64")
-
-
-class UnitSchema(Schema):
-    code = ma.fields.String(required=True, validate=CODE)
-    name = text_field(max_length=200)
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(UNIT_KINDS))
-    parent = ma.fields.String(required=True, allow_none=True, validate=ma.validate.Length(max=64))
-    children = ma.fields.List(ma.fields.String(), dump_only=True)
-
-
-class HolderSchema(Schema):
-    code = ma.fields.String(required=True, validate=CODE)
-    name = text_field(max_length=200)
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(HOLDER_KINDS))
-    unit = text_field(max_length=64)
-    pin = ma.fields.String(load_only=True, validate=ma.validate.Regexp(r"^[0-9]{4,8}$", error="4 to 8 digits"))
 
 
 class HolderQuery(PageArgs):

@@ -24,9 +24,6 @@ class Unit(db.Model):
 
     parent: Mapped["Unit | None"] = relationship(remote_side=[id])
 
-    def covers(self, other_path):
-        return other_path.startswith(self.path)
-
 
 class Holder(db.Model):
     """户 / 党员: who holds points."""

@@ -1,29 +1,27 @@
 """Units and holders: create, read, and the scope every other capability checks against."""
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash
 
-from points.database import write
-from points.errors import PointsError, forbidden, invalid, not_found
+from points.database import end_read, write
+from points.errors import PointsError, forbidden, invalid, not_found, reason
 from points.extensions import db
 from points.org.models import VILLAGE_KINDS, Holder, Unit, in_scope
-from points.users.models import User, UserLink
-from points.users.service import begin_attempt, check_dummy, forgive, hash_secret
+
+UNKNOWN_HOLDER = reason("unknown_holder", "unknown holder")
 
 
 def unit_by_code(code, field=None):
     """The unit; a 404 for a path parameter, a 422 naming the field for a body value."""
     unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
     if unit is None:
-        raise invalid({field: ["unknown unit"]}) if field else not_found("unit")
+        raise invalid({field: [reason("unknown_unit", "unknown unit")]}) if field else not_found("unit")
     return unit
 
 
 def holder_by_code(code, field=None):
     holder = db.session.execute(select(Holder).where(Holder.code == code)).scalar_one_or_none()
     if holder is None:
-        raise invalid({field: ["unknown holder"]}) if field else not_found("holder")
+        raise invalid({field: [UNKNOWN_HOLDER]}) if field else not_found("holder")
     return holder
 
 
@@ -51,6 +49,7 @@ def create_unit_cli(code, name, kind, parent_code=None):
 
 
 def _create_unit(code, name, kind, parent):
+    end_read()
     try:
         with write():
             unit = insert_unit(code, name, kind, parent)
@@ -96,14 +95,16 @@ def holder_by_code_or_name(principal, text, field="holder"):
     if len(named) == 1:
         return named[0]
     if named:
-        raise invalid({field: [f"several holders have this name: {', '.join(h.code for h in named)}"]})
-    raise invalid({field: ["unknown holder"]})
+        codes = ", ".join(h.code for h in named)
+        raise invalid({field: [reason("same_name", "several holders have this name: {codes}", codes=codes)]})
+    raise invalid({field: [UNKNOWN_HOLDER]})
 
 
 def create_holder(principal, code, name, kind, unit_code, pin_hash):
     unit = unit_by_code(unit_code, "unit")
     if not principal.allows("admin", unit.path):
         raise forbidden("只有该单位的管理员可以登记农户或党员")
+    end_read()
     try:
         with write():
             holder = Holder(code=code, name=name, kind=kind, unit_id=unit.id, pin_hash=pin_hash)
@@ -133,6 +134,11 @@ def holders_query(principal, unit_code=None, kind=None, q=None):
     return query
 
 
+def holders_within(principal, limit, **filters):
+    """The first `limit` holders within the caller's units, by code, filtered as `holders_query`."""
+    return db.session.execute(holders_query(principal, **filters).limit(limit)).scalars().all()
+
+
 def units_with_holders(principal, kind, role=None, limit=500):
     """The units within the caller's grants (for a role) that hold holders of this kind:
     the grids and branches a recorder ticks households from, in tree order."""
@@ -148,97 +154,9 @@ def villages():
         select(Unit).where(Unit.kind.in_(VILLAGE_KINDS)).order_by(Unit.path)).scalars().all()
 
 
-def resident(holder_code, pin, address):
-    """A resident signed in with household (or member) code and PIN, with the contract's
-    lockouts: five failures per holder, and PIN_ADDRESS_FAILURES per client address over all
-    holders (one client trying 1234 on every household). Both count before the check; an
-    unknown code costs a hash check too, so it answers in the time a wrong PIN takes."""
-    per_address = begin_attempt("address", address or "-",
-                                current_app.config["PIN_ADDRESS_FAILURES"])
-    per_holder = begin_attempt("holder", holder_code)
-    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
-    if holder is None or not holder.pin_hash:
-        check_dummy(pin)
-        holder = None
-    elif not check_password_hash(holder.pin_hash, pin):
-        holder = None
-    if holder is None:
-        raise PointsError("invalid_credentials", "编号或密码错误", 401)
-    with write():
-        forgive(per_address, per_holder)
-    return holder
-
-
 def units_within(principal, role=None, limit=1000):
     """The units within the caller's grants (for a role, e.g. "admin"), in tree order: the
     pickers of the admin and report pages."""
     return db.session.execute(
         select(Unit).where(in_scope(Unit.path, principal.paths(role))).order_by(Unit.path).limit(limit)
     ).scalars().all()
-
-
-KIND_WORDS = {"household": "household", "户": "household", "农户": "household", "member": "member",
-              "党员": "member"}
-KIND_WORDS.update({"staff": "staff", "网格员": "staff"})
-
-
-def import_holders(principal, rows):
-    """导入农户名单: rows are (line number, {"code", "name", "kind", "unit", "pin"?, "user"?})
-    from a village's list; `user` names the staff user the household belongs to (a link, 回避). Every row is checked first; on any error nothing is imported and the
-    validation error names each line ({"lines": {"3": ["unknown unit"]}}); otherwise all are
-    inserted in one write. Returns the number imported."""
-    import re
-
-
-    code_ok = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-    codes = [row.get("code", "").strip() for _, row in rows]
-    taken = set(db.session.execute(select(Holder.code).where(Holder.code.in_([c for c in codes if c]))).scalars())
-    unit_codes = {row.get("unit", "").strip() for _, row in rows}
-    units = {u.code: u for u in db.session.execute(select(Unit).where(Unit.code.in_(unit_codes))).scalars()}
-    usernames = {(row.get("user") or "").strip() for _, row in rows} - {""}
-    staff = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(usernames))).all())
-    errors, seen, ready = {}, {}, []
-    for line, row in rows:
-        problems = []
-        code, name = row.get("code", "").strip(), row.get("name", "").strip()
-        kind = KIND_WORDS.get(row.get("kind", "").strip().lower())
-        unit, pin = units.get(row.get("unit", "").strip()), (row.get("pin") or "").strip()
-        username = (row.get("user") or "").strip()
-        if not code_ok.match(code):
-            problems.append("code: letters, digits and _ . - only, at most 64")
-        elif code in taken:
-            problems.append("code already exists")
-        elif code in seen:
-            problems.append(f"code listed twice (line {seen[code]})")
-        if not name or len(name) > 200:
-            problems.append("name required")
-        if kind is None:
-            problems.append("kind must be household, member or staff")
-        if unit is None:
-            problems.append("unknown unit")
-        elif not principal.allows("admin", unit.path):
-            problems.append("unit outside your units")
-        if pin and not re.fullmatch(r"[0-9]{4,8}", pin):
-            problems.append("pin: 4 to 8 digits")
-        if username and username not in staff:
-            problems.append("unknown user")
-        seen.setdefault(code, line)
-        if problems:
-            errors[str(line)] = problems
-        else:
-            ready.append((code, name, kind, unit.id, pin, staff.get(username)))
-    if not rows:
-        raise invalid({"lines": {"1": ["no rows"]}})
-    if errors:
-        raise invalid({"lines": errors})
-    holders = [Holder(code=code, name=name, kind=kind, unit_id=unit_id, pin_hash=hash_secret(pin) if pin else None)
-               for code, name, kind, unit_id, pin, _ in ready]  # hashed before the write section
-    try:
-        with write():
-            db.session.add_all(holders)
-            db.session.flush()
-            db.session.add_all(UserLink(user_id=user_id, holder_id=holder.id, created_by_id=principal.user_id)
-                               for holder, (*_, user_id) in zip(holders, ready) if user_id is not None)
-    except IntegrityError:
-        raise PointsError("conflict", "编号已存在", 409) from None
-    return len(ready)

@@ -4,23 +4,14 @@ from flask import request
 from flask.views import MethodView
 
 from points.entries import service as entries
-from points.entries.models import Entry
-from points.extensions import db
 from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, text_field
 from points.ledger.api import PostingSchema
-from points.org.service import resident
-from points.public.service import balance_view, notice_view
+from points.users.service import resident
+from points.public.service import balance_view, notice_view, object_to_entry
+from points.public.schemas import PinSchema, PublicObjectionSchema
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="For residents and notice boards, no token")
-
-class PinSchema(Schema):
-    holder = text_field(max_length=64)
-    pin = ma.fields.String(required=True, validate=ma.validate.Length(max=64))
-
-
-class PublicObjectionSchema(PinSchema):
-    text = text_field()
 
 
 class PublicAccountSchema(Schema):
@@ -106,7 +97,4 @@ class PublicObjection(MethodView):
     @blp.doc(security=[])
     def post(self, data, entry_id):
         """A resident of the same village objects to an entry in notice."""
-        holder = resident(data["holder"], data["pin"], request.remote_addr)
-        entries.object_as_resident(holder, entry_id, data["text"])
-        entry = db.session.get(Entry, entry_id)
-        return {"id": entry.id, "status": entry.status}
+        return object_to_entry(data["holder"], data["pin"], request.remote_addr, entry_id, data["text"])

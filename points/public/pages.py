@@ -3,14 +3,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from points.entries import service as entries
 from points.errors import PointsError
-from points.extensions import db
 from points.database import today
-from points.org.service import resident, unit_by_code, village_of, villages
-from points.public.api import PinSchema, PublicObjectionSchema
-from points.public.service import balance_view, notice_view
-from points.web import friendly, page_errors, remember_resident
+from points.org.service import village_of, villages
+from points.users.service import resident
+from points.public.schemas import PinSchema, PublicObjectionSchema
+from points.public import service
+from points.public.service import balance_view, notice_board
+from points.web import friendly, page_errors, remember_resident, status_of
 
 bp = page_errors(Blueprint("public_pages", __name__))
 
@@ -28,7 +28,7 @@ def lookup():
         holder = resident(data["holder"], data["pin"], request.remote_addr)
         balance = balance_view(holder)
     except (PointsError, ValidationError) as error:
-        status = error.status if isinstance(error, PointsError) else 422
+        status = status_of(error)
         return render_template("public/lookup.html", holder=code, error=friendly(error, resident=True)), status
     remember_resident(holder.code)
     return render_template("public/balance.html", balance=balance, village=village_of(holder.unit),
@@ -36,12 +36,7 @@ def lookup():
 
 
 def _board(unit_code):
-    unit = unit_by_code(unit_code) if unit_code else None
-    notices = []
-    if unit is not None:
-        rows = db.session.execute(entries.notices_query(unit.code).limit(BOARD)).scalars()
-        notices = [notice_view(e) for e in rows]
-    return unit, notices
+    return notice_board(unit_code, BOARD) if unit_code else (None, [])
 
 
 @bp.get("/notices")
@@ -67,10 +62,9 @@ def object_to_entry():
                                              "text": form["text"].strip()})
         if not entry_id.isdigit():
             raise PointsError("not_found", "entry not found", 404)
-        holder = resident(data["holder"], data["pin"], request.remote_addr)
-        entries.object_as_resident(holder, int(entry_id), data["text"])
+        service.object_to_entry(data["holder"], data["pin"], request.remote_addr, int(entry_id), data["text"])
     except (PointsError, ValidationError) as error:
-        status = error.status if isinstance(error, PointsError) else 422
+        status = status_of(error)
         unit, notices = _board(unit_code) if unit_code else (None, [])
         return render_template("public/notices.html", unit=unit, notices=notices, villages=villages(), form=form,
                                error=friendly(error, resident=True)), status

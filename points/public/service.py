@@ -5,10 +5,13 @@ from sqlalchemy import case, select
 from points.claims import service as claims
 from points.database import today
 from points.entries.models import OPEN_STATES, Entry
+from points.entries.service import notices_query, object_as_resident
 from points.extensions import db
 from points.ledger import service as ledger
 from points.ledger.api import posting_view
 from points.ledger.models import Account, Posting
+from points.org.service import unit_by_code
+from points.users.service import resident
 from points.schemes.models import Scheme
 from points.schemes.service import rules_of
 
@@ -30,6 +33,21 @@ def notice_view(entry):
     return {"id": entry.id, "holder_name": mask(entry.holder.name), "item": entry.item,
             "item_name": item.name if item else entry.item, "points": entry.points,
             "occurred_on": entry.occurred_on, "notice_ends_on": entry.notice_ends_on}
+
+
+def object_to_entry(holder_code, pin, address, entry_id, text):
+    """提出异议 from the notice board: the resident signs with code and PIN (and its lockouts),
+    objects within their own village; the entry's id and its status now (disputed)."""
+    holder = resident(holder_code, pin, address)
+    object_as_resident(holder, entry_id, text)
+    return {"id": entry_id, "status": db.session.get(Entry, entry_id).status}
+
+
+def notice_board(unit_code, limit):
+    """公示栏 of a unit: (the unit, its first `limit` entries in notice, names masked)."""
+    unit = unit_by_code(unit_code)
+    rows = db.session.execute(notices_query(unit.code).limit(limit)).scalars()
+    return unit, [notice_view(e) for e in rows]
 
 
 def balance_view(holder):

@@ -8,10 +8,9 @@ from points.http import (Blueprint, Schema, page_field, page_of, per_page_field,
 from points.reports import service
 from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
+from points.reports.schemas import YEAR, CloseSchema
 
 blp = protected(Blueprint("reports", __name__, url_prefix="/api/v1", description="Rankings and the year-end close"))
-
-YEAR = ma.validate.Range(min=2000, max=2100)
 
 
 def _period(value):
@@ -45,11 +44,6 @@ class RankSchema(Schema):
 
 class RankingPage(page_of(RankSchema)):
     period = ma.fields.String()
-
-
-class CloseSchema(Schema):
-    scheme = text_field(max_length=64)
-    year = ma.fields.Integer(required=True, validate=YEAR)
 
 
 class AwardSchema(Schema):

@@ -3,16 +3,16 @@ and /reports/stats (统计: a unit's year month by month), for administrators.""
 from decimal import Decimal
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
 
 from points.database import today
-from points.errors import PointsError, forbidden
+from points.errors import PointsError
 from points.org.service import units_within
 from points.reports import service
 from points.reports.fairness import fairness as fairness_report
 from points.reports.exports import ranking_csv, ranking_xlsx, title
+from points.schemes.models import FIRST_YEAR, LAST_YEAR
 from points.schemes.service import all_schemes
-from points.web import friendly, page_errors, principal
+from points.web import friendly, page_errors, principal, role_required
 
 bp = page_errors(Blueprint("reports_pages", __name__))
 
@@ -21,17 +21,12 @@ PRINTED = 2000  # ranking rows on a printed notice board
 TOP = 10  # bars in the ranking's chart
 
 
-def _require_admin():
-    if "admin" not in current_user.roles:
-        raise forbidden()
-
-
 def _year(value):
     try:
         year = int(value)
     except (TypeError, ValueError):
         return today().year
-    return year if 2000 <= year <= 2100 else today().year
+    return year if FIRST_YEAR <= year <= LAST_YEAR else today().year
 
 
 def _filters(args, me):
@@ -82,10 +77,9 @@ def vbars(months, keys, height=140):
 
 
 @bp.get("/reports/ranking")
-@login_required
+@role_required("admin")
 def ranking():
     """积分排名: scheme, unit and year; stars; CSV and Excel; a chart of the top 10."""
-    _require_admin()
     me = principal()
     filters = _filters(request.args, me)
     page = max(int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1, 1)
@@ -105,10 +99,9 @@ def ranking():
 
 
 @bp.get("/reports/ranking/export")
-@login_required
+@role_required("admin")
 def ranking_export():
     """导出 Excel / 导出 CSV: the same rows and files as the API's format=xlsx|csv."""
-    _require_admin()
     filters = _filters(request.args, principal())
     if filters["scheme"] is None:
         raise PointsError("not_found", "no scheme", 404)
@@ -118,11 +111,10 @@ def ranking_export():
 
 
 @bp.get("/reports/ranking/print")
-@login_required
+@role_required("admin")
 def ranking_print():
     """The ranking for the village notice board: A4, the unit's name and the date in the heading,
     and the year's awards (年终评优) once the year is closed."""
-    _require_admin()
     me = principal()
     filters = _filters(request.args, me)
     if filters["scheme"] is None:
@@ -142,11 +134,10 @@ def ranking_print():
 
 
 @bp.get("/reports/stats")
-@login_required
+@role_required("admin")
 def stats():
     """统计: entries recorded, posted, rejected, revoked; points by heading; redemptions by
     shop; the top items; month by month with a chart."""
-    _require_admin()
     me = principal()
     filters = _filters(request.args, me)
     scheme_code = request.args.get("scheme") or None
@@ -164,11 +155,10 @@ def stats():
 
 
 @bp.get("/reports/fairness")
-@login_required
+@role_required("admin")
 def fairness():
     """人情分: recorders and reviewers of a unit's year, the flagged ones first, with a chart of
     points by recorder; a recorder's row links to the holder who got the most from them."""
-    _require_admin()
     me = principal()
     filters = _filters(request.args, me)
     context = dict(filters, report=None, bars=[], error=None)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from points.database import (as_points, aware, for_update, local_date, local_tz, lock_key,
+from points.database import (as_points, aware, end_read, for_update, local_date, local_tz, lock_key,
                              offset_of, reading, today, write)
 from points.entries.models import OPEN_STATES, Entry
 from points.errors import PointsError, forbidden, invalid_state
@@ -83,7 +83,7 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, p
 
 # --- year-end close ------------------------------------------------------------------------
 
-def _award_units(scheme, per):
+def _award_units(per):
     """Units of the award kind ('village', 'branch', ...) by id."""
     return {u.id: u for u in db.session.execute(select(Unit).where(Unit.kind == per)).scalars()}
 
@@ -94,7 +94,7 @@ def awards_for(scheme, rules, year):
     award = rules.year_end.awards
     if not award:
         return []
-    units = _award_units(scheme, award["per"])
+    units = _award_units(award["per"])
     rows = db.session.execute(
         select(Holder.code, Holder.name, Unit.path, HolderYear.points)
         .join(Holder, HolderYear.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
@@ -175,6 +175,7 @@ def close_year(principal, scheme_code, year):
     rules = rules_of(scheme.current_version_id)
     ref = f"period:{scheme.code}:{year}"
     _refuse_unfinished(year)
+    end_read()
     with write():
         lock_key(f"period:{scheme.id}:{year}")
         if db.session.execute(select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first():

@@ -30,10 +30,12 @@ class InvalidValue(Exception):
     `field` is the input at fault: 'points', 'quantity' or 'grade'.
     """
 
-    def __init__(self, field, message):
+    def __init__(self, field, message, reason=None, **params):
         super().__init__(field, message)
         self.field = field
         self.message = message
+        self.reason = reason  # a name for the message, that pages word in their language
+        self.params = params
 
     def __str__(self):
         return f"{self.field}: {self.message}"

@@ -59,10 +59,6 @@ class Cap:
     count: int | None = None
     points: Decimal | None = None
 
-    def window(self, day):
-        """The period (first day, last day) holding `day` over which this cap counts."""
-        return cap_window(self.per, day)
-
     def admits(self, used_count, used_points, points):
         """Whether one more entry of `points` fits, given what the period already holds."""
         if self.count is not None and used_count + 1 > self.count:
@@ -120,11 +116,11 @@ class Item:
         wanted = self.input_field
         for name, value in given.items():
             if name != wanted and not _blank(value):
-                raise InvalidValue(name, "not used by this item")
+                raise InvalidValue(name, "not used by this item", "not_for_item")
         if wanted is None:
             return self.points
         if _blank(given[wanted]):
-            raise InvalidValue(wanted, "required for this item")
+            raise InvalidValue(wanted, "required for this item", "required_for_item")
         if self.type == "range":
             return self._chosen_points(points)
         if self.type == "per_unit":
@@ -134,20 +130,22 @@ class Item:
     def _chosen_points(self, value):
         chosen = _exact("points", value)
         if not self.min <= chosen <= self.max:
-            raise InvalidValue("points", f"must be between {self.min} and {self.max}")
+            raise InvalidValue("points", f"must be between {self.min} and {self.max}", "between",
+                               min=self.min, max=self.max)
         return chosen
 
     def _points_for_quantity(self, value):
         quantity = _exact("quantity", value)
         if quantity <= 0:
-            raise InvalidValue("quantity", "must be more than 0")
+            raise InvalidValue("quantity", "must be more than 0", "not_positive")
         result = (quantity * self.per).quantize(TENTH, rounding=ROUND_HALF_UP)
         return _exact("quantity", result)
 
     def _grade_points(self, value):
         name = value.strip() if isinstance(value, str) else value
         if not isinstance(name, str) or name not in self.grades:
-            raise InvalidValue("grade", f"must be one of {', '.join(self.grades)}")
+            raise InvalidValue("grade", f"must be one of {', '.join(self.grades)}", "one_of",
+                               choices=", ".join(self.grades))
         return self.grades[name]
 
     def to_dict(self):
@@ -210,15 +208,6 @@ class YearEnd:
 
     carry: object = field(default="all", hash=False)
     awards: dict | None = field(default=None, hash=False)
-
-    @property
-    def carry_max(self):
-        """The most a balance may carry into the next year: None for no limit, 0 for none."""
-        if self.carry == "all":
-            return None
-        if self.carry == "none":
-            return Decimal(0)
-        return self.carry["max"]
 
     def to_dict(self):
         carry = dict(self.carry) if isinstance(self.carry, dict) else self.carry

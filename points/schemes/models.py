@@ -1,9 +1,10 @@
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from points.database import utcnow
+from points.database import Points, utcnow
 from points.extensions import db
 
 
@@ -29,3 +30,22 @@ class SchemeVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (UniqueConstraint("scheme_id", "version", name="uq_scheme_versions_scheme_version"),)
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a deed, a period or a report may be in
+
+
+class Period(db.Model):
+    """A closed year of one scheme: its awards are fixed and its entries can no longer change."""
+
+    __tablename__ = "periods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    awards: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{"holder", "unit", "points", "rank"}]
+    expired: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))
+    carried: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))
+
+    __table_args__ = (UniqueConstraint("scheme_id", "year", name="uq_periods_scheme_year"),)

@@ -5,13 +5,21 @@ import json
 from flask import current_app
 from sqlalchemy import select
 
-from points.database import write
-from points.errors import invalid, not_found
+from points.database import end_read, write
+from points.errors import invalid, not_found, reason
 from points.extensions import db
 from points.rules import load_scheme_dir, scheme_from_dict
 from points.schemes.models import Scheme, SchemeVersion
 
 
+
+UNKNOWN_SCHEME = reason("unknown_scheme", "unknown scheme")
+
+
+def wrong_kind(scheme, holder):
+    """The detail for a holder of the other kind (a household under a party-member scheme)."""
+    return reason("wrong_kind", "this scheme is for {subject} holders, not {kind}",
+                  subject=scheme.subject, kind=holder.kind)
 
 def _canonical(definition):
     # In file order (grades 优, 良, 中 stay so); the same scheme always gives the same text.
@@ -24,6 +32,7 @@ def sync(rules_dir):
     Returns [(code, version, "new" | "changed" | "unchanged")].
     """
     report = []
+    end_read()
     with write():
         for rules in load_scheme_dir(rules_dir):
             text = _canonical(rules.to_dict())
@@ -64,7 +73,7 @@ def rules_of(version_id):
 def scheme_by_code(code, field=None):
     scheme = db.session.execute(select(Scheme).where(Scheme.code == code)).scalar_one_or_none()
     if scheme is None:
-        raise invalid({field: ["unknown scheme"]}) if field else not_found("scheme")
+        raise invalid({field: [UNKNOWN_SCHEME]}) if field else not_found("scheme")
     return scheme
 
 

@@ -9,18 +9,10 @@ from points.extensions import db
 from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected, text_field
 from points.shop import service
 from points.users.models import User
+from points.shop.schemas import CODE, GoodsChangeSchema, NewGoodsSchema, NewShopSchema, RestockSchema, VoidSchema
 
 blp = protected(Blueprint("shop", __name__, url_prefix="/api/v1",
                           description="Love supermarket (爱心超市): shops, goods, stock, redemptions"))
-
-CODE = {"max_length": 64}
-
-
-class NewShopSchema(Schema):
-    code = text_field(**CODE)
-    name = text_field(max_length=200)
-    unit = text_field(**CODE)
-    schemes = ma.fields.List(text_field(**CODE), required=True, validate=ma.validate.Length(min=1, max=20))
 
 
 class ShopSchema(Schema):
@@ -28,29 +20,6 @@ class ShopSchema(Schema):
     name = ma.fields.String()
     unit = ma.fields.String()
     schemes = ma.fields.List(ma.fields.String())
-
-
-def _tenths(value):
-    if value is not None and value.as_tuple().exponent < -1:
-        raise ma.ValidationError("points have at most one decimal place")
-
-
-class NewGoodsSchema(Schema):
-    code = text_field(**CODE)
-    name = text_field(max_length=200)
-    price = points_field(required=True, validate=[ma.validate.Range(min=0, min_inclusive=False, max=10 ** 9), _tenths])
-    stock = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=0, max=10 ** 9))
-
-
-class GoodsChangeSchema(Schema):
-    name = text_field(required=False, max_length=200)
-    price = points_field(validate=[ma.validate.Range(min=0, min_inclusive=False, max=10 ** 9), _tenths])
-    active = ma.fields.Boolean()
-
-
-class RestockSchema(Schema):
-    quantity = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10 ** 9))
-    note = text_field(required=False)
 
 
 class GoodsSchema(Schema):
@@ -103,10 +72,6 @@ class RedemptionQuery(PageArgs):
     shop = ma.fields.String(validate=ma.validate.Length(max=64))
     holder = ma.fields.String(validate=ma.validate.Length(max=64))
     date = ma.fields.Date()
-
-
-class VoidSchema(Schema):
-    reason = text_field()
 
 
 def shop_view(shop):

@@ -8,77 +8,25 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from points import idempotency
-from points.database import today
-from points.errors import PointsError, forbidden
-from points.extensions import db
-from points.ledger import service as ledger
-from points.org.models import Unit
-from points.org.service import get_holder, holders_query, in_scope
-from points.schemes.service import rules_of
+from points.errors import PointsError, not_found, reason
 from points.shop import service
 from points.shop.api import RedemptionSchema, redemption_view
-from points.shop.models import Shop
-from points.web import friendly, page_errors, principal
+from points.shop.schemas import VoidSchema
+from points.web import form, friendly, page_errors, points_text, principal, role_required, status_of
 
 bp = page_errors(Blueprint("shop_pages", __name__))
 
-FOUND = 20  # households listed for one search
-DAY_LIST = 100  # the day's redemptions listed at the counter
-
-
-def _require_clerk():
-    if "clerk" not in current_user.roles:
-        raise forbidden()
-
-
-def clerk_shops(me):
-    """The shops at which this clerk may redeem: those in (or below) the clerk's units."""
-    return db.session.execute(
-        select(Shop).join(Unit, Shop.unit_id == Unit.id)
-        .where(in_scope(Unit.path, me.paths("clerk"))).order_by(Shop.code)).scalars().all()
-
-
-def _pick(options, code):
-    return next((o for o in options if o.code == code), None)
 
 
 def _counter_context(me, args, form=None, error=None):
-    """What the counter shows: the shop, the search, the household's accounts and the goods."""
-    shops = clerk_shops(me)
-    shop = _pick(shops, args.get("shop", "")) or (shops[0] if shops else None)
-    context = dict(shops=shops, shop=shop, q=args.get("q", "").strip(), found=None, holder=None, scheme=None,
-                   schemes=[], account=None, threshold=None, goods=[], form=form or {}, error=error,
-                   today_list=[], key=uuid.uuid4().hex)
-    if shop is None:
-        return context
-    kinds = {s.subject for s in shop.schemes}
-    code = args.get("holder", "").strip()
-    if context["q"] and not code:
-        query = holders_query(me, q=context["q"]).limit(FOUND)
-        found = [h for h in db.session.execute(query).scalars() if h.kind in kinds]
-        exact = [h for h in found if h.code.lower() == context["q"].lower()]
-        if len(exact) == 1 or len(found) == 1:
-            code = (exact or found)[0].code
-        else:
-            context["found"] = found
-    if code:
-        holder = get_holder(me, code)
-        schemes = [s for s in shop.schemes if s.subject == holder.kind]
-        scheme = _pick(schemes, args.get("scheme", "")) or (schemes[0] if schemes else None)
-        context.update(holder=holder, schemes=schemes, scheme=scheme)
-        if scheme is not None:
-            context["account"] = ledger.account_view(scheme, holder, today().year)
-            context["threshold"] = rules_of(scheme.current_version_id).redeem_threshold
-            goods = db.session.execute(service.goods_query(shop)).scalars().all()
-            context["goods"] = sorted((g for g in goods if g.active), key=lambda g: g.code)
-    rows = db.session.execute(service.redemptions_query(me, shop=shop.code, on=today()).limit(DAY_LIST)).scalars()
-    context["today_list"] = [redemption_view(r) for r in rows]
-    return context
+    """What the counter shows, with this render's idempotency key, the form and any refusal."""
+    found = service.counter(me, args.get("shop", ""), args.get("q", "").strip(), args.get("holder", "").strip(),
+                            args.get("scheme", ""))
+    return dict(found, today_list=[redemption_view(r) for r in found["today_list"]], form=form or {}, error=error,
+                key=uuid.uuid4().hex)
 
 
 def _counter_page(me, args, form=None, error=None, status=200):
@@ -86,10 +34,9 @@ def _counter_page(me, args, form=None, error=None, status=200):
 
 
 @bp.get("/counter")
-@login_required
+@role_required("clerk")
 def counter():
     """爱心超市: find a household by code or name, its balance, the goods, the day's list."""
-    _require_clerk()
     me = principal()
     try:
         return _counter_page(me, request.args)
@@ -107,9 +54,9 @@ def _lines(form):
         try:
             quantity = int(value)
         except ValueError:
-            raise ValidationError({"quantity": ["Not a valid number."]}) from None
+            raise ValidationError({"quantity": [reason("not_a_number", "Not a valid number.")]}) from None
         if quantity < 0:
-            raise ValidationError({"quantity": ["must be more than 0"]})
+            raise ValidationError({"quantity": [reason("not_positive", "must be more than 0")]})
         if quantity:
             lines.append({"goods": name[4:], "quantity": quantity})
     if not lines:
@@ -137,8 +84,6 @@ def _redeem(me, data, key):
 
 def counter_message(error, goods_names=None):
     """The counter's refusals in the clerk's words, with the figures (glossary.md)."""
-    from points.web import points_text
-
     details = (error.details or {}) if isinstance(error, PointsError) else {}
     code = getattr(error, "code", None)
     if code == "insufficient_balance":
@@ -158,10 +103,9 @@ def counter_message(error, goods_names=None):
 
 
 @bp.post("/counter")
-@login_required
+@role_required("clerk")
 def redeem():
     """确认兑换: one redemption per page render, then its 兑换小票."""
-    _require_clerk()
     me = principal()
     form = request.form
     data = {"shop": form.get("shop", ""), "scheme": form.get("scheme", ""), "holder": form.get("holder", "")}
@@ -172,21 +116,17 @@ def redeem():
         data["lines"] = _lines(form)
         redemption_id = _redeem(me, data, key)
     except (PointsError, ValidationError) as error:
-        names = {}
-        shop = db.session.execute(select(Shop).where(Shop.code == data["shop"])).scalar_one_or_none()
-        if shop is not None:
-            names = {g.code: g.name for g in db.session.execute(service.goods_query(shop)).scalars()}
-        status = error.status if isinstance(error, PointsError) else 422
+        names = service.goods_names(data["shop"])
+        status = status_of(error)
         args = {"shop": data["shop"], "holder": data["holder"], "scheme": data["scheme"]}
         return _counter_page(me, args, form=form.to_dict(), error=counter_message(error, names), status=status)
     return redirect(url_for("shop_pages.receipt", redemption_id=redemption_id))
 
 
 @bp.get("/counter/receipts/<int:redemption_id>")
-@login_required
+@role_required("clerk")
 def receipt(redemption_id):
     """兑换小票: prints on a 58 mm thermal printer, or on A4 with ?paper=a4."""
-    _require_clerk()
     redemption = redemption_view(service.get_redemption(principal(), redemption_id))
     shop = service.shop_by_code(redemption["shop"])
     paper = "a4" if request.args.get("paper") == "a4" else "58"
@@ -194,28 +134,24 @@ def receipt(redemption_id):
 
 
 @bp.post("/counter/void")
-@login_required
+@role_required("clerk")
 def void():
     """作废 from the day's list, with a reason: points and stock go back."""
-    _require_clerk()
     me = principal()
     shop_code = request.form.get("shop", "")
-    reason = request.form.get("reason", "").strip()
     redemption_id = request.form.get("redemption", "")
     try:
         if not redemption_id.isdigit():
-            raise PointsError("not_found", "redemption not found", 404)
-        if not reason:
-            raise PointsError("no_reason", "reason required", 422)
-        service.void(me, int(redemption_id), reason[:2000])
-    except PointsError as error:
-        if error.code == "no_reason":
-            message = _("请填写作废原因。")
+            raise not_found("redemption")
+        service.void(me, int(redemption_id), form(VoidSchema, ["reason"])["reason"])
+    except (PointsError, ValidationError) as error:
+        if isinstance(error, ValidationError):
+            message = friendly(error) if request.form.get("reason", "").strip() else _("请填写作废原因。")
         elif error.code == "invalid_state":
             message = _("这张兑换单已经作废过了。")
         else:
             message = friendly(error)
         return _counter_page(me, {"shop": shop_code}, form={"void": redemption_id}, error=message,
-                             status=error.status)
+                             status=status_of(error))
     flash(_("已作废兑换单 %(id)s，积分和库存已退回。", id=redemption_id), "success")
     return redirect(url_for("shop_pages.counter", shop=shop_code or None))

@@ -13,24 +13,82 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from points import metrics
-from points.database import for_update, local_tz, utcnow, write
-from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
+from points.database import end_read, for_update, local_tz, today, utcnow, write
+from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
 from points.ledger import service as ledger
 from points.org.models import Holder, Unit
-from points.org.service import holder_by_code, in_scope, unit_by_code
+from points.org.service import UNKNOWN_HOLDER, get_holder, holder_by_code, holders_within, in_scope, unit_by_code
 from points.schemes.models import Scheme
-from points.schemes.service import rules_of
+from points.schemes.service import UNKNOWN_SCHEME, rules_of, wrong_kind
 from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement, shop_schemes
 from points.users.service import refuse_conflict
 
 
 # --- shops and goods -----------------------------------------------------------------------
 
+UNKNOWN_SHOP = reason("unknown_shop", "unknown shop")
+
+
+FOUND = 20  # households listed for one search at the counter
+DAY_LIST = 100  # the day's redemptions listed at the counter
+
+
+def _pick(options, code):
+    return next((o for o in options if o.code == code), None)
+
+
+def counter(principal, shop_code, q, holder_code, scheme_code):
+    """爱心超市 counter: the clerk's shops and the chosen one, the households a search finds (or
+    the one it names), that household's schemes, account, threshold and goods, and the day's
+    redemptions at the shop."""
+    shops = clerk_shops(principal)
+    shop = _pick(shops, shop_code) or (shops[0] if shops else None)
+    context = dict(shops=shops, shop=shop, q=q, found=None, holder=None, scheme=None, schemes=[], account=None,
+                   threshold=None, goods=[], today_list=[])
+    if shop is None:
+        return context
+    kinds = {s.subject for s in shop.schemes}
+    code = holder_code
+    if q and not code:
+        found = [h for h in holders_within(principal, FOUND, q=q) if h.kind in kinds]
+        exact = [h for h in found if h.code.lower() == q.lower()]
+        if len(exact) == 1 or len(found) == 1:
+            code = (exact or found)[0].code
+        else:
+            context["found"] = found
+    if code:
+        holder = get_holder(principal, code)
+        schemes = [s for s in shop.schemes if s.subject == holder.kind]
+        scheme = _pick(schemes, scheme_code) or (schemes[0] if schemes else None)
+        context.update(holder=holder, schemes=schemes, scheme=scheme)
+        if scheme is not None:
+            context["account"] = ledger.account_view(scheme, holder, today().year)
+            context["threshold"] = rules_of(scheme.current_version_id).redeem_threshold
+            goods = db.session.execute(goods_query(shop)).scalars().all()
+            context["goods"] = sorted((g for g in goods if g.active), key=lambda g: g.code)
+    context["today_list"] = db.session.execute(
+        redemptions_query(principal, shop=shop.code, on=today()).limit(DAY_LIST)).scalars().all()
+    return context
+
+
+def goods_names(shop_code):
+    """{goods code: name} of a shop (none for an unknown one): the counter's refusals name goods."""
+    return dict(db.session.execute(
+        select(Goods.code, Goods.name).join(Shop, Goods.shop_id == Shop.id).where(Shop.code == shop_code)).all())
+
+
+def clerk_shops(principal):
+    """The shops at which this clerk may redeem: those in (or below) the clerk's units."""
+    return db.session.execute(
+        select(Shop).join(Unit, Shop.unit_id == Unit.id)
+        .where(in_scope(Unit.path, principal.paths("clerk"))).order_by(Shop.code)).scalars().all()
+
+
 def shop_by_code(code, field=None):
     shop = db.session.execute(select(Shop).where(Shop.code == code)).scalar_one_or_none()
     if shop is None:
-        raise invalid({field: ["unknown shop"]}) if field else not_found("shop")
+        raise invalid({field: [UNKNOWN_SHOP]}) if field else not_found("shop")
     return shop
 
 
@@ -47,6 +105,7 @@ def create_shop(principal, code, name, unit_code, scheme_codes):
     schemes = _schemes_by_code(scheme_codes)
     if not principal.allows("admin", unit.path):
         raise forbidden("只有该单位的管理员可以开设超市")
+    end_read()
     try:
         with write():
             shop = Shop(code=code, name=name, unit_id=unit.id)
@@ -60,6 +119,7 @@ def create_shop(principal, code, name, unit_code, scheme_codes):
 def open_stocked_shop(code, name, unit, schemes, goods):
     """A shop with goods on the shelf, for `flask demo` (no caller to check): goods are
     (code, name, price, stock), each with its opening movement. Joins the caller's write."""
+    end_read()
     with write():
         shop = Shop(code=code, name=name, unit_id=unit.id)
         shop.schemes = list(schemes)
@@ -80,6 +140,22 @@ def get_shop(principal, code):
     if not any(shop.unit.path.startswith(p) or p.startswith(shop.unit.path) for p in principal.paths()):
         raise forbidden()
     return shop
+
+
+def admin_shops(principal, limit):
+    """The shops in (or below) the caller's admin units: the admin page's list."""
+    return db.session.execute(
+        select(Shop).join(Unit, Shop.unit_id == Unit.id).where(in_scope(Unit.path, principal.paths("admin")))
+        .order_by(Shop.code).limit(limit)).scalars().all()
+
+
+def shop_with_goods(principal, code):
+    """A shop its admin manages, and its goods by code: the admin page of one shop."""
+    shop = get_shop(principal, code)
+    if not principal.allows("admin", shop.unit.path):
+        raise forbidden()
+    goods = db.session.execute(goods_query(shop)).scalars().all()
+    return shop, sorted(goods, key=lambda g: g.code)
 
 
 def _admin_shop(principal, code):
@@ -108,6 +184,7 @@ def _move(goods_id, kind, quantity, stock_after, user_id, ref="", note=""):
 
 def add_goods(principal, shop_code, code, name, price, stock):
     shop = _admin_shop(principal, shop_code)
+    end_read()
     try:
         with write():
             goods = Goods(shop_id=shop.id, code=code, name=name, price=Decimal(price), stock=stock, active=True)
@@ -123,6 +200,7 @@ def change_goods(principal, shop_code, code, **changes):
     """Name, price or active; a new price applies to redemptions from now on."""
     shop = _admin_shop(principal, shop_code)
     goods_id = goods_by_code(shop, code).id
+    end_read()
     with write():
         goods = db.session.execute(for_update(select(Goods).where(Goods.id == goods_id))
                                    .execution_options(populate_existing=True)).scalar_one()
@@ -135,6 +213,7 @@ def change_goods(principal, shop_code, code, **changes):
 def restock(principal, shop_code, code, quantity, note=None):
     shop = _admin_shop(principal, shop_code)
     goods_id = goods_by_code(shop, code).id
+    end_read()
     with write():
         stock = _add_stock(goods_id, quantity)
         _move(goods_id, "restock", quantity, stock, principal.user_id, note=note)
@@ -210,15 +289,15 @@ def _plan_checked(principal, shop_code, scheme_code, holder_code, lines):
     scheme = db.session.execute(select(Scheme).where(Scheme.code == scheme_code)).scalar_one_or_none()
     holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
     if shop is None:
-        details["shop"] = ["unknown shop"]
+        details["shop"] = [UNKNOWN_SHOP]
     if scheme is None:
-        details["scheme"] = ["unknown scheme"]
+        details["scheme"] = [UNKNOWN_SCHEME]
     elif shop is not None and scheme.id not in {s.id for s in shop.schemes}:
         details["scheme"] = ["this shop does not take this scheme"]
     if holder is None:
-        details["holder"] = ["unknown holder"]
+        details["holder"] = [UNKNOWN_HOLDER]
     elif scheme is not None and holder.kind != scheme.subject:
-        details["holder"] = [f"this scheme is for {scheme.subject} holders, not {holder.kind}"]
+        details["holder"] = [wrong_kind(scheme, holder)]
     planned = _plan_lines(shop, lines, details)
     if details:
         raise invalid(details)
@@ -262,6 +341,7 @@ def redeem(principal, plan):
     """
     wanted = {goods_id: quantity for goods_id, _, quantity in plan.lines}
     ids = sorted(wanted)
+    end_read()
     with write():
         connection = db.session.connection()
         account = ledger.lock_account(plan.scheme_id, plan.holder_id)
@@ -339,6 +419,7 @@ def void(principal, redemption_id, reason):
         raise forbidden("只有该超市的店员可以作废兑换")
     scheme_id, holder_id = redemption.scheme_id, redemption.holder_id
     refuse_conflict(principal, {redemption.holder.code: holder_id})
+    end_read()
     with write():
         account = ledger.account_for(scheme_id, holder_id, lock=True)
         redemption = db.session.execute(

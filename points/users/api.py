@@ -4,17 +4,10 @@ from flask.views import MethodView
 
 from points.http import Blueprint, Schema, principal, protected, text_field
 from points.users import service
-from points.users.models import ROLES
+from points.users.schemas import GrantSchema, NewUserSchema
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in for an API token")
 blp = protected(Blueprint("users", __name__, url_prefix="/api/v1", description="Users and their (role, unit) grants"))
-
-USERNAME = ma.validate.Regexp(r"^[A-Za-z0-9_.@-]{1,64}$", error="letters, digits and _ . @ - only, at most 64")
-
-
-class GrantSchema(Schema):
-    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
-    unit = text_field(max_length=64)
 
 
 class UserSchema(Schema):
@@ -31,13 +24,6 @@ class LinkSchema(Schema):
 class LinkAnswer(Schema):
     holder = ma.fields.String()
     name = ma.fields.String()
-
-
-class NewUserSchema(Schema):
-    username = ma.fields.String(required=True, validate=USERNAME)
-    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=8, max=200))
-    display_name = text_field(required=False, max_length=200)
-    grants = ma.fields.List(ma.fields.Nested(GrantSchema), required=True, validate=ma.validate.Length(max=50))
 
 
 class CredentialsSchema(Schema):

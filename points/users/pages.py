@@ -1,18 +1,13 @@
-"""Pages: /login, logout and / (home: what this user has to do now, by role)."""
+"""Pages: /login and logout. Home (/) is drawn from several capabilities: points/desk/pages.py."""
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, logout_user
 
-from points.entries import service as entries
-from points.entries.api import entry_view
 from points.errors import PointsError
-from points.extensions import db
 from points.users import service
-from points.web import friendly, page_errors, principal, safe_next, start_session
+from points.web import friendly, page_errors, safe_next, start_session
 
 bp = page_errors(Blueprint("users_pages", __name__))
-
-RECENT = 10
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,19 +37,3 @@ def logout():
     session.clear()
     flash(_("您已退出。"), "info")
     return redirect(url_for("users_pages.login"))
-
-
-@bp.get("/")
-@login_required
-def home():
-    """首页: entries awaiting this reviewer, the recorder's recent entries, links."""
-    me = principal()
-    roles = {g.role for g in me.grants}
-    queue = recent = None
-    if "reviewer" in roles:
-        queue = [entry_view(e, detail=False) for e in entries.review_queue(me)]
-        queue = {"count": len(queue), "mine": sum(e["recorded_by"] == me.username for e in queue)}
-    if "recorder" in roles:
-        query = entries.entries_query(me, recorded_by=me.username).limit(RECENT)
-        recent = [entry_view(e, detail=False) for e in db.session.execute(query).scalars()]
-    return render_template("users/home.html", roles=roles, grants=me.grants, queue=queue, recent=recent)

@@ -1,5 +1,6 @@
 """Who is calling and what they may do: passwords, tokens, lockouts, grants and scope."""
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,10 +10,11 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from points.database import lock_key, utcnow, write
-from points.errors import PointsError, forbidden, invalid, not_found
+from points.database import end_read, lock_key, utcnow, write
+from points.errors import PointsError, forbidden, invalid, not_found, reason
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
+from points.org.service import UNKNOWN_HOLDER
 from points.users.models import Grant, LoginFailure, Token, User, UserLink
 
 # Checked against when the username is unknown, so both answers take the same time.
@@ -72,6 +74,7 @@ def begin_attempt(scope, name, limit=None):
     Returns the failure row's id: `forgive` it when the secret was right.
     """
     limit = current_app.config["LOCKOUT_FAILURES"] if limit is None else limit
+    end_read()
     with write():
         lock_key(f"login:{scope}:{name}")
         attempt = LoginFailure(scope=scope, name=name, at=utcnow())
@@ -129,6 +132,7 @@ def issue_token(username, password):
     user, attempt = check_password(username, password)
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(hours=current_app.config["TOKEN_HOURS"])
+    end_read()
     with write():
         forgive(attempt)
         db.session.add(Token(digest=_digest(token), user_id=user.id, expires_at=expires_at))
@@ -139,6 +143,7 @@ def sign_in(username, password):
     """登录 for a page session: the user when the password is right, with the same lockout
     as the API's token; the failure counted before the check is forgiven on success."""
     user, attempt = check_password(username, password)
+    end_read()
     with write():
         forgive(attempt)
     return user
@@ -157,6 +162,7 @@ def active_user(user_id, session_version=None):
 
 def end_sessions(user_id):
     """登出: every page session of this user made so far stops signing them in."""
+    end_read()
     with write():
         db.session.execute(update(User).where(User.id == user_id)
                            .values(session_version=User.session_version + 1))
@@ -196,6 +202,14 @@ def principal_for_user(user_id, username):
 
 # --- users and grants ----------------------------------------------------------------------
 
+def usernames(ids):
+    """{user id: username} for these ids (None ignored): who made each posting."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
 def user_view(user, links=False):
     """A user as the API shows them; `links` for reading a user (the token's answer has none)."""
     view = {"username": user.username, "display_name": user.display_name,
@@ -208,7 +222,7 @@ def user_view(user, links=False):
 def _unit(code, field="unit"):
     unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
     if unit is None:
-        raise invalid({field: ["unknown unit"]})
+        raise invalid({field: [reason("unknown_unit", "unknown unit")]})
     return unit
 
 
@@ -258,6 +272,7 @@ def create_user(principal, username, password, display_name, grants):
     if not units and not principal.admin_of_root():
         raise forbidden("只有最上级单位的管理员可以创建没有权限的用户")
     password_hash = hash_secret(password)
+    end_read()
     try:
         with write():
             user = User(username=username, password_hash=password_hash, display_name=display_name or "")
@@ -277,6 +292,7 @@ def get_user(principal, username):
 def add_grant(principal, username, role, unit_code):
     unit = _unit(unit_code)
     _require_admin_over(principal, unit)
+    end_read()
     with write():
         user = _managed_user(principal, username)
         if not any(g.role == role and g.unit_id == unit.id for g in user.grants):
@@ -287,6 +303,7 @@ def add_grant(principal, username, role, unit_code):
 def remove_grant(principal, username, role, unit_code):
     unit = _unit(unit_code)
     _require_admin_over(principal, unit)
+    end_read()
     with write():
         user = _managed_user(principal, username)
         user.grants = [g for g in user.grants if not (g.role == role and g.unit_id == unit.id)]
@@ -295,6 +312,7 @@ def remove_grant(principal, username, role, unit_code):
 
 def disable_user(principal, username):
     """A disabled user's tokens stop working at once: they are deleted with it."""
+    end_read()
     with write():
         user = _managed_user(principal, username)
         if user.id == principal.user_id:
@@ -308,6 +326,7 @@ def disable_user(principal, username):
 def create_user_cli(username, password, role, unit_code, display_name=""):
     """The first users of a new install, from the command line (no caller to check)."""
     unit = _unit(unit_code)
+    end_read()
     with write():
         user = User(username=username, password_hash=hash_secret(password), display_name=display_name)
         db.session.add(user)
@@ -318,6 +337,7 @@ def create_user_cli(username, password, role, unit_code, display_name=""):
 
 def grant_cli(username, role, unit_code):
     unit = _unit(unit_code)
+    end_read()
     with write():
         user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
@@ -370,7 +390,7 @@ def _link_target(principal, username, holder_code):
         raise not_found("user")
     holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
     if holder is None:
-        raise invalid({"holder": ["unknown holder"]})
+        raise invalid({"holder": [UNKNOWN_HOLDER]})
     if principal is not None and not principal.allows("admin", holder.unit.path):
         raise forbidden("只有该户所在单位的管理员可以登记回避关系")
     return user, holder
@@ -379,6 +399,7 @@ def _link_target(principal, username, holder_code):
 def add_link(principal, username, holder_code):
     """Link a user to a holder they must stand back from; principal None: the command line."""
     user, holder = _link_target(principal, username, holder_code)
+    end_read()
     try:
         with write():
             db.session.add(UserLink(user_id=user.id, holder_id=holder.id, created_at=utcnow(),
@@ -393,9 +414,98 @@ def remove_link(principal, username, holder_code):
     user, holder = _link_target(principal, username, holder_code)
     if principal is not None and user.id == principal.user_id:
         raise forbidden("不能解除自己的回避关系，请由其他管理员办理")
+    end_read()
     with write():
         removed = db.session.execute(
             delete(UserLink).where(UserLink.user_id == user.id, UserLink.holder_id == holder.id)).rowcount
     if not removed:
         raise PointsError("not_found", f"{username} 与 {holder.code} 没有关联", 404)
     return holder
+
+
+# --- residents and holder lists (they sign in with a PIN; a list may link staff, 回避) --------
+
+def resident(holder_code, pin, address):
+    """A resident signed in with household (or member) code and PIN, with the contract's
+    lockouts: five failures per holder, and PIN_ADDRESS_FAILURES per client address over all
+    holders (one client trying 1234 on every household). Both count before the check; an
+    unknown code costs a hash check too, so it answers in the time a wrong PIN takes."""
+    per_address = begin_attempt("address", address or "-",
+                                current_app.config["PIN_ADDRESS_FAILURES"])
+    per_holder = begin_attempt("holder", holder_code)
+    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
+    if holder is None or not holder.pin_hash:
+        check_dummy(pin)
+        holder = None
+    elif not check_password_hash(holder.pin_hash, pin):
+        holder = None
+    if holder is None:
+        raise PointsError("invalid_credentials", "编号或密码错误", 401)
+    end_read()
+    with write():
+        forgive(per_address, per_holder)
+    return holder
+
+
+KIND_WORDS = {"household": "household", "户": "household", "农户": "household", "member": "member",
+              "党员": "member", "staff": "staff", "网格员": "staff"}
+
+
+def import_holders(principal, rows):
+    """导入农户名单: rows are (line number, {"code", "name", "kind", "unit", "pin"?, "user"?})
+    from a village's list; `user` names the staff user the household belongs to (a link, 回避). Every row is checked first; on any error nothing is imported and the
+    validation error names each line ({"lines": {"3": ["unknown unit"]}}); otherwise all are
+    inserted in one write. Returns the number imported."""
+    code_ok = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+    codes = [row.get("code", "").strip() for _, row in rows]
+    taken = set(db.session.execute(select(Holder.code).where(Holder.code.in_([c for c in codes if c]))).scalars())
+    unit_codes = {row.get("unit", "").strip() for _, row in rows}
+    units = {u.code: u for u in db.session.execute(select(Unit).where(Unit.code.in_(unit_codes))).scalars()}
+    usernames = {(row.get("user") or "").strip() for _, row in rows} - {""}
+    staff = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(usernames))).all())
+    errors, seen, ready = {}, {}, []
+    for line, row in rows:
+        problems = []
+        code, name = row.get("code", "").strip(), row.get("name", "").strip()
+        kind = KIND_WORDS.get(row.get("kind", "").strip().lower())
+        unit, pin = units.get(row.get("unit", "").strip()), (row.get("pin") or "").strip()
+        username = (row.get("user") or "").strip()
+        if not code_ok.match(code):
+            problems.append(reason("import_code_chars", "code: letters, digits and _ . - only, at most 64"))
+        elif code in taken:
+            problems.append(reason("code_taken", "code already exists"))
+        elif code in seen:
+            problems.append(reason("code_twice", "code listed twice (line {line})", line=seen[code]))
+        if not name or len(name) > 200:
+            problems.append(reason("name_required", "name required"))
+        if kind is None:
+            problems.append(reason("holder_kind", "kind must be household, member or staff"))
+        if unit is None:
+            problems.append(reason("unknown_unit", "unknown unit"))
+        elif not principal.allows("admin", unit.path):
+            problems.append(reason("unit_outside", "unit outside your units"))
+        if pin and not re.fullmatch(r"[0-9]{4,8}", pin):
+            problems.append(reason("import_pin_digits", "pin: 4 to 8 digits"))
+        if username and username not in staff:
+            problems.append(reason("unknown_user", "unknown user"))
+        seen.setdefault(code, line)
+        if problems:
+            errors[str(line)] = problems
+        else:
+            ready.append((code, name, kind, unit.id, pin, staff.get(username)))
+    if not rows:
+        raise invalid({"lines": {"1": [reason("no_rows", "no rows")]}})
+    if errors:
+        raise invalid({"lines": errors})
+    holders = [Holder(code=code, name=name, kind=kind, unit_id=unit_id, pin_hash=hash_secret(pin) if pin else None)
+               for code, name, kind, unit_id, pin, _ in ready]  # hashed before the write section
+    end_read()
+    try:
+        with write():
+            db.session.add_all(holders)
+            db.session.flush()
+            db.session.add_all(UserLink(user_id=user_id, holder_id=holder.id, created_by_id=principal.user_id)
+                               for holder, (*_, user_id) in zip(holders, ready) if user_id is not None)
+    except IntegrityError:
+        raise PointsError("conflict", "编号已存在", 409) from None
+    return len(ready)
