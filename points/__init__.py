@@ -98,6 +98,7 @@ def _register_blueprints(app, api):
     from points.claims.api import blp as claims, public as public_claims
     from points.entries.api import blp as entries
     from points.evidence.api import blp as evidence
+    from points.funds.api import blp as funds
     from points.ledger.api import blp as accounts
     from points.org.api import blp as org
     from points.public.api import blp as public
@@ -108,7 +109,7 @@ def _register_blueprints(app, api):
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth, users, org, schemes, entries, evidence, claims, accounts, shop, reports, public,
-                      public_claims):
+                      public_claims, funds):
         api.register_blueprint(blueprint)
 
 

@@ -40,6 +40,9 @@ class Config:
     FAIRNESS_TOP_SHARE = float(os.environ.get("POINTS_FAIRNESS_TOP_SHARE", "0.3"))
     FAIRNESS_MIN_ENTRIES = int(os.environ.get("POINTS_FAIRNESS_MIN_ENTRIES", "10"))
     FAIRNESS_MIN_REVIEWS = int(os.environ.get("POINTS_FAIRNESS_MIN_REVIEWS", "50"))
+    # 积分兑付能力: what one point is worth in yuan when the fund (公益金) is set against the
+    # points outstanding (1 point is commonly valued at 1 yuan in a love supermarket).
+    YUAN_PER_POINT = os.environ.get("POINTS_YUAN_PER_POINT", "1")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

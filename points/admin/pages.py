@@ -314,8 +314,10 @@ def change_goods(code, goods):
         if request.form.get("action") == "restock":
             raw = request.form.get("quantity", "").strip()
             data = RestockSchema().load({"quantity": int(raw) if raw.isdigit() else raw,
-                                         "note": request.form.get("note", "").strip()})
-            changed = shop.restock(me, code, goods, data["quantity"], data.get("note") or None)
+                                         "note": request.form.get("note", "").strip(),
+                                         "donor": request.form.get("donor", "").strip()})
+            changed = shop.restock(me, code, goods, data["quantity"], data.get("note") or None,
+                                   data.get("donor") or None)
             message = _("%(name)s 已入库，库存 %(n)s。", name=changed.name, n=changed.stock)
         else:
             body = {"price": request.form.get("price", "").strip(), "active": request.form.get("active") == "1"}

@@ -21,8 +21,9 @@ STREAM = 10_000  # postings fetched at a time while checking the chains
 
 
 def verify(progress=None):
-    """(what was checked, [lines naming each account, posting, goods or statistics row that
-    disagrees]). `progress(n)` is told each time n more postings have been hashed."""
+    """(what was checked, [lines naming each account, posting, goods, statistics row or fund
+    that disagrees]). `progress(n)` is told each time n more postings have been hashed."""
+    from points.funds.service import fund_count, verify_funds
     from points.shop.service import goods_count, verify_stock  # the shop imports the ledger
 
     lines = [f"account {a} (scheme {s}, holder {h}): {what} is {have}, postings say {want}"
@@ -31,8 +32,10 @@ def verify(progress=None):
     lines += [f"goods {g.id} ({g.code}, shop {g.shop_id}): {what} is {have}, "
               f"stock movements say {want}" for g, what, have, want in verify_stock()]
     lines += verify_entry_stats()
+    lines += verify_funds()
     count = db.session.execute(select(func.count(Account.id))).scalar_one()
-    return f"{count} accounts, {posting_count()} postings, {goods_count()} goods", lines
+    return (f"{count} accounts, {posting_count()} postings, {goods_count()} goods, "
+            f"{fund_count()} funds"), lines
 
 
 def posting_count():

@@ -51,6 +51,7 @@ class GoodsChangeSchema(Schema):
 class RestockSchema(Schema):
     quantity = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10 ** 9))
     note = text_field(required=False)
+    donor = text_field(required=False, max_length=200)  # donated goods: who gave them
 
 
 class GoodsSchema(Schema):
@@ -187,8 +188,9 @@ class Restock(MethodView):
     @blp.arguments(RestockSchema)
     @blp.response(200, GoodsSchema)
     def post(self, data, shop, goods):
-        """补货 (admin): adds to the stock and writes a stock movement."""
-        return goods_view(service.restock(principal(), shop, goods, data["quantity"], data.get("note")), shop)
+        """补货 (admin): adds to the stock and writes a stock movement; `donor` for donated goods."""
+        return goods_view(service.restock(principal(), shop, goods, data["quantity"], data.get("note"),
+                                          data.get("donor")), shop)
 
 
 @blp.route("/redemptions")
