@@ -125,6 +125,7 @@ def _register_pages(app):
     from points.admin.pages import bp as admin_pages
     from points.claims.pages import bp as claims_pages
     from points.entries.pages import bp as entries_pages
+    from points.funds.pages import bp as funds_pages
     from points.org.pages import bp as org_pages
     from points.public.pages import bp as public_pages
     from points.reports.pages import bp as reports_pages
@@ -132,7 +133,7 @@ def _register_pages(app):
     from points.users.pages import bp as users_pages
 
     for blueprint in (users_pages, entries_pages, claims_pages, org_pages, public_pages, shop_pages, reports_pages,
-                      admin_pages):
+                      admin_pages, funds_pages):
         app.register_blueprint(blueprint)
 
 

@@ -296,6 +296,7 @@ FIELDS = {
     "code": _l("代码"), "name": _l("名称"), "kind": _l("类型"), "parent": _l("上级单位"), "price": _l("所需积分"),
     "stock": _l("库存"), "schemes": _l("积分方案"), "display_name": _l("姓名"), "grants": _l("权限"),
     "role": _l("角色"), "year": _l("年度"), "lines": _l("商品"), "shop": _l("爱心超市"), "goods": _l("商品"),
+    "amount": _l("金额"), "source": _l("来源或用途"), "donor": _l("捐赠人"),
 }
 PERIODS = {"day": _l("每天"), "week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "year": _l("每年")}
 
@@ -315,6 +316,7 @@ def _reason_text(message):
         "letters, digits and _ . @ - only, at most 64": _("只能用字母、数字和 _ . @ -，最多 64 个字符"),
         "4 to 8 digits": _("应为 4 到 8 位数字"), "Length must be between 8 and 200.": _("至少 8 个字符"),
         "unknown shop": _("找不到这个超市"), "points have at most one decimal place": _("最多一位小数"),
+        "yuan have at most two decimal places": _("最多两位小数"),
     }
     if message in fixed:
         return fixed[message]

@@ -24,8 +24,8 @@ def _fen(value):
 class NewMovementSchema(Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
     amount = yuan_field(required=True, validate=[
-        ma.validate.Range(min=0, min_inclusive=False, max=MAX_YUAN,
-                          error="must be more than 0 and at most {max}"), _fen])
+        ma.validate.Range(min=0, min_inclusive=False, error="must be more than 0"),
+        ma.validate.Range(max=MAX_YUAN), _fen])
     source = text_field(max_length=200)  # 合作社二次分配, a donor's name, what was bought
     note = text_field(required=False)
 

@@ -7,6 +7,7 @@ from points.entries import service as entries
 from points.entries.api import entry_view
 from points.errors import PointsError
 from points.extensions import db
+from points.reports.oversight import liability_warnings
 from points.users import service
 from points.web import friendly, page_errors, principal, safe_next, start_session
 
@@ -57,4 +58,6 @@ def home():
     if "recorder" in roles:
         query = entries.entries_query(me, recorded_by=me.username).limit(RECENT)
         recent = [entry_view(e, detail=False) for e in db.session.execute(query).scalars()]
-    return render_template("users/home.html", roles=roles, grants=me.grants, queue=queue, recent=recent)
+    short = liability_warnings(me) if "admin" in roles else None  # 积分兑付能力 not enough
+    return render_template("users/home.html", roles=roles, grants=me.grants, queue=queue, recent=recent,
+                           short=short)
