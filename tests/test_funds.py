@@ -107,3 +107,16 @@ def test_ledger_verify_names_a_movement_edited_behind_the_services_back(world):
         db.session.commit()
         db.session.remove()
     assert any("balance is 380.00, movements say 480.00" in p for p in verify(world)[1])
+
+
+def test_two_admins_spending_at_once_never_take_the_fund_below_zero(world):
+    from conftest import at_once, own_clients
+
+    assert move(world, "in", 100).status == 201
+    clients = own_clients(world, "admin", 2)
+    body = {"kind": "out", "amount": 60, "source": "采购"}
+    answers = at_once([lambda c=c: c.post("/funds/v1/movements", json=body) for c in clients])
+    assert sorted(a.status for a in answers) == [201, 409]
+    listed = fund(world)
+    assert listed["balance"] == 40 and listed["total"] == 2
+    assert verify(world)[1] == []
