@@ -81,3 +81,22 @@ def test_an_admin_restocks_donated_goods_naming_the_donor(world, staff):
         movement = db.session.query(StockMovement).order_by(StockMovement.id.desc()).first()
         assert (movement.quantity, movement.donor) == (10, "县妇联")
         db.session.remove()
+    assert client.post("/admin/shops/lh-shop/goods/soap", data={
+        "csrf_token": token, "action": "restock", "quantity": "1"}).status_code == 302  # bought, no donor
+    rows = html(client.get("/admin/funds?unit=town")).split('id="donations"')[1]
+    assert "县妇联" in rows and "肥皂" in rows and ">50<" in rows  # 10 × 5 points
+    assert rows.count("<tr>") == 2  # the heading and the one donation
+
+
+def test_the_oversight_pages_render_in_both_languages_without_inline_script(world, staff):
+    from test_pages import INLINE_HANDLER, INLINE_SCRIPT, STYLE_ATTRIBUTE
+
+    open_shop(world, goods=(("soap", "肥皂", 5, 2),))
+    client = staff("admin")
+    for path in ("/reports/participation?unit=town", "/reports/liability?unit=town", "/admin/funds?unit=v1", "/"):
+        for lang in ("zh", "en"):
+            answer = client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+            assert answer.status_code == 200, (path, lang)
+            text = html(answer)
+            assert not INLINE_SCRIPT.search(text) and not INLINE_HANDLER.search(text), path
+            assert not STYLE_ATTRIBUTE.search(text), path

@@ -9,6 +9,7 @@ from points.errors import PointsError, forbidden
 from points.funds import service
 from points.funds.api import NewMovementSchema
 from points.org.service import units_within
+from points.reports.oversight import donations
 from points.web import friendly, page_errors, principal
 
 bp = page_errors(Blueprint("funds_pages", __name__, url_prefix="/admin/funds"))
@@ -36,8 +37,9 @@ def _page(unit_code, form=None, error=None, status=200):
     units = units_within(me, "admin")
     unit_code = unit_code or (units[0].code if units else "")
     fund = service.movements(me, unit_code, 1, LISTED) if unit_code else None
+    given = donations(me, unit_code, LISTED) if unit_code else []
     return render_template("funds/index.html", units=units, unit_code=unit_code, fund=fund, form=form or {},
-                           error=error), status
+                           donations=given, error=error), status
 
 
 @bp.get("")

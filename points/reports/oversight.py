@@ -201,3 +201,21 @@ def liability_warnings(principal, limit=10):
         short += [u for u in report["units"] if not u["covered"]]
     short.sort(key=lambda u: (-u["shortfall"], u["unit"]))
     return {"count": len(short), "units": short[:limit]}
+
+
+def donations(principal, unit_code, limit=50):
+    """捐赠物品: the latest restocks with a donor at the shops of the unit and under it, with
+    the points they add to the shelf (quantity × today's price)."""
+    from points.shop.models import StockMovement
+
+    unit = unit_by_code(unit_code)
+    _require_admin(principal, unit)
+    rows = db.session.execute(
+        select(StockMovement.at, Shop.name, Goods.name, StockMovement.quantity, Goods.price,
+               StockMovement.donor, StockMovement.note)
+        .select_from(StockMovement).join(Goods, Goods.id == StockMovement.goods_id)
+        .join(Shop, Shop.id == Goods.shop_id).join(Unit, Unit.id == Shop.unit_id)
+        .where(_in(unit), StockMovement.donor.is_not(None))
+        .order_by(StockMovement.id.desc()).limit(limit)).all()
+    return [{"at": at, "shop": shop, "goods": goods, "quantity": quantity, "points": price * quantity,
+             "donor": donor, "note": note} for at, shop, goods, quantity, price, donor, note in rows]
