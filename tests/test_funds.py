@@ -72,7 +72,9 @@ def test_only_admins_over_the_unit_move_or_read_its_fund(world):
         answer = move(world, "in", 10, by=username)
         assert answer.status == 403 and answer.code == "forbidden", (username, answer)
         assert world.as_(username).get("/funds/v1/movements").status == 403
-    assert world.anonymous.post("/funds/v1/movements", json={"kind": "in", "amount": 1, "source": "x"}).status == 401
+    anonymous = world.anonymous.post("/funds/v1/movements",
+                                     json={"kind": "in", "amount": 1, "source": "x"})
+    assert anonymous.status == 401
     assert fund(world)["total"] == 0
     assert move(world, "in", 10, unit="v2", by="v2admin").status == 201  # their own village
     assert fund(world, "town")["total"] == 0  # a township's fund is its own, not its villages'
@@ -91,7 +93,8 @@ def test_ledger_verify_names_a_fund_whose_balance_was_edited_behind_the_services
         db.session.remove()
     checked, problems = verify(world)
     assert "1 funds" in checked
-    assert any(p.startswith("fund ") and "balance is 480.00, movements say 380.00" in p for p in problems)
+    assert any(p.startswith("fund ") and "balance is 480.00, movements say 380.00" in p
+               for p in problems)
     assert any("last balance_after is 380.00" in p for p in problems)
 
 
@@ -103,7 +106,8 @@ def test_ledger_verify_names_a_movement_edited_behind_the_services_back(world):
     assert move(world, "in", 500).status == 201
     assert move(world, "out", 120).status == 201
     with world.app.app_context():
-        db.session.execute(text("UPDATE fund_movements SET amount = 2000 WHERE kind = 'out'"))  # fen: ¥20
+        # fen: ¥120 out becomes ¥20
+        db.session.execute(text("UPDATE fund_movements SET amount = 2000 WHERE kind = 'out'"))
         db.session.commit()
         db.session.remove()
     assert any("balance is 380.00, movements say 480.00" in p for p in verify(world)[1])

@@ -20,7 +20,8 @@ def test_the_funds_migration_keeps_the_stock_movements_there_before_it(old_datab
                         "INSERT INTO shops (id, code, name, unit_id) VALUES (1, 's', '爱心超市', 1)",
                         "INSERT INTO goods (id, shop_id, code, name, price, stock, active) "
                         "VALUES (1, 1, 'soap', '肥皂', 50, 7, :t)",
-                        "INSERT INTO stock_movements (goods_id, kind, quantity, stock_after, ref, at, note) "
+                        "INSERT INTO stock_movements "
+                        "(goods_id, kind, quantity, stock_after, ref, at, note) "
                         "VALUES (1, 'initial', 7, 7, '', '2026-06-01 00:00:00+00:00', '上架')"):
                 connection.execute(text(sql), {"t": True})
         upgrade()

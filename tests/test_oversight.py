@@ -71,7 +71,8 @@ def test_participation_rows_follow_the_asked_unit(world):
     world.settle(local_today() + timedelta(days=30))
     assert list(by_unit(participation(world, unit="v1"))) == ["v1"]
     grid = participation(world, unit="g1")
-    assert [(r["unit"], r["holders"], r["active"], r["share"]) for r in grid["items"]] == [("g1", 2, 1, 0.5)]
+    rows = [(r["unit"], r["holders"], r["active"], r["share"]) for r in grid["items"]]
+    assert rows == [("g1", 2, 1, 0.5)]
     shita = participation(world, unit="zhao", by="zadmin")
     assert [(r["unit"], r["holders"], r["active"]) for r in shita["items"]] == [("shita", 3, 0)]
     page = participation(world, per_page=1, page=2)
@@ -147,10 +148,12 @@ def test_donated_goods_come_in_through_restock_with_a_donor(shop):
     assert answer.status == 200 and answer.json["stock"] == 3
     assert liability(shop)["stock_value"] == 170
     with shop.app.app_context():
-        movement = db.session.execute(select(StockMovement).order_by(StockMovement.id.desc())).scalars().first()
+        last = select(StockMovement).order_by(StockMovement.id.desc()).limit(1)
+        movement = db.session.execute(last).scalar_one()
         assert (movement.kind, movement.quantity, movement.donor) == ("restock", 2, "县妇联")
         db.session.remove()
-    too_long = shop.as_("admin").post("/shops/lh-shop/goods/rice/restock", json={"quantity": 1, "donor": "x" * 201})
+    too_long = shop.as_("admin").post("/shops/lh-shop/goods/rice/restock",
+                                      json={"quantity": 1, "donor": "x" * 201})
     assert too_long.status == 422 and "donor" in too_long.json["error"]["details"]
     assert liability(shop)["stock_value"] == 170
 
@@ -159,7 +162,8 @@ def test_what_a_point_is_worth_in_yuan_is_a_setting(shop):
     shop.app.config["YUAN_PER_POINT"] = "2"
     fund(shop, "in", 61)
     report = liability(shop)
-    assert report["yuan_per_point"] == 2 and report["fund_points"] == 30.5 and report["cover"] == 100.5
+    assert report["yuan_per_point"] == 2
+    assert report["fund_points"] == 30.5 and report["cover"] == 100.5
 
 
 def test_liability_per_village_under_a_township(shop):
@@ -168,8 +172,9 @@ def test_liability_per_village_under_a_township(shop):
     report = liability(shop, unit="town")
     rows = {u["unit"]: u for u in report["units"]}
     assert list(rows) == ["town", "v1", "v2"]
-    assert (rows["v1"]["outstanding"], rows["v1"]["stock_value"], rows["v1"]["covered"]) == (100, 70, False)
-    assert (rows["v2"]["outstanding"], rows["v2"]["fund"]["balance"], rows["v2"]["covered"]) == (0, 5, True)
+    v1, v2 = rows["v1"], rows["v2"]
+    assert (v1["outstanding"], v1["stock_value"], v1["covered"]) == (100, 70, False)
+    assert (v2["outstanding"], v2["fund"]["balance"], v2["covered"]) == (0, 5, True)
     assert rows["town"]["fund"]["balance"] == 1000
     assert report["outstanding"] == 100 and report["cover"] == 1075 and report["covered"] is True
 

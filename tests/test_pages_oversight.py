@@ -34,8 +34,8 @@ def test_the_home_page_warns_an_admin_when_the_points_cannot_be_covered(world, s
     page = html(client.get("/reports/liability?unit=v1"))
     assert 'id="shortfall"' in page and "缺口 20 分" in page and "¥1.00" in page
     token = form_token(client, "/admin/funds?unit=v1")
-    answer = client.post("/admin/funds/v1", data={"csrf_token": token, "kind": "in", "amount": "20.00",
-                                                  "source": "合作社二次分配"})
+    answer = client.post("/admin/funds/v1", data={"csrf_token": token, "kind": "in",
+                                                  "amount": "20.00", "source": "合作社二次分配"})
     assert answer.status_code == 302
     assert 'id="liability-warning"' not in html(client.get("/"))
     assert "够兑付" in html(client.get("/reports/liability?unit=v1&lang=zh"))
@@ -81,8 +81,9 @@ def test_an_admin_restocks_donated_goods_naming_the_donor(world, staff):
         movement = db.session.query(StockMovement).order_by(StockMovement.id.desc()).first()
         assert (movement.quantity, movement.donor) == (10, "县妇联")
         db.session.remove()
-    assert client.post("/admin/shops/lh-shop/goods/soap", data={
-        "csrf_token": token, "action": "restock", "quantity": "1"}).status_code == 302  # bought, no donor
+    bought = client.post("/admin/shops/lh-shop/goods/soap", data={
+        "csrf_token": token, "action": "restock", "quantity": "1"})  # bought: no donor
+    assert bought.status_code == 302
     rows = html(client.get("/admin/funds?unit=town")).split('id="donations"')[1]
     assert "县妇联" in rows and "肥皂" in rows and ">50<" in rows  # 10 × 5 points
     assert rows.count("<tr>") == 2  # the heading and the one donation
@@ -93,7 +94,8 @@ def test_the_oversight_pages_render_in_both_languages_without_inline_script(worl
 
     open_shop(world, goods=(("soap", "肥皂", 5, 2),))
     client = staff("admin")
-    for path in ("/reports/participation?unit=town", "/reports/liability?unit=town", "/admin/funds?unit=v1", "/"):
+    for path in ("/reports/participation?unit=town", "/reports/liability?unit=town",
+                 "/admin/funds?unit=v1", "/"):
         for lang in ("zh", "en"):
             answer = client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}")
             assert answer.status_code == 200, (path, lang)

@@ -36,8 +36,10 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount > 0', name=op.f('ck_fund_movements_fund_amount_positive')),
-    sa.ForeignKeyConstraint(['fund_id'], ['funds.id'], name=op.f('fk_fund_movements_fund_id_funds')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_fund_movements_user_id_users')),
+    sa.ForeignKeyConstraint(['fund_id'], ['funds.id'],
+                            name=op.f('fk_fund_movements_fund_id_funds')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                            name=op.f('fk_fund_movements_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fund_movements'))
     )
     with op.batch_alter_table('fund_movements', schema=None) as batch_op:

@@ -62,4 +62,5 @@ class Movements(MethodView):
     def get(self, args, unit):
         """The unit's fund movements, newest first, with its balance (admin)."""
         found = service.movements(principal(), unit, args["page"], args["per_page"])
-        return {**found, "unit": found["unit"].code, "page": args["page"], "per_page": args["per_page"]}
+        return {**found, "unit": found["unit"].code, "page": args["page"],
+                "per_page": args["per_page"]}

@@ -39,8 +39,9 @@ def record_movement(principal, unit_code, kind, amount, source, note=None):
                               f"公益金余额不足：当前 ¥{fund.balance:,.2f}，本次支出 ¥{amount:,.2f}", 409,
                               {"balance": fund.balance, "amount": amount})
         fund.balance = fund.balance + amount if kind == "in" else fund.balance - amount
-        movement = FundMovement(fund_id=fund.id, kind=kind, amount=amount, balance_after=fund.balance,
-                                source=source, note=note or "", user_id=principal.user_id, at=utcnow())
+        movement = FundMovement(fund_id=fund.id, kind=kind, amount=amount,
+                                balance_after=fund.balance, source=source, note=note or "",
+                                user_id=principal.user_id, at=utcnow())
         db.session.add(movement)
         db.session.flush()
     return movement_view(movement, unit, principal.username)
@@ -48,8 +49,8 @@ def record_movement(principal, unit_code, kind, amount, source, note=None):
 
 def movement_view(movement, unit, username=None):
     return {"id": movement.id, "unit": unit.code, "kind": movement.kind, "amount": movement.amount,
-            "balance_after": movement.balance_after, "source": movement.source, "note": movement.note,
-            "at": aware(movement.at), "by": username}
+            "balance_after": movement.balance_after, "source": movement.source,
+            "note": movement.note, "at": aware(movement.at), "by": username}
 
 
 def movements(principal, unit_code, page, per_page):

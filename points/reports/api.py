@@ -200,11 +200,12 @@ class Participation(MethodView):
     def get(self, args):
         """参与度 (admin): per village or community under the unit, holders, active holders (a
         posted entry that year), their share, deductions and objections; `summary` for the unit."""
-        report = oversight.participation(principal(), args["unit"], args.get("year") or today().year)
+        year = args.get("year") or today().year
+        report = oversight.participation(principal(), args["unit"], year)
         page, per_page = args["page"], args["per_page"]
         start = (page - 1) * per_page
         return {"items": report["items"][start:start + per_page], "total": len(report["items"]),
-                "page": page, "per_page": per_page, "unit": report["unit"].code, "year": report["year"],
+                "page": page, "per_page": per_page, "unit": report["unit"].code, "year": year,
                 "summary": report["summary"]}
 
 

@@ -91,8 +91,10 @@ def participation(principal, unit_code, year):
     tenths = type_coerce(Entry.points, BigInteger)
     posted = _fold(row_of, db.session.execute(
         select(Holder.unit_id, func.count(distinct(Entry.holder_id)),
-               func.sum(case((tenths < 0, 1), else_=0)), func.sum(case((tenths < 0, -tenths), else_=0)))
-        .select_from(Entry).join(Holder, Holder.id == Entry.holder_id).join(Unit, Unit.id == Holder.unit_id)
+               func.sum(case((tenths < 0, 1), else_=0)),
+               func.sum(case((tenths < 0, -tenths), else_=0)))
+        .select_from(Entry).join(Holder, Holder.id == Entry.holder_id)
+        .join(Unit, Unit.id == Holder.unit_id)
         .where(_in(unit), people, in_year, Entry.status == "posted").group_by(Holder.unit_id)))
     objections = _fold(row_of, db.session.execute(
         select(Holder.unit_id, func.count(EntryEvent.id))
@@ -108,9 +110,12 @@ def participation(principal, unit_code, year):
                 "objections": objections.get(row, [0])[0]}
 
     own = unit.id in holders or unit.id in posted or unit.id in objections
-    items = [{"unit": rows[r][0], "name": rows[r][1], **figures(r)} for r in _ordered(unit, rows, own)]
-    summary = {key: sum(i[key] for i in items) for key in ("holders", "active", "deductions", "objections")}
-    summary.update(unit=unit.code, name=unit.name, share=_share(summary["active"], summary["holders"]),
+    items = [{"unit": rows[r][0], "name": rows[r][1], **figures(r)}
+             for r in _ordered(unit, rows, own)]
+    summary = {key: sum(i[key] for i in items)
+               for key in ("holders", "active", "deductions", "objections")}
+    summary.update(unit=unit.code, name=unit.name,
+                   share=_share(summary["active"], summary["holders"]),
                    deducted=sum((i["deducted"] for i in items), _points(0)))
     return {"unit": unit, "year": year, "items": items, "summary": summary}
 
@@ -148,7 +153,8 @@ def liability(principal, unit_code, scheme_code=None):
                 .select_from(Account).join(Holder, Holder.id == Account.holder_id)
                 .join(Unit, Unit.id == Holder.unit_id).where(_in(unit)).group_by(Holder.unit_id))
     goods = (select(Shop.unit_id, func.sum(Goods.stock * type_coerce(Goods.price, BigInteger)))
-             .select_from(Goods).join(Shop, Shop.id == Goods.shop_id).join(Unit, Unit.id == Shop.unit_id)
+             .select_from(Goods).join(Shop, Shop.id == Goods.shop_id)
+             .join(Unit, Unit.id == Shop.unit_id)
              .where(_in(unit), Goods.active).group_by(Shop.unit_id))
     if scheme is not None:
         accounts = accounts.where(Account.scheme_id == scheme.id)
@@ -172,7 +178,8 @@ def liability(principal, unit_code, scheme_code=None):
                       _yuan(received), _yuan(spent), rate)
 
     own = unit.id in outstanding or unit.id in stock or unit.id in money
-    units = [{"unit": rows[r][0], "name": rows[r][1], **figures(r)} for r in _ordered(unit, rows, own)]
+    units = [{"unit": rows[r][0], "name": rows[r][1], **figures(r)}
+             for r in _ordered(unit, rows, own)]
     total = _cover(sum((u["outstanding"] for u in units), _points(0)),
                    sum((u["stock_value"] for u in units), _points(0)),
                    sum((u["fund"]["in"] for u in units), _yuan(0)),
@@ -217,5 +224,6 @@ def donations(principal, unit_code, limit=50):
         .join(Shop, Shop.id == Goods.shop_id).join(Unit, Unit.id == Shop.unit_id)
         .where(_in(unit), StockMovement.donor.is_not(None))
         .order_by(StockMovement.id.desc()).limit(limit)).all()
-    return [{"at": at, "shop": shop, "goods": goods, "quantity": quantity, "points": price * quantity,
-             "donor": donor, "note": note} for at, shop, goods, quantity, price, donor, note in rows]
+    return [{"at": at, "shop": shop, "goods": goods, "quantity": quantity,
+             "points": price * quantity, "donor": donor, "note": note}
+            for at, shop, goods, quantity, price, donor, note in rows]

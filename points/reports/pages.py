@@ -186,7 +186,8 @@ def participation():
         try:
             report = oversight.participation(me, filters["unit_code"], filters["year"])
         except PointsError as error:
-            page = render_template("reports/participation.html", **dict(context, error=friendly(error)))
+            page = render_template("reports/participation.html",
+                                   **dict(context, error=friendly(error)))
             return page, error.status
         context.update(report=report, bars=share_bars(report["items"][:PER_PAGE]))
     return render_template("reports/participation.html", **context)

@@ -59,5 +59,5 @@ def home():
         query = entries.entries_query(me, recorded_by=me.username).limit(RECENT)
         recent = [entry_view(e, detail=False) for e in db.session.execute(query).scalars()]
     short = liability_warnings(me) if "admin" in roles else None  # 积分兑付能力 not enough
-    return render_template("users/home.html", roles=roles, grants=me.grants, queue=queue, recent=recent,
-                           short=short)
+    return render_template("users/home.html", roles=roles, grants=me.grants, queue=queue,
+                           recent=recent, short=short)
