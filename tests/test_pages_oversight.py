@@ -31,6 +31,7 @@ def test_the_home_page_warns_an_admin_when_the_points_cannot_be_covered(world, s
     home = html(client.get("/"))
     assert 'id="liability-warning"' in home and "汤头沟村" in home and "缺口 20 分" in home
     assert "/reports/liability?unit=v1" in home
+    assert "缺口 20 分" in html(client.get("/admin"))  # the admin pages' own home
     page = html(client.get("/reports/liability?unit=v1"))
     assert 'id="shortfall"' in page and "缺口 20 分" in page and "¥1.00" in page
     token = form_token(client, "/admin/funds?unit=v1")

@@ -18,7 +18,7 @@ from points.extensions import db
 from points.org import service as org
 from points.org.api import HolderSchema, UnitSchema
 from points.org.models import HOLDER_KINDS, UNIT_KINDS, Unit
-from points.reports import service as reports
+from points.reports import oversight as reports_oversight, service as reports
 from points.reports.api import CloseSchema
 from points.schemes.service import all_schemes, rules_of
 from points.shop import service as shop
@@ -52,7 +52,8 @@ def _form(**extra):
 
 @bp.get("")
 def index():
-    return render_template("admin/index.html")
+    short = reports_oversight.liability_warnings(principal())  # 积分兑付能力 not enough
+    return render_template("admin/index.html", short=short)
 
 
 # --- units ---------------------------------------------------------------------------------
