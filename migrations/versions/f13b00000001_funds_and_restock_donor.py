@@ -1,4 +1,5 @@
-"""funds (公益金) and their movements per unit; a donor on stock movements (donated goods)
+"""funds (公益金) and their movements per unit; a donor on stock movements (donated goods);
+an index for counting objections
 
 Revision ID: f13b00000001
 Revises: a1b2c3d4e5f6
@@ -46,9 +47,14 @@ def upgrade():
         batch_op.create_index('ix_fund_movements_fund_id', ['fund_id', 'id'], unique=False)
     with op.batch_alter_table('stock_movements', schema=None) as batch_op:
         batch_op.add_column(sa.Column('donor', sa.String(length=200), nullable=True))
+    # the participation report counts objections among all of the entries' events
+    with op.batch_alter_table('entry_events', schema=None) as batch_op:
+        batch_op.create_index('ix_entry_events_action_entry', ['action', 'entry_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('entry_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_entry_events_action_entry')
     with op.batch_alter_table('stock_movements', schema=None) as batch_op:
         batch_op.drop_column('donor')
     with op.batch_alter_table('fund_movements', schema=None) as batch_op:
