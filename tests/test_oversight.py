@@ -192,3 +192,20 @@ def test_liability_is_for_admins_over_the_unit(shop):
     assert shop.as_("clerk").get("/reports/liability?unit=v1").status == 403
     assert shop.as_("admin").get("/reports/liability?unit=nowhere").status == 422
     assert shop.as_("admin").get("/reports/liability?unit=v1&scheme=nothing").status == 422
+
+
+def test_ledger_verify_names_participation_figures_edited_behind_the_services_back(world):
+    from sqlalchemy import text
+
+    posted(world, "H1", world.fixed_item())
+    world.settle(local_today() + timedelta(days=30))
+    assert by_unit(participation(world, unit="v1"))["v1"]["active"] == 1
+    assert verify(world)[1] == []
+    with world.app.app_context():
+        db.session.execute(text("UPDATE holder_years SET entries = 0"))
+        db.session.commit()
+        db.session.remove()
+    assert by_unit(participation(world, unit="v1"))["v1"]["active"] == 0  # read from the figure
+    problems = verify(world)[1]
+    assert any(f"posted entries {YEAR} is 0 (0 deductions, 0.0 deducted), postings say 1 "
+               "(0 deductions, 0.0 deducted)" in p for p in problems), problems

@@ -79,6 +79,7 @@ def verify_accounts():
                              "after it was deleted, or the account row edited"))
     problems.extend(_verify_pending(key))
     problems.extend(_verify_holder_years())
+    problems.extend(_verify_holder_year_counts())
     problems.extend(_verify_year_totals(key))
     return problems
 
@@ -131,6 +132,39 @@ def _verify_holder_years():
                    posted.c.vetoes).outerjoin(HolderYear, joined).where(HolderYear.id.is_(None))):
         problems.append(((account_id, scheme_id, holder_id), f"ranking points {int(y)}", None,
                          (want_points, int(want_vetoes or 0))))
+    return problems
+
+
+def _verify_holder_year_counts():
+    """参与度's running figures must equal the posted entries of each year: how many, how many
+    deductions, and the deductions' points."""
+    from points.entries.models import Entry  # entries post through the ledger
+
+    year = func.extract("year", Entry.occurred_on)
+    tenths = type_coerce(Entry.points, BigInteger)
+    posted = (select(Entry.scheme_id, Entry.holder_id, year.label("year"),
+                     func.count().label("entries"),
+                     func.sum(case((tenths < 0, 1), else_=0)).label("deductions"),
+                     func.sum(case((tenths < 0, -tenths), else_=0)).label("deducted"))
+              .where(Entry.status == "posted")
+              .group_by(Entry.scheme_id, Entry.holder_id, year).subquery())
+    columns = ("entries", "deductions", "deducted")
+    stored = [type_coerce(getattr(HolderYear, c), BigInteger) for c in columns]
+    account = (select(Account.id)
+               .where(Account.scheme_id == HolderYear.scheme_id,
+                      Account.holder_id == HolderYear.holder_id).scalar_subquery())
+    differ = (select(account, HolderYear.scheme_id, HolderYear.holder_id, HolderYear.year, *stored,
+                     *(posted.c[c] for c in columns))
+              .outerjoin(posted, (posted.c.scheme_id == HolderYear.scheme_id)
+                         & (posted.c.holder_id == HolderYear.holder_id)
+                         & (posted.c.year == HolderYear.year))
+              .where(or_(*(s != func.coalesce(posted.c[c], 0) for s, c in zip(stored, columns))))
+              .order_by(HolderYear.id))
+    problems = []
+    for account_id, scheme_id, holder_id, y, *figures in db.session.execute(differ):
+        have, want = ("{} ({} deductions, {} deducted)".format(int(e or 0), int(d or 0), _points(x))
+                      for e, d, x in (figures[:3], figures[3:]))
+        problems.append(((account_id, scheme_id, holder_id), f"posted entries {int(y)}", have, want))
     return problems
 
 

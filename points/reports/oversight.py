@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, case, distinct, exists, func, select, type_co
 from points.database import TENTH
 from points.entries.models import Entry, EntryEvent
 from points.funds.models import FEN, Fund, FundMovement
-from points.ledger.models import Account
+from points.ledger.models import Account, HolderYear
 from points.org.models import VILLAGE_KINDS, Holder, Unit
 from points.org.service import unit_by_code
 from points.reports.service import _require_admin
@@ -79,7 +79,8 @@ def _ordered(unit, rows, keep_own):
 def participation(principal, unit_code, year):
     """Per village or community: holders (households and members), active holders (at least
     one entry of a deed that year now posted), their share, posted deductions (count and
-    points) and objections raised against entries of that year. Outcomes, never clicks."""
+    points) and objections raised against entries of that year. Outcomes, never clicks.
+    Read from the holders' year figures (holder_years), not from the year's entries."""
     unit = unit_by_code(unit_code, "unit")
     _require_admin(principal, unit)
     row_of, rows = _rows_by_village(unit)
@@ -88,14 +89,13 @@ def participation(principal, unit_code, year):
     holders = _fold(row_of, db.session.execute(
         select(Holder.unit_id, func.count(Holder.id)).join(Unit, Unit.id == Holder.unit_id)
         .where(_in(unit), people).group_by(Holder.unit_id)))
-    tenths = type_coerce(Entry.points, BigInteger)
-    posted = _fold(row_of, db.session.execute(
-        select(Holder.unit_id, func.count(distinct(Entry.holder_id)),
-               func.sum(case((tenths < 0, 1), else_=0)),
-               func.sum(case((tenths < 0, -tenths), else_=0)))
-        .select_from(Entry).join(Holder, Holder.id == Entry.holder_id)
+    posted = _fold(row_of, db.session.execute(  # the running figures ledger.count_for_year keeps
+        select(Holder.unit_id, func.count(distinct(HolderYear.holder_id)),
+               func.sum(HolderYear.deductions), func.sum(type_coerce(HolderYear.deducted, BigInteger)))
+        .select_from(HolderYear).join(Holder, Holder.id == HolderYear.holder_id)
         .join(Unit, Unit.id == Holder.unit_id)
-        .where(_in(unit), people, in_year, Entry.status == "posted").group_by(Holder.unit_id)))
+        .where(_in(unit), people, HolderYear.year == year, HolderYear.entries > 0)
+        .group_by(Holder.unit_id)))
     objections = _fold(row_of, db.session.execute(
         select(Holder.unit_id, func.count(EntryEvent.id))
         .select_from(EntryEvent).join(Entry, Entry.id == EntryEvent.entry_id)
