@@ -34,11 +34,13 @@ def add_oversight_rows():
     conn = db.session.connection()
     scheme_id = conn.execute(text("SELECT id FROM schemes WHERE code = 'longhua'")).scalar_one()
     conn.execute(text("INSERT INTO accounts (scheme_id, holder_id, balance, pending, last_hash) "
-                      "SELECT scheme_id, holder_id, points, 0, :g FROM holder_years"), {"g": "0" * 64})
+                      "SELECT scheme_id, holder_id, points, 0, :g FROM holder_years"),
+                 {"g": "0" * 64})
     conn.execute(text("UPDATE holder_years SET entries = (SELECT count(*) FROM entries e "
                       "WHERE e.holder_id = holder_years.holder_id AND e.status = 'posted')"))
     conn.execute(text("INSERT INTO entry_events (entry_id, action, status, note, at) "
-                      "SELECT id, 'object', 'disputed', '', created_at FROM entries WHERE id % 1000 = 0"))
+                      "SELECT id, 'object', 'disputed', '', created_at FROM entries "
+                      "WHERE id % 1000 = 0"))
     villages = conn.execute(text("SELECT id, code FROM units WHERE kind = 'village'")).all()
     conn.execute(text("INSERT INTO shops (code, name, unit_id) VALUES (:c, :c, :u)"),
                  [{"c": f"shop-{code}", "u": unit_id} for unit_id, code in villages])
@@ -59,7 +61,8 @@ def add_oversight_rows():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="a PostgreSQL URL (its tables are dropped); default SQLite")
+    parser.add_argument("--database",
+                        help="a PostgreSQL URL (its tables are dropped); default SQLite")
     parser.add_argument("--households", type=int, default=140_000)
     parser.add_argument("--entries", type=int, default=5_000_000)
     args = parser.parse_args()
@@ -92,7 +95,8 @@ def main():
         print(f"{label:40s} {timed(client, token, path) * 1000:8.1f} ms (best of 5)")
     form = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    client.post("/login", data={"username": "bench-admin", "password": "bench-pass-1", "csrf_token": csrf})
+    client.post("/login", data={"username": "bench-admin", "password": "bench-pass-1",
+                                "csrf_token": csrf})
     best = None
     for _ in range(5):
         start = time.perf_counter()

@@ -35,7 +35,7 @@ def test_the_funds_migration_keeps_the_stock_movements_there_before_it(old_datab
         db.engine.dispose()
 
 
-def test_the_participation_figures_are_counted_for_entries_posted_before(old_database):  # noqa: F811
+def test_participation_figures_are_counted_for_entries_posted_before(old_database):  # noqa: F811
     app = make_app(old_database)
     with app.app_context():
         upgrade(revision=BEFORE_FUNDS)
@@ -57,13 +57,13 @@ def test_the_participation_figures_are_counted_for_entries_posted_before(old_dat
                         "VALUES (1, 1, 2025, 20, 0), (1, 1, 2024, -10, 0)"):
                 connection.execute(text(sql), {"f": False})
             connection.execute(text(
-                "INSERT INTO entries (scheme_id, scheme_version_id, holder_id, item, category, veto, "
-                "points, occurred_on, note, status, recorded_by_id, created_at) VALUES (1, 1, 1, "
-                "'X1', 'c', :f, :p, :d, '', :s, 1, '2026-01-01 00:00:00+00:00')"),
+                "INSERT INTO entries (scheme_id, scheme_version_id, holder_id, item, category, "
+                "veto, points, occurred_on, note, status, recorded_by_id, created_at) "
+                "VALUES (1, 1, 1, 'X1', 'c', :f, :p, :d, '', :s, 1, '2026-01-01 00:00:00+00:00')"),
                 [{"f": False, "p": p, "d": d, "s": s} for d, p, s in entries])
         upgrade()
-        rows = db.session.execute(text("SELECT year, entries, deductions, deducted FROM holder_years "
-                                       "ORDER BY year")).all()
+        rows = db.session.execute(text("SELECT year, entries, deductions, deducted "
+                                       "FROM holder_years ORDER BY year")).all()
         assert [tuple(r) for r in rows] == [(2024, 1, 1, 10), (2025, 2, 1, 30)]  # deducted: tenths
         from points.ledger.checks import _verify_holder_year_counts
 

@@ -17,9 +17,9 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('holder_years', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('entries', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('deductions', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('deducted', sa.BigInteger(), nullable=False, server_default='0'))
+        for name, type_ in (('entries', sa.Integer()), ('deductions', sa.Integer()),
+                            ('deducted', sa.BigInteger())):
+            batch_op.add_column(sa.Column(name, type_, nullable=False, server_default='0'))
     # The figures of the entries posted before: points in tenths, a deduction's as a positive.
     if op.get_bind().dialect.name == 'sqlite':
         year = "CAST(strftime('%Y', e.occurred_on) AS INTEGER)"

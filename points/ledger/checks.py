@@ -164,7 +164,8 @@ def _verify_holder_year_counts():
     for account_id, scheme_id, holder_id, y, *figures in db.session.execute(differ):
         have, want = ("{} ({} deductions, {} deducted)".format(int(e or 0), int(d or 0), _points(x))
                       for e, d, x in (figures[:3], figures[3:]))
-        problems.append(((account_id, scheme_id, holder_id), f"posted entries {int(y)}", have, want))
+        problems.append(((account_id, scheme_id, holder_id), f"posted entries {int(y)}", have,
+                         want))
     return problems
 
 

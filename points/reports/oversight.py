@@ -91,7 +91,8 @@ def participation(principal, unit_code, year):
         .where(_in(unit), people).group_by(Holder.unit_id)))
     posted = _fold(row_of, db.session.execute(  # the running figures ledger.count_for_year keeps
         select(Holder.unit_id, func.count(distinct(HolderYear.holder_id)),
-               func.sum(HolderYear.deductions), func.sum(type_coerce(HolderYear.deducted, BigInteger)))
+               func.sum(HolderYear.deductions),
+               func.sum(type_coerce(HolderYear.deducted, BigInteger)))
         .select_from(HolderYear).join(Holder, Holder.id == HolderYear.holder_id)
         .join(Unit, Unit.id == Holder.unit_id)
         .where(_in(unit), people, HolderYear.year == year, HolderYear.entries > 0)
