@@ -118,6 +118,7 @@ def _register_blueprints(api):
     from points.claims.api import blp as claims, public as public_claims
     from points.entries.api import blp as entries
     from points.evidence.api import blp as evidence
+    from points.funds.api import blp as funds
     from points.ledger.api import blp as accounts
     from points.org.api import blp as org
     from points.public.api import blp as public
@@ -128,7 +129,7 @@ def _register_blueprints(api):
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth, users, org, schemes, entries, evidence, claims, accounts, shop, reports, public,
-                      public_claims, appraisals, public_appraisals):
+                      public_claims, appraisals, public_appraisals, funds):
         api.register_blueprint(blueprint)
 
 
@@ -148,13 +149,14 @@ def _register_pages(app):
     from points.claims.pages import bp as claims_pages
     from points.desk.pages import org_pages  # and home, on users_pages
     from points.entries.pages import bp as entries_pages
+    from points.funds.pages import bp as funds_pages
     from points.public.pages import bp as public_pages
     from points.reports.pages import bp as reports_pages
     from points.shop.pages import bp as shop_pages
     from points.users.pages import bp as users_pages
 
     for blueprint in (users_pages, entries_pages, claims_pages, org_pages, public_pages, shop_pages, reports_pages,
-                      admin_pages, appraisals_pages):
+                      admin_pages, appraisals_pages, funds_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(cards_pages)
     app.register_blueprint(notices_pages)

@@ -49,6 +49,9 @@ class Config:
     FAIRNESS_MIN_REVIEWS = int(os.environ.get("POINTS_FAIRNESS_MIN_REVIEWS", "50"))
     # Who tells households of their entries (points notices send): "module:Class", a Sender.
     NOTICE_SENDER = os.environ.get("POINTS_NOTICE_SENDER", "points.notices.service:SlipSender")
+    # 积分兑付能力: what one point is worth in yuan when the fund (公益金) is set against the
+    # points outstanding (1 point is commonly valued at 1 yuan in a love supermarket).
+    YUAN_PER_POINT = os.environ.get("POINTS_YUAN_PER_POINT", "1")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

@@ -302,6 +302,7 @@ FIELDS = {
     "code": _l("代码"), "name": _l("名称"), "kind": _l("类型"), "parent": _l("上级单位"), "price": _l("所需积分"),
     "stock": _l("库存"), "schemes": _l("积分方案"), "display_name": _l("姓名"), "grants": _l("权限"),
     "role": _l("角色"), "year": _l("年度"), "lines": _l("商品"), "shop": _l("爱心超市"), "goods": _l("商品"),
+    "amount": _l("金额"), "source": _l("来源或用途"), "donor": _l("捐赠人"),
 }
 PERIODS = {"day": _l("每天"), "week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "year": _l("每年")}
 
@@ -319,7 +320,7 @@ REASONS = {
     "code_chars": lambda p: _("只能用字母、数字和 _ . -，最多 64 个字符"),
     "username_chars": lambda p: _("只能用字母、数字和 _ . @ -，最多 64 个字符"),
     "pin_digits": lambda p: _("应为 4 到 8 位数字"), "password_length": lambda p: _("至少 8 个字符"),
-    "one_decimal": lambda p: _("最多一位小数"),
+    "one_decimal": lambda p: _("最多一位小数"), "two_decimals": lambda p: _("最多两位小数"),
     "between": lambda p: _("必须在 %(min)s 到 %(max)s 之间", min=points_text(p["min"]), max=points_text(p["max"])),
     "one_of": lambda p: _("请选择：%(choices)s", choices=p["choices"]),
     "wrong_kind": lambda p: _("这个编号不属于本积分方案（农户或党员）"),

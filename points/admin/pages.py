@@ -15,7 +15,7 @@ from points.errors import PointsError
 from points.org import service as org
 from points.org.schemas import HolderSchema, UnitSchema
 from points.org.models import HOLDER_KINDS, UNIT_KINDS
-from points.reports import service as reports
+from points.reports import oversight as reports_oversight, service as reports
 from points.reports.schemas import CloseSchema
 from points.schemes.service import all_schemes, rules_of
 from points.shop import service as shop
@@ -43,7 +43,8 @@ def _form(**extra):
 
 @bp.get("/", strict_slashes=False)  # /admin and /admin/ (the README's link) alike
 def index():
-    return render_template("admin/index.html")
+    short = reports_oversight.liability_warnings(principal())  # 积分兑付能力 not enough
+    return render_template("admin/index.html", short=short)
 
 
 # --- units ---------------------------------------------------------------------------------
@@ -281,8 +282,10 @@ def change_goods(code, goods):
         if request.form.get("action") == "restock":
             raw = request.form.get("quantity", "").strip()
             data = RestockSchema().load({"quantity": int(raw) if raw.isdigit() else raw,
-                                         "note": request.form.get("note", "").strip()})
-            changed = shop.restock(me, code, goods, data["quantity"], data.get("note") or None)
+                                         "note": request.form.get("note", "").strip(),
+                                         "donor": request.form.get("donor", "").strip()})
+            changed = shop.restock(me, code, goods, data["quantity"], data.get("note") or None,
+                                   data.get("donor") or None)
             message = _("%(name)s 已入库，库存 %(n)s。", name=changed.name, n=changed.stock)
         else:
             body = {"price": request.form.get("price", "").strip(), "active": request.form.get("active") == "1"}

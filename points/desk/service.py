@@ -8,6 +8,7 @@ from points.org import service as org
 from points.schemes.service import all_schemes, scheme_by_code
 from points.errors import not_found
 from points.users.service import usernames
+from points.reports.oversight import liability_warnings
 
 HISTORY = 50  # postings and entries on a holder's page
 RECENT = 10  # a recorder's own entries on home
@@ -55,4 +56,5 @@ def home_page(principal):
     if "recorder" in roles:
         recent = [entry_view(e, detail=False)
                   for e in entries.entries_of(principal, RECENT, recorded_by=principal.username)]
-    return {"roles": roles, "grants": principal.grants, "queue": queue, "recent": recent}
+    short = liability_warnings(principal) if "admin" in roles else None  # 积分兑付能力 not enough
+    return {"roles": roles, "grants": principal.grants, "queue": queue, "recent": recent, "short": short}

@@ -15,7 +15,7 @@ def verify_accounts():
     """[((account, scheme, holder), what, recorded, recomputed)] for 待入账 and rankings' year
     points that disagree with the entries."""
     key = (Account.id, Account.scheme_id, Account.holder_id)
-    return _verify_pending(key) + _verify_holder_years()
+    return _verify_pending(key) + _verify_holder_years() + _verify_holder_year_counts()
 
 
 def _verify_pending(key):
@@ -68,6 +68,38 @@ def _verify_holder_years():
 # --- statistics ------------------------------------------------------------------------------
 
 STAT_COUNTS = ("recorded", "posted", "rejected", "revoked", "granted", "deducted")
+
+
+def _verify_holder_year_counts():
+    """参与度's running figures must equal the posted entries of each year: how many, how many
+    deductions, and the deductions' points."""
+    year = func.extract("year", Entry.occurred_on)
+    tenths = type_coerce(Entry.points, BigInteger)
+    posted = (select(Entry.scheme_id, Entry.holder_id, year.label("year"),
+                     func.count().label("entries"),
+                     func.sum(case((tenths < 0, 1), else_=0)).label("deductions"),
+                     func.sum(case((tenths < 0, -tenths), else_=0)).label("deducted"))
+              .where(Entry.status == "posted")
+              .group_by(Entry.scheme_id, Entry.holder_id, year).subquery())
+    columns = ("entries", "deductions", "deducted")
+    stored = [type_coerce(getattr(HolderYear, c), BigInteger) for c in columns]
+    account = (select(Account.id)
+               .where(Account.scheme_id == HolderYear.scheme_id,
+                      Account.holder_id == HolderYear.holder_id).scalar_subquery())
+    differ = (select(account, HolderYear.scheme_id, HolderYear.holder_id, HolderYear.year, *stored,
+                     *(posted.c[c] for c in columns))
+              .outerjoin(posted, (posted.c.scheme_id == HolderYear.scheme_id)
+                         & (posted.c.holder_id == HolderYear.holder_id)
+                         & (posted.c.year == HolderYear.year))
+              .where(or_(*(s != func.coalesce(posted.c[c], 0) for s, c in zip(stored, columns))))
+              .order_by(HolderYear.id))
+    problems = []
+    for account_id, scheme_id, holder_id, y, *figures in db.session.execute(differ):
+        have, want = ("{} ({} deductions, {} deducted)".format(int(e or 0), int(d or 0), tenths_to_points(x))
+                      for e, d, x in (figures[:3], figures[3:]))
+        problems.append(((account_id, scheme_id, holder_id), f"posted entries {int(y)}", have,
+                         want))
+    return problems
 
 
 def verify_entry_stats():

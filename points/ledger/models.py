@@ -72,6 +72,11 @@ class HolderYear(db.Model):
     year: Mapped[int] = mapped_column(Integer)
     points: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))
     vetoes: Mapped[int] = mapped_column(Integer, default=0)
+    # 参与度: how many of the year's entries are posted now, how many of them are deductions and
+    # their points (positive), so participation never counts millions of entries.
+    entries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    deductions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    deducted: Mapped[Decimal] = mapped_column(Points, default=Decimal(0), server_default="0")
 
     __table_args__ = (
         UniqueConstraint("scheme_id", "holder_id", "year", name="uq_holder_years_scheme_holder_year"),

@@ -180,13 +180,20 @@ def move_pending(account, points):
 
 
 def count_for_year(scheme_id, holder_id, year, points, veto, undo=False):
-    """Keep the holder's net points of the year its deeds occurred in (rankings read this row)."""
+    """Keep the holder's net points of the year its deeds occurred in (rankings read this row),
+    and its posted entries and deductions of that year (participation reads them). `points`
+    are the posting's: an undone deduction comes in positive."""
     insert_ignore(HolderYear, scheme_id=scheme_id, holder_id=holder_id, year=year, points=ZERO, vetoes=0)
+    step = -1 if undo else 1
+    deduction = Decimal(points) * step < 0
     db.session.execute(
         update(HolderYear).where(HolderYear.scheme_id == scheme_id, HolderYear.holder_id == holder_id,
                                  HolderYear.year == year)
         .values(points=HolderYear.points + Decimal(points),
-                vetoes=HolderYear.vetoes + ((-1 if undo else 1) if veto else 0))
+                vetoes=HolderYear.vetoes + (step if veto else 0),
+                entries=HolderYear.entries + step,
+                deductions=HolderYear.deductions + (step if deduction else 0),
+                deducted=HolderYear.deducted - (Decimal(points) if deduction else ZERO))
         .execution_options(synchronize_session=False))
 
 

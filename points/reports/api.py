@@ -6,6 +6,8 @@ from points.database import today
 from points.http import (Blueprint, Schema, page_field, page_of, per_page_field, points_field,
                          principal, protected, text_field)
 from points.reports import service
+from points.funds.api import yuan_field
+from points.reports import oversight
 from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
 from points.reports.schemas import YEAR, CloseSchema
@@ -176,6 +178,83 @@ class Fairness(MethodView):
         """人情分: per recorder and reviewer of a unit's year, flagged (top_holder,
         never_rejects)."""
         return fairness(principal(), args["unit"], args.get("year") or today().year)
+
+
+class ParticipationQuery(Schema):
+    unit = text_field(max_length=64)
+    year = ma.fields.Integer(validate=YEAR)
+    page = page_field()
+    per_page = per_page_field()
+
+
+class ParticipationRowSchema(Schema):
+    unit = ma.fields.String()
+    name = ma.fields.String()
+    holders = ma.fields.Integer()
+    active = ma.fields.Integer()
+    share = points_field()
+    deductions = ma.fields.Integer()
+    deducted = points_field()
+    objections = ma.fields.Integer()
+
+
+class ParticipationSchema(page_of(ParticipationRowSchema)):
+    unit = ma.fields.String()
+    year = ma.fields.Integer()
+    summary = ma.fields.Nested(ParticipationRowSchema)
+
+
+@blp.route("/reports/participation")
+class Participation(MethodView):
+    @blp.arguments(ParticipationQuery, location="query")
+    @blp.response(200, ParticipationSchema)
+    def get(self, args):
+        """参与度 (admin): per village or community under the unit, holders, active holders (a
+        posted entry that year), their share, deductions and objections; `summary` for the unit."""
+        year = args.get("year") or today().year
+        report = oversight.participation(principal(), args["unit"], year)
+        page, per_page = args["page"], args["per_page"]
+        start = (page - 1) * per_page
+        return {"items": report["items"][start:start + per_page], "total": len(report["items"]),
+                "page": page, "per_page": per_page, "unit": report["unit"].code, "year": year,
+                "summary": report["summary"]}
+
+
+class LiabilityQuery(Schema):
+    unit = text_field(max_length=64)
+    scheme = ma.fields.String(validate=ma.validate.Length(max=64))
+
+
+FundSchema = Schema.from_dict({"in": yuan_field(), "out": yuan_field(), "balance": yuan_field()},
+                              name="FundFiguresSchema")
+
+
+class CoverSchema(Schema):
+    unit = ma.fields.String()
+    name = ma.fields.String()
+    outstanding = points_field()
+    stock_value = points_field()
+    fund = ma.fields.Nested(FundSchema)
+    fund_points = points_field()
+    cover = points_field()
+    shortfall = points_field()
+    covered = ma.fields.Boolean()
+
+
+class LiabilitySchema(CoverSchema):
+    scheme = ma.fields.String(allow_none=True)
+    yuan_per_point = points_field()
+    units = ma.fields.List(ma.fields.Nested(CoverSchema))
+
+
+@blp.route("/reports/liability")
+class Liability(MethodView):
+    @blp.arguments(LiabilityQuery, location="query")
+    @blp.response(200, LiabilitySchema)
+    def get(self, args):
+        """积分兑付能力 (admin): outstanding points against the shops' stock value and the fund
+        (公益金, in points at YUAN_PER_POINT yuan a point), in total and per village."""
+        return oversight.liability(principal(), args["unit"], args.get("scheme") or None)
 
 
 @blp.route("/periods/close")

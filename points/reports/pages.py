@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from points.database import today
 from points.errors import PointsError
 from points.org.service import units_within
-from points.reports import service
+from points.reports import oversight, service
 from points.reports.fairness import fairness as fairness_report
 from points.reports.exports import ranking_csv, ranking_xlsx, title
 from points.schemes.models import FIRST_YEAR, LAST_YEAR
@@ -171,3 +171,46 @@ def fairness():
         chart = sorted(report["recorders"], key=lambda r: -r["points"])[:TOP]
         context.update(report=report, bars=hbars([dict(r, name=r["username"]) for r in chart]))
     return render_template("reports/fairness.html", **context)
+
+
+def share_bars(rows, width=200):
+    """Bars of a share (0 to 1) for the inline SVG: full width is 100%, not the largest row."""
+    return [{"name": r["name"], "y": index * 30 + 4, "length": int(r["share"] * width),
+             "shown": f"{r['share'] * 100:.1f}%"} for index, r in enumerate(rows)]
+
+
+@bp.get("/reports/participation")
+@role_required("admin")
+def participation():
+    """参与度: per village or community, the households with a posted entry that year, with a
+    chart of their share, deductions and objections."""
+    me = principal()
+    filters = _filters(request.args, me)
+    context = dict(filters, report=None, bars=[], error=None)
+    if filters["unit_code"]:
+        try:
+            report = oversight.participation(me, filters["unit_code"], filters["year"])
+        except PointsError as error:
+            page = render_template("reports/participation.html",
+                                   **dict(context, error=friendly(error)))
+            return page, error.status
+        context.update(report=report, bars=share_bars(report["items"][:PER_PAGE]))
+    return render_template("reports/participation.html", **context)
+
+
+@bp.get("/reports/liability")
+@role_required("admin")
+def liability():
+    """积分兑付能力: outstanding points against the shops' goods and the fund, per village,
+    those that cannot cover their points marked."""
+    me = principal()
+    filters = _filters(request.args, me)
+    scheme_code = request.args.get("scheme") or None
+    context = dict(filters, scheme_code=scheme_code, report=None, error=None)
+    if filters["unit_code"]:
+        try:
+            context["report"] = oversight.liability(me, filters["unit_code"], scheme_code)
+        except PointsError as error:
+            page = render_template("reports/liability.html", **dict(context, error=friendly(error)))
+            return page, error.status
+    return render_template("reports/liability.html", **context)

@@ -152,8 +152,9 @@ class Restock(MethodView):
     @blp.arguments(RestockSchema)
     @blp.response(200, GoodsSchema)
     def post(self, data, shop, goods):
-        """补货 (admin): adds to the stock and writes a stock movement."""
-        return goods_view(service.restock(principal(), shop, goods, data["quantity"], data.get("note")), shop)
+        """补货 (admin): adds to the stock and writes a stock movement; `donor` for donated goods."""
+        return goods_view(service.restock(principal(), shop, goods, data["quantity"],
+                                          data.get("note"), data.get("donor")), shop)
 
 
 @blp.route("/redemptions")

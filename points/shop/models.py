@@ -65,6 +65,7 @@ class StockMovement(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str] = mapped_column(String(2000), default="")
+    donor: Mapped[str | None] = mapped_column(String(200))  # donated goods (捐赠): who gave them
 
     __table_args__ = (Index("ix_stock_movements_goods_id", "goods_id", "id"),)
 

@@ -36,6 +36,7 @@ class GoodsChangeSchema(Schema):
 class RestockSchema(Schema):
     quantity = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10 ** 9))
     note = text_field(required=False)
+    donor = text_field(required=False, max_length=200)  # donated goods: who gave them
 
 
 class VoidSchema(Schema):

@@ -177,9 +177,10 @@ def goods_query(shop):
     return select(Goods).where(Goods.shop_id == shop.id).order_by(Goods.id.desc())
 
 
-def _move(goods_id, kind, quantity, stock_after, user_id, ref="", note=""):
+def _move(goods_id, kind, quantity, stock_after, user_id, ref="", note="", donor=None):
     db.session.add(StockMovement(goods_id=goods_id, kind=kind, quantity=quantity, stock_after=stock_after,
-                                 ref=ref, user_id=user_id, note=note or "", at=utcnow()))
+                                 ref=ref, user_id=user_id, note=note or "", donor=donor or None,
+                                 at=utcnow()))
 
 
 def add_goods(principal, shop_code, code, name, price, stock):
@@ -210,13 +211,14 @@ def change_goods(principal, shop_code, code, **changes):
     return goods
 
 
-def restock(principal, shop_code, code, quantity, note=None):
+def restock(principal, shop_code, code, quantity, note=None, donor=None):
+    """入库; with a donor, donated goods (捐赠), which the fund did not pay for."""
     shop = _admin_shop(principal, shop_code)
     goods_id = goods_by_code(shop, code).id
     end_read()
     with write():
         stock = _add_stock(goods_id, quantity)
-        _move(goods_id, "restock", quantity, stock, principal.user_id, note=note)
+        _move(goods_id, "restock", quantity, stock, principal.user_id, note=note, donor=donor)
     return db.session.get(Goods, goods_id)
 
 
