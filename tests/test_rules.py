@@ -270,7 +270,8 @@ def test_to_dict_writes_each_item_as_the_yaml_does(longhua):
     items = {item["code"]: item for c in data["categories"] for item in c["items"]}
     assert items["LH01"] == {"code": "LH01", "name": "遵纪守法，全年无违法违规行为",
                              "type": "fixed", "veto": False,
-                             "cap": {"per": "year", "count": 1}, "points": Decimal("5")}
+                             "cap": {"per": "year", "count": 1}, "points": Decimal("5"),
+                             "when": "year_end"}
     assert items["LH20"]["min"] == Decimal("1") and items["LH20"]["max"] == Decimal("5")
     assert items["LH20"]["cap"] is None
     assert items["LH21"]["per"] == Decimal("1") and items["LH21"]["unit"] == "小时"
@@ -398,7 +399,7 @@ INVALID_SCHEMES = [
                                                  "points": 1}]}),
      "categories[1]", "category code law is used by more than one category"),
     ("bad-subject", _set(("subject",), "family"), None,
-     "subject must be household or member (got 'family')"),
+     "subject must be one of household, member, organisation, staff (got 'family')"),
     ("negative-notice-days", _set(("notice_days",), -1), None,
      "notice_days must be a whole number, 0 or more (got -1)"),
     ("fractional-notice-days", _set(("notice_days",), 1.5), None,

@@ -47,6 +47,8 @@ def compute(rules, item_code, occurred_on, values):
     elif occurred_on.year < FIRST_YEAR:
         details["occurred_on"] = [f"the date is before {FIRST_YEAR}"]
     points = None
+    if item is not None and "occurred_on" not in details and not item.recordable_on(occurred_on):
+        details["occurred_on"] = ["this item (全年…) is recorded only in December, the last month of the year"]
     if item is not None:
         try:
             points = item.compute_points(**values)

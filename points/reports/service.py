@@ -52,7 +52,22 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None):
     items = [{"rank": rank, "holder": code, "name": name, "points": as_points(points),
               "stars": rules.stars_for(as_points(points))}
              for rank, code, name, points in rows]
+    _veto_takes_stars(scheme, year, items)
     return {"scheme": scheme, "unit": unit, "year": year, "items": items, "total": total}
+
+
+def _veto_takes_stars(scheme, year, items):
+    """一票否决: a holder with a veto item posted in the year has no stars that year."""
+    codes = [item["holder"] for item in items if item["stars"]]
+    if not codes:
+        return
+    vetoed = set(db.session.execute(
+        select(Holder.code).join(HolderYear, HolderYear.holder_id == Holder.id)
+        .where(HolderYear.scheme_id == scheme.id, HolderYear.year == year, HolderYear.vetoes > 0,
+               Holder.code.in_(codes))).scalars())
+    for item in items:
+        if item["holder"] in vetoed:
+            item["stars"] = 0
 
 
 # --- year-end close ------------------------------------------------------------------------
