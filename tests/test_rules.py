@@ -119,7 +119,7 @@ def test_shita_has_twenty_member_items_scored_by_time_content_and_quality(shita)
     names = " ".join(item.name for item in shita.items)
     for wording in ("疫情防控", "文明县城创建", "爱心志愿帮扶", "执行纪律", "日常学习情况"):
         assert wording in names
-    assert any(item.type == "per_unit" and item.unit == "小时" for item in shita.items)
+    assert any(item.type == "hours_graded" and item.unit == "小时" for item in shita.items)
     assert any(item.type == "fixed" for item in shita.items)
     assert any(item.type == "graded" for item in shita.items)
     assert any(item.points is not None and item.points < 0 for item in shita.items)
