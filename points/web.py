@@ -269,6 +269,8 @@ POSTING_KINDS = {
 ROLES = {"admin": _l("管理员"), "recorder": _l("记分员"), "reviewer": _l("审核员"), "clerk": _l("超市店员")}
 UNIT_KINDS = {"county": _l("县"), "township": _l("乡镇"), "village": _l("村"), "community": _l("社区"),
               "grid": _l("网格"), "branch": _l("党支部")}
+HOLDER_KINDS = {"household": _l("农户"), "member": _l("党员"), "organisation": _l("村党组织"),
+                "staff": _l("网格员")}
 
 
 def state_text(entry):
@@ -283,6 +285,7 @@ FILTERS = {
     "points": points_text, "date": date_text, "datetime": datetime_text, "state": state_text,
     "posting_kind": lambda kind: POSTING_KINDS.get(kind, kind), "role": lambda role: ROLES.get(role, role),
     "unit_kind": lambda kind: UNIT_KINDS.get(kind, kind),
+    "holder_kind": lambda kind: HOLDER_KINDS.get(kind, kind),
 }
 
 

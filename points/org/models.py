@@ -4,7 +4,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from points.extensions import db
 
 UNIT_KINDS = ("county", "township", "village", "community", "grid", "branch")
-HOLDER_KINDS = ("household", "member")
+HOLDER_KINDS = ("household", "member", "organisation", "staff")
 # The unit a resident belongs to for objections: the nearest of these above their grid.
 VILLAGE_KINDS = ("village", "community")
 

@@ -179,6 +179,7 @@ def units_within(principal, role=None, limit=1000):
 
 KIND_WORDS = {"household": "household", "户": "household", "农户": "household", "member": "member",
               "党员": "member"}
+KIND_WORDS.update({"organisation": "organisation", "村党组织": "organisation"})  # 评档定级
 
 
 def import_holders(principal, rows):
