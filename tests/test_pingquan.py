@@ -148,3 +148,11 @@ def test_the_service_refuses_to_start_on_a_grade_table_out_of_order(tmp_path):
     with pytest.raises(Exception) as refused:
         create_app(TestConfig, RULES_DIR=str(path))
     assert "pingquan.yaml" in str(refused.value) and "grades[2]" in str(refused.value)
+
+
+def test_the_scheme_api_shows_grades_ratification_and_year_end_items(pingquan):
+    described = pingquan.as_("pqadmin").get("/schemes/pingquan").json
+    assert [row["grade"] for row in described["grades"]] == ["A", "B", "C", "D"] and described["grades"][0]["min"] == 90
+    assert described["adopted"]["by"] and described["subject"] == "organisation"
+    longhua = pingquan.as_("admin").get("/schemes/longhua").json
+    assert any(i.get("when") == "year_end" for c in longhua["categories"] for i in c["items"])
