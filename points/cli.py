@@ -23,12 +23,14 @@ def rules_cli():
 @with_appcontext
 def rules_check(directory):
     """Validate every YAML scheme; exit 1 with file, item and reason on error."""
-    from points.rules import check_dir
+    from points.rules import check_dir, warnings_of_dir
 
     directory = directory or current_app.config["RULES_DIR"]
     problems = check_dir(directory)
     for problem in problems:
         click.echo(str(problem), err=True)
+    for warning in warnings_of_dir(directory):
+        click.echo(f"warning: {warning}", err=True)
     if problems:
         sys.exit(1)
     click.echo(f"rules in {directory}: all valid")

@@ -275,6 +275,8 @@ POSTING_KINDS = {
 ROLES = {"admin": _l("管理员"), "recorder": _l("记分员"), "reviewer": _l("审核员"), "clerk": _l("超市店员")}
 UNIT_KINDS = {"county": _l("县"), "township": _l("乡镇"), "village": _l("村"), "community": _l("社区"),
               "grid": _l("网格"), "branch": _l("党支部")}
+HOLDER_KINDS = {"household": _l("农户"), "member": _l("党员"), "organisation": _l("村党组织"),
+                "staff": _l("网格员")}
 
 
 def state_text(entry):
@@ -289,6 +291,7 @@ FILTERS = {
     "points": points_text, "date": date_text, "datetime": datetime_text, "state": state_text,
     "posting_kind": lambda kind: POSTING_KINDS.get(kind, kind), "role": lambda role: ROLES.get(role, role),
     "unit_kind": lambda kind: UNIT_KINDS.get(kind, kind),
+    "holder_kind": lambda kind: HOLDER_KINDS.get(kind, kind),
 }
 
 
@@ -328,7 +331,7 @@ REASONS = {
     "import_code_chars": lambda p: _("编号只能用字母、数字和 _ . -，最多 64 个字符"),
     "code_taken": lambda p: _("编号已存在"), "name_required": lambda p: _("请填写姓名"),
     "code_twice": lambda p: _("编号重复（第 %(n)s 行）", n=p["line"]),
-    "holder_kind": lambda p: _("类型应为 household（户）、member（党员）或 staff（网格员）"),
+    "holder_kind": lambda p: _("类型应为 household（户）、member（党员）、organisation（村党组织）或 staff（网格员）"),
     "unit_outside": lambda p: _("单位不在您管理的范围内"),
     "import_pin_digits": lambda p: _("查询密码应为 4 到 8 位数字"), "no_rows": lambda p: _("文件里没有名单"),
     "unknown_user": lambda p: _("找不到这个用户（第 6 列：该户的工作人员用户名）"),

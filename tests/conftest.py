@@ -249,10 +249,11 @@ class World:
 
         return load_scheme_file(os.path.join(self.app.config["RULES_DIR"], f"{scheme}.yaml"))
 
-    def item_of(self, type_, scheme="longhua", positive=True, capped=None, veto=False):
-        """An item of the shipped scheme with these traits, so tests never name an item code."""
+    def item_of(self, type_, scheme="longhua", positive=True, capped=None, veto=False, when=None):
+        """An item of the shipped scheme with these traits, so tests never name an item code
+        (`when: year_end` items, recordable only in December, only when asked for)."""
         for item in self.rules(scheme).items:
-            if item.type != type_ or item.veto != veto:
+            if item.type != type_ or item.veto != veto or item.when != when:
                 continue
             if type_ == "fixed" and (item.points > 0) != positive:
                 continue

@@ -1,7 +1,7 @@
 """The command line of a new install: rules, units, users, demo."""
 import shutil
 
-from conftest import PASSWORD, Api
+from conftest import PASSWORD, Api, local_today
 
 
 def test_rules_check_passes_on_the_shipped_schemes(app):
@@ -55,6 +55,22 @@ def test_demo_makes_a_village_a_branch_and_a_user_per_role(app):
         assert answer.status == 200, username
     admin = Api(client, Api(client).post("/auth/token", json={"username": "admin",
                                                               "password": "demo-pass-1"}).json["token"])
-    assert admin.get("/holders?kind=household").json["total"] == 28
+    households = admin.get("/holders?kind=household&per_page=500").json
+    assert households["total"] == 36
     assert admin.get("/holders?kind=member").json["total"] == 30
+    everyone = [h["name"] for kind in ("household", "member", "organisation")
+                for h in admin.get(f"/holders?kind={kind}&per_page=500").json["items"]]
+    assert len(everyone) == len(set(everyone))  # no two holders share a name
+    for grid in ("lh-v1-g1", "lh-v1-g2", "lh-v1-g3"):  # each grid's 网格员 and 网格长 stand back from their own
+        worker, steward = (admin.get(f"/users/{grid[-2:]}-{role}").json for role in ("worker", "steward"))
+        assert worker["links"] and steward["links"] and worker["links"] != steward["links"]
+    shita_reviewers = {u: admin.get(f"/users/{u}").json for u in ("st-secretary", "st-committee1", "st-committee2")}
+    assert all({"role": "reviewer", "unit": "st-branch"} in u["grants"] for u in shita_reviewers.values())
+    assert {"role": "reviewer", "unit": "st-branch"} not in admin.get("/users/reviewer1").json["grants"]
+    states = {e["status"] for e in admin.get("/entries?per_page=500").json["items"]}
+    assert {"pending", "in_notice", "disputed", "posted", "rejected", "revoked"} <= states
+    last_year = local_today().year - 1
+    assert admin.get(f"/periods/longhua/{last_year}").json["awards"]
+    grades = admin.get("/reports/grades?scheme=pingquan&unit=pq-wolong").json["counts"]
+    assert sum(grades.values()) == 5 and all(grades[g] for g in ("A", "B", "C", "D"))
     assert "already" in runner.invoke(args=["demo"]).output

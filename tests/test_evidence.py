@@ -94,11 +94,11 @@ def test_photos_are_for_staff_in_scope_only(world):
 @pytest.fixture
 def rules_dir(tmp_path):
     """Longhua whose first item needs a photo."""
-    return edited_rules(tmp_path, "longhua", "      - code: LH01\n", "      - code: LH01\n        evidence: required\n")
+    return edited_rules(tmp_path, "longhua", "      - code: LH02\n", "      - code: LH02\n        evidence: required\n")
 
 
 def test_an_item_that_needs_a_photo_is_not_approved_without_one(world):
-    entry = world.record(item="LH01")
+    entry = world.record(item="LH02")
     refused = world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={})
     assert refused.status == 409 and refused.code == "evidence_required"
     assert world.as_("admin").get(f"/entries/{entry['id']}").json["approvals"] == []

@@ -87,7 +87,7 @@ def shita():
 
 def test_shipped_rules_directory_has_no_errors():
     assert check_dir(RULES_DIR) == []
-    assert {"linxia", "longhua", "shita"} <= {scheme.code for scheme in load_scheme_dir(RULES_DIR)}
+    assert {"linxia", "longhua", "shita", "pingquan"} <= {scheme.code for scheme in load_scheme_dir(RULES_DIR)}
 
 
 def test_longhua_has_thirty_household_items_under_five_headings(longhua):
@@ -119,7 +119,7 @@ def test_shita_has_twenty_member_items_scored_by_time_content_and_quality(shita)
     names = " ".join(item.name for item in shita.items)
     for wording in ("疫情防控", "文明县城创建", "爱心志愿帮扶", "执行纪律", "日常学习情况"):
         assert wording in names
-    assert any(item.type == "per_unit" and item.unit == "小时" for item in shita.items)
+    assert any(item.type == "hours_graded" and item.unit == "小时" for item in shita.items)
     assert any(item.type == "fixed" for item in shita.items)
     assert any(item.type == "graded" for item in shita.items)
     assert any(item.points is not None and item.points < 0 for item in shita.items)
@@ -270,7 +270,8 @@ def test_to_dict_writes_each_item_as_the_yaml_does(longhua):
     items = {item["code"]: item for c in data["categories"] for item in c["items"]}
     assert items["LH01"] == {"code": "LH01", "name": "遵纪守法，全年无违法违规行为",
                              "type": "fixed", "veto": False,
-                             "cap": {"per": "year", "count": 1}, "points": Decimal("5")}
+                             "cap": {"per": "year", "count": 1}, "points": Decimal("5"),
+                             "when": "year_end"}
     assert items["LH20"]["min"] == Decimal("1") and items["LH20"]["max"] == Decimal("5")
     assert items["LH20"]["cap"] is None
     assert items["LH21"]["per"] == Decimal("1") and items["LH21"]["unit"] == "小时"
@@ -398,7 +399,7 @@ INVALID_SCHEMES = [
                                                  "points": 1}]}),
      "categories[1]", "category code law is used by more than one category"),
     ("bad-subject", _set(("subject",), "family"), None,
-     "subject must be one of household, member, staff (got 'family')"),
+     "subject must be one of household, member, organisation, staff (got 'family')"),
     ("negative-notice-days", _set(("notice_days",), -1), None,
      "notice_days must be a whole number, 0 or more (got -1)"),
     ("fractional-notice-days", _set(("notice_days",), 1.5), None,

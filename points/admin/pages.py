@@ -17,7 +17,8 @@ from points.org.schemas import HolderSchema, UnitSchema
 from points.org.models import HOLDER_KINDS, UNIT_KINDS
 from points.reports import oversight as reports_oversight, service as reports
 from points.reports.schemas import CloseSchema
-from points.schemes.service import all_schemes, rules_of
+from points.schemes.service import all_schemes, comparison, rules_of
+from points.schemes.service import versions as scheme_versions
 from points.shop import service as shop
 from points.shop.schemas import GoodsChangeSchema, NewGoodsSchema, NewShopSchema, RestockSchema
 from points.users import service as users
@@ -306,7 +307,16 @@ def change_goods(code, goods):
 @bp.get("/schemes")
 def schemes():
     listed = [(s, rules_of(s.current_version_id)) for s in all_schemes()]
-    return render_template("admin/schemes.html", schemes=listed)
+    return render_template("admin/schemes.html", schemes=listed,
+                           versions={s.code: scheme_versions(s) for s in all_schemes()})
+
+
+@bp.get("/schemes/<code>/changes")
+def scheme_changes(code):
+    """A version beside the one before it, item by item, printable for the villagers' meeting."""
+    version = request.args.get("version", "")
+    return render_template("admin/scheme_changes.html",
+                           **comparison(code, int(version) if version.isdigit() else None), printed_on=today())
 
 
 # --- year-end close ------------------------------------------------------------------------

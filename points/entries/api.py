@@ -40,6 +40,7 @@ class BatchSchema(ValuesMixin):
 class ApprovalSchema(Schema):
     by = ma.fields.String()
     at = ma.fields.DateTime()
+    grade = ma.fields.String(allow_none=True)
 
 
 class EventSchema(Schema):
@@ -106,6 +107,11 @@ class TextSchema(Schema):
 
 class BatchApproveSchema(NoteSchema):
     ids = ma.fields.List(row_id_field(), required=True, validate=ma.validate.Length(min=1, max=500))
+    grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))  # hours_graded entries
+
+
+class ApproveSchema(NoteSchema):
+    grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))  # hours_graded: the quality
 
 
 def entry_view(entry, detail=True, viewer=None):
@@ -126,7 +132,8 @@ def entry_view(entry, detail=True, viewer=None):
     if entry.notice_ends_on is not None:
         view["notice_ends_on"] = entry.notice_ends_on
     if detail:
-        view["approvals"] = [{"by": a.user.username, "at": aware(a.at)} for a in service.approvals(entry)]
+        view["approvals"] = [{"by": a.user.username, "at": aware(a.at), "grade": a.grade}
+                             for a in service.approvals(entry)]
         view["history"] = service.history_view(viewer or principal(), entry)
     return view
 
@@ -183,11 +190,12 @@ class OneEntry(MethodView):
 
 @blp.route("/entries/<int:entry_id>/approve")
 class Approve(MethodView):
-    @blp.arguments(NoteSchema)
+    @blp.arguments(ApproveSchema)
     @blp.response(200, EntrySchema)
     def post(self, data, entry_id):
-        """Approve (通过): towards the quorum, or settle a disputed entry."""
-        service.approve(principal(), entry_id, data.get("note"))
+        """Approve (通过): towards the quorum, or settle a disputed entry; `grade` names the
+        quality of a time-and-quality (hours_graded) entry."""
+        service.approve(principal(), entry_id, data.get("note"), data.get("grade"))
         return entry_view(service.get_entry(principal(), entry_id))
 
 
@@ -197,7 +205,7 @@ class BatchApprove(MethodView):
     @blp.response(200, EntryList)
     def post(self, data):
         """Approve a whole event at once: all or nothing."""
-        ids = service.approve_batch(principal(), data["ids"], data.get("note"))
+        ids = service.approve_batch(principal(), data["ids"], data.get("note"), data.get("grade"))
         return {"items": [entry_view(service.get_entry(principal(), i)) for i in ids]}
 
 

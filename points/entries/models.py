@@ -61,6 +61,7 @@ class Approval(db.Model):
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    grade: Mapped[str | None] = mapped_column(String(64))  # hours_graded: the quality this reviewer named
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -132,7 +132,8 @@ def _queue(me):
         view = entry_view(entry, detail=False)
         approvers = [a.user.username for a in service.approvals(entry)]
         view.update(approvers=approvers, own=entry.recorded_by_id == me.user_id,
-                    approved_by_me=me.username in approvers and entry.status == "pending")
+                    approved_by_me=me.username in approvers and entry.status == "pending",
+                    quality=service.grades_to_name(entry))
         rows.append(view)
     return rows
 
@@ -155,13 +156,14 @@ def review_action():
             service.reject(me, entry_id, reason)
             message = _("已驳回 1 条记录。")
         elif request.form.get("approve"):
-            service.approve(me, int(request.form["approve"]), note)
+            entry_id = int(request.form["approve"])
+            service.approve(me, entry_id, note, request.form.get(f"grade_{entry_id}") or None)
             message = _("已通过 1 条记录。")
         else:
             ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
             if not ids:
                 raise ValidationError({"ids": [_("请先勾选要通过的记录")]})
-            service.approve_batch(me, ids, note)
+            service.approve_batch(me, ids, note, request.form.get("grade") or None)
             message = _("已通过 %(n)s 条记录。", n=len(ids))
     except (PointsError, ValidationError, ValueError) as error:
         if isinstance(error, ValueError) and not isinstance(error, ValidationError):

@@ -48,6 +48,8 @@ def compute(rules, item_code, occurred_on, values):
     elif occurred_on.year < FIRST_YEAR:
         details["occurred_on"] = [reason("date_before", "the date is before {year}", year=FIRST_YEAR)]
     points = None
+    if item is not None and "occurred_on" not in details and not item.recordable_on(occurred_on):
+        details["occurred_on"] = ["this item (全年…) is recorded only in December, the last month of the year"]
     if item is not None:
         try:
             points = item.compute_points(**values)
@@ -283,8 +285,10 @@ def _refuse_objector(principal, entry):
                           {"holders": {entry.holder.code: ["objected to this entry"]}})
 
 
-def _approve_locked(principal, entry, note):
+def _approve_locked(principal, entry, note, grade=None):
     _check_reviewer(principal, entry)
+    if entry.status == "disputed" and grade is not None:
+        raise invalid({"grade": ["the quality was named when the entry was approved"]})
     if entry.status == "disputed":
         # An objection is settled by one reviewer: posted at once, no new quorum or notice.
         _refuse_objector(principal, entry)
@@ -300,9 +304,13 @@ def _approve_locked(principal, entry, note):
         raise PointsError("already_reviewed", "你已经审核过这条积分记录", 409)
     rules = rules_of(entry.scheme_version_id)
     _require_evidence(rules, entry)
-    db.session.add(Approval(entry_id=entry.id, user_id=principal.user_id, at=utcnow()))
+    item = rules.item(entry.item)
+    _check_grade(item, grade)
+    db.session.add(Approval(entry_id=entry.id, user_id=principal.user_id, at=utcnow(), grade=grade))
     entry.reviewed_by_id, entry.review_note = principal.user_id, note
     if len(done) + 1 >= rules.reviewers_required:
+        if item is not None and item.graded_by_reviewers:
+            _grade_hours(entry, item, grade)
         if rules.notice_days == 0:
             _post(entry, principal.user_id)
         else:
@@ -310,6 +318,27 @@ def _approve_locked(principal, entry, note):
             entry.notice_ends_on = today() + timedelta(days=rules.notice_days)
             notices.enqueue(entry, "in_notice")
     _event(entry, "approve", principal.user_id, note)
+
+
+def _check_grade(item, grade):
+    """hours_graded: each approving reviewer names the quality (优, 良, ...); no other item takes one."""
+    if item is None or not item.graded_by_reviewers:
+        if grade is not None:
+            raise invalid({"grade": ["not used by this item: only time-and-quality items are graded at approval"]})
+        return
+    if grade is None or grade not in item.grades:
+        raise invalid({"grade": [f"name the quality of this work: one of {', '.join(item.grades)}"]})
+
+
+def _grade_hours(entry, item, grade):
+    """The quorum is reached: the lowest grade named counts, and the entry's points (held at the
+    best grade while pending) become hours × per × that grade's factor."""
+    named = db.session.execute(select(Approval.grade).where(Approval.entry_id == entry.id,
+                                                            Approval.grade.is_not(None))).scalars().all()
+    lowest = item.lowest_grade(set(named) | {grade})
+    points = item.graded_hours(entry.quantity, lowest)
+    ledger.move_pending(ledger.account_for(entry.scheme_id, entry.holder_id), points - entry.points)
+    entry.points, entry.grade = points, lowest
 
 
 def _require_evidence(rules, entry):
@@ -321,28 +350,42 @@ def _require_evidence(rules, entry):
                           {"item": entry.item})
 
 
-def approve(principal, entry_id, note=None):
+def approve(principal, entry_id, note=None, grade=None):
     end_read()
     with write():
         entry = _locked_entries([entry_id])[entry_id]
-        _approve_locked(principal, entry, note)
+        _approve_locked(principal, entry, note, grade)
     return entry_id
 
 
-def approve_batch(principal, ids, note=None):
-    """A whole event approved at once: all or nothing, each entry as if one by one."""
+def approve_batch(principal, ids, note=None, grade=None):
+    """A whole event approved at once: all or nothing, each entry as if one by one. `grade`
+    is the quality named for the batch's time-and-quality entries (and refused without one)."""
     ids = list(dict.fromkeys(ids))
     end_read()
     with write():
         entries = _locked_entries(ids)
         refuse_conflict(principal, {e.holder.code: e.holder_id for e in entries.values()})
+        graded = {i for i, e in entries.items() if _graded_at_approval(e)}
+        if grade is not None and not graded:
+            _check_grade(None, grade)
         for entry_id in ids:
             try:
-                _approve_locked(principal, entries[entry_id], note)
+                _approve_locked(principal, entries[entry_id], note, grade if entry_id in graded else None)
             except PointsError as error:
                 raise PointsError(error.code, f"#{entry_id}: {error.message}", error.status,
                                   {"ids": {str(entry_id): [error.message]}}) from None
     return ids
+
+
+def grades_to_name(entry):
+    """The grades a reviewer chooses from when approving this entry (hours_graded, pending), else []."""
+    return list(rules_of(entry.scheme_version_id).item(entry.item).grades) if _graded_at_approval(entry) else []
+
+
+def _graded_at_approval(entry):
+    item = rules_of(entry.scheme_version_id).item(entry.item)
+    return entry.status == "pending" and item is not None and item.graded_by_reviewers
 
 
 def reject(principal, entry_id, reason):

@@ -4,8 +4,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from points.extensions import db
 
 UNIT_KINDS = ("county", "township", "village", "community", "grid", "branch")
-HOLDER_KINDS = ("household", "member")
-HOLDER_KINDS += ("staff",)  # 网格员: a grid worker assessed in rounds, linked to its own user
+HOLDER_KINDS = ("household", "member", "organisation", "staff")
 # The unit a resident belongs to for objections: the nearest of these above their grid.
 VILLAGE_KINDS = ("village", "community")
 

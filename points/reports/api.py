@@ -42,6 +42,7 @@ class RankSchema(Schema):
     name = ma.fields.String()
     points = points_field()
     stars = ma.fields.Integer()
+    grade = ma.fields.String(allow_none=True)  # when the scheme has grades (评档定级)
 
 
 class RankingPage(page_of(RankSchema)):
@@ -80,6 +81,35 @@ class Ranking(MethodView):
                     "per_page": args["per_page"], "period": report["period"]}
         report = service.ranking(principal(), args["scheme"], args["unit"], year, period=period)
         return ranking_csv(report) if args["format"] == "csv" else ranking_xlsx(report)
+
+
+class GradesQuery(Schema):
+    scheme = text_field(max_length=64)
+    unit = text_field(max_length=64)
+    period = ma.fields.String(validate=ma.validate.Length(max=16))
+
+
+class GradeRankSchema(Schema):
+    rank = ma.fields.Integer()
+    holder = ma.fields.String()
+    name = ma.fields.String()
+    points = points_field()
+    grade = ma.fields.String(allow_none=True)
+
+
+class GradesSchema(Schema):
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    items = ma.fields.List(ma.fields.Nested(GradeRankSchema))
+    period = ma.fields.String()
+
+
+@blp.route("/reports/grades")
+class Grades(MethodView):
+    @blp.arguments(GradesQuery, location="query")
+    @blp.response(200, GradesSchema)
+    def get(self, args):
+        """评档定级: how many holders of a unit are in each grade of the period, and each one's grade."""
+        return service.grades(principal(), args["scheme"], args["unit"], args.get("period"))
 
 
 class StatsQuery(Schema):

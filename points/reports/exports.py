@@ -11,6 +11,13 @@ from decimal import Decimal
 from flask import Response
 
 HEADERS = {"rank": "排名", "holder": "编号", "name": "姓名", "points": "积分", "stars": "星级"}
+GRADE_HEADER = {"grade": "档次"}  # 评档定级, for a scheme with grades
+
+
+def headers(report):
+    """The columns of a ranking file: the grade too when the scheme grades its holders."""
+    graded = any("grade" in row for row in report["items"])
+    return {**HEADERS, **GRADE_HEADER} if graded else HEADERS
 
 
 def title(report):
@@ -61,9 +68,10 @@ def xlsx_row(sheet, row, values):
 def ranking_csv(report):
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADERS.values())
+    columns = headers(report)
+    writer.writerow(columns.values())
     for row in report["items"]:
-        writer.writerow([csv_cell(row[key]) for key in HEADERS])
+        writer.writerow([csv_cell(row[key]) for key in columns])
     name = f"ranking-{report['unit'].code}-{_file_period(report)}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
@@ -75,8 +83,9 @@ def ranking_xlsx(report):
     book = Workbook()
     sheet = book.active
     sheet.title = "积分排名"
-    rows = [[title(report)], list(HEADERS.values())]
-    rows += [[item[key] for key in HEADERS] for item in report["items"]]
+    columns = headers(report)
+    rows = [[title(report)], list(columns.values())]
+    rows += [[item[key] for key in columns] for item in report["items"]]
     for number, values in enumerate(rows, start=1):
         xlsx_row(sheet, number, values)
     out = io.BytesIO()

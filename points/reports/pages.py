@@ -11,7 +11,7 @@ from points.reports import oversight, service
 from points.reports.fairness import fairness as fairness_report
 from points.reports.exports import ranking_csv, ranking_xlsx, title
 from points.schemes.models import FIRST_YEAR, LAST_YEAR
-from points.schemes.service import all_schemes
+from points.schemes.service import all_schemes, rules_of
 from points.web import friendly, page_errors, principal, role_required
 
 bp = page_errors(Blueprint("reports_pages", __name__))
@@ -94,8 +94,33 @@ def ranking():
                                   period=ranked)
         except PointsError as error:
             return render_template("reports/ranking.html", **dict(context, error=friendly(error))), error.status
-        context.update(report=report, bars=hbars(top["items"]), pages=max(1, -(-report["total"] // PER_PAGE)))
+        context.update(report=report, bars=hbars(top["items"]), pages=max(1, -(-report["total"] // PER_PAGE)),
+                       graded=_graded(report))
     return render_template("reports/ranking.html", **context)
+
+
+def _graded(report):
+    """Whether the ranking's scheme grades its holders (评档定级): its rows carry a grade."""
+    return bool(report and report["items"] and "grade" in report["items"][0])
+
+
+@bp.get("/reports/grades")
+@role_required("admin")
+def grades():
+    """评档定级: how many holders of the unit are in each grade of the year, as a chart, and who."""
+    me = principal()
+    filters = _filters(request.args, me)
+    graded = [s for s in filters["schemes"] if rules_of(s.current_version_id).grades]
+    scheme = next((s for s in graded if s.code == request.args.get("scheme")), graded[0] if graded else None)
+    context = dict(filters, schemes=graded, scheme=scheme, report=None, bars=[], error=None)
+    if scheme is not None and filters["unit_code"]:
+        try:
+            report = service.grades(me, scheme.code, filters["unit_code"], str(filters["year"]))
+        except PointsError as error:
+            return render_template("reports/grades.html", **dict(context, error=friendly(error))), error.status
+        rows = [{"name": grade, "points": count} for grade, count in report["counts"].items()]
+        context.update(report=report, bars=hbars(rows))
+    return render_template("reports/grades.html", **context)
 
 
 @bp.get("/reports/ranking/export")
@@ -130,7 +155,7 @@ def ranking_print():
         codes = {row["holder"] for row in report["items"]}
         awards = [a for a in period["award_details"] if a["holder"] in codes]
     return render_template("reports/ranking_print.html", report=report, heading=title(report), awards=awards,
-                           printed_on=today(), closed=period is not None)
+                           printed_on=today(), closed=period is not None, graded=_graded(report))
 
 
 @bp.get("/reports/stats")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from points.database import (as_points, aware, end_read, for_update, local_date, local_tz, lock_key,
                              offset_of, reading, today, write)
 from points.entries.models import OPEN_STATES, Entry
-from points.errors import PointsError, forbidden, invalid_state
+from points.errors import PointsError, forbidden, invalid, invalid_state
 from points.extensions import db
 from points.ledger import service as ledger
 from points.ledger.models import Account, HolderYear, Posting
@@ -77,8 +77,57 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, p
     items = [{"rank": rank, "holder": code, "name": name, "points": as_points(points),
               "stars": rules.stars_for(as_points(points)) if kind == "year" else 0}
              for rank, code, name, points in rows]
+    _veto_takes_stars(scheme, year, items)
+    _add_grades(rules, items)
     return {"scheme": scheme, "unit": unit, "year": year, "items": items, "total": total,
             "period": period if kind != "year" else str(year)}
+
+
+def _veto_takes_stars(scheme, year, items):
+    """一票否决: a holder with a veto item posted in the year has no stars that year."""
+    codes = [item["holder"] for item in items if item["stars"]]
+    if not codes:
+        return
+    vetoed = set(db.session.execute(
+        select(Holder.code).join(HolderYear, HolderYear.holder_id == Holder.id)
+        .where(HolderYear.scheme_id == scheme.id, HolderYear.year == year, HolderYear.vetoes > 0,
+               Holder.code.in_(codes))).scalars())
+    for item in items:
+        if item["holder"] in vetoed:
+            item["stars"] = 0
+
+
+def _add_grades(rules, items):
+    """评档定级: each row's grade by its points, when the scheme has a grade table."""
+    if rules.grades:
+        for item in items:
+            item["grade"] = rules.grade_for(item["points"])
+
+
+def year_of_period(period):
+    """The year a report covers: `YYYY` (the default, this year). Shorter periods (H1, Q2,
+    MM) come with the ranking by period; until then they are refused."""
+    if period is None or period == "":
+        return today().year
+    text = str(period).strip()
+    if len(text) == 4 and text.isdigit() and 2000 <= int(text) <= 2100:
+        return int(text)
+    raise invalid({"period": ["must be a year such as 2026"]})
+
+
+def grades(principal, scheme_code, unit_code, period=None):
+    """评档定级: how many holders of the unit fall in each grade of the period, and each one's
+    grade, from the same ranking (every holder of the unit, ties sharing a rank)."""
+    report = ranking(principal, scheme_code, unit_code, year_of_period(period))
+    rules = rules_of(report["scheme"].current_version_id)
+    if not rules.grades:
+        raise invalid({"scheme": ["this scheme has no grades"]})
+    counts = {row.grade: 0 for row in rules.grades}
+    for item in report["items"]:
+        if item["grade"] is not None:
+            counts[item["grade"]] += 1
+    return dict(report, counts=counts, period=str(report["year"]),
+                bounds=[{"grade": row.grade, "min": row.min} for row in rules.grades])
 
 
 # --- year-end close ------------------------------------------------------------------------

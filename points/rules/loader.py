@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 from points.rules.errors import RuleError
-from points.rules.validation import read_scheme
+from points.rules.validation import read_scheme, scheme_warnings
 
 SCHEME_SUFFIXES = (".yaml", ".yml")
 
@@ -63,6 +63,24 @@ def load_scheme_dir(directory):
 def check_dir(directory):
     """Every problem of every scheme file of `directory`; an empty list when all is well."""
     return _read_dir(directory)[1]
+
+
+def warnings_of_dir(directory):
+    """What `rules check` warns of in the valid files of `directory` (a missing `adopted:`)."""
+    warnings = []
+    for path, scheme in _valid_files(directory):
+        warnings += scheme_warnings(scheme, str(path))
+    return warnings
+
+
+def _valid_files(directory):
+    folder = Path(directory)
+    paths = sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+    for path in paths:
+        if path.suffix in SCHEME_SUFFIXES and not path.name.startswith(".") and path.is_file():
+            scheme, errors = _read_file(path)
+            if scheme is not None and not errors:
+                yield path, scheme
 
 
 def _read_dir(directory):

@@ -11,13 +11,16 @@ from typing import NamedTuple
 from points.rules.decimals import TENTH, canonical, to_points
 from points.rules.errors import InvalidValue
 
-SUBJECTS = ("household", "member")
+SUBJECTS = ("household", "member", "organisation", "staff")
 ITEM_TYPES = ("fixed", "range", "per_unit", "graded")
+ITEM_TYPES += ("hours_graded",)  # time × quality, the grade named by the reviewers (时间、内容、质量)
 PERIODS = ("day", "week", "month", "quarter", "year")
 UNIT_KINDS = ("county", "township", "village", "community", "grid", "branch")
 
 # The input each item type reads; a fixed item reads none.
 _INPUT_OF_TYPE = {"fixed": None, "range": "points", "per_unit": "quantity", "graded": "grade"}
+_INPUT_OF_TYPE["hours_graded"] = "quantity"  # the recorder gives the hours; reviewers the grade
+WHEN = ("year_end",)  # `when: year_end`: only in the last month of the year (items that say 全年…)
 
 
 def cap_window(per, day):
@@ -98,6 +101,8 @@ class Item:
     unit: str | None = None
     grades: dict | None = field(default=None, hash=False)
     measure: str | None = None  # platform items: what the service counts (PLATFORM_MEASURES)
+    when: str | None = None  # "year_end": recordable only in December
+    lawful_basis: str | None = None  # the rule that makes a deduction for a protected act lawful
 
     @property
     def input_field(self):
@@ -125,6 +130,8 @@ class Item:
             return self._chosen_points(points)
         if self.type == "per_unit":
             return self._points_for_quantity(quantity)
+        if self.type == "hours_graded":
+            return self.graded_hours(quantity, self.best_grade)
         return self._grade_points(grade)
 
     def _chosen_points(self, value):
@@ -148,6 +155,45 @@ class Item:
                                choices=", ".join(self.grades))
         return self.grades[name]
 
+    # -- second wave: hours_graded, when, lawful_basis -----------------------------------
+
+    @property
+    def graded_by_reviewers(self):
+        """Whether the reviewers name this entry's quality grade at approval (hours_graded)."""
+        return self.type == "hours_graded"
+
+    @property
+    def best_grade(self):
+        """The grade with the largest factor: an hours_graded entry is held at it until graded."""
+        return max(self.grades, key=lambda name: self.grades[name])
+
+    def lowest_grade(self, names):
+        """Of the grades the reviewers named, the one that counts: the lowest factor."""
+        return min(names, key=lambda name: self.grades[name])
+
+    def graded_hours(self, quantity, grade):
+        """quantity × per × the grade's factor, rounded half-up to one decimal."""
+        hours = _exact("quantity", quantity)
+        if hours <= 0:
+            raise InvalidValue("quantity", "must be more than 0")
+        if grade not in (self.grades or {}):
+            raise InvalidValue("grade", f"must be one of {', '.join(self.grades)}")
+        result = (hours * self.per * self.grades[grade]).quantize(TENTH, rounding=ROUND_HALF_UP)
+        return _exact("quantity", result)
+
+    def recordable_on(self, day):
+        """False for a `when: year_end` item on a day before December of its year."""
+        return self.when != "year_end" or day.month == 12
+
+    def _second_wave_dict(self, data):
+        if self.type == "hours_graded":
+            data.update(per=self.per, unit=self.unit, grades=dict(self.grades))
+        if self.when is not None:
+            data["when"] = self.when
+        if self.lawful_basis is not None:
+            data["lawful_basis"] = self.lawful_basis
+        return data
+
     def to_dict(self):
         """The item as the YAML writes it (without its category)."""
         data = {"code": self.code, "name": self.name, "type": self.type,
@@ -162,9 +208,9 @@ class Item:
             data.update(per=self.per, unit=self.unit)
         elif self.type == "platform":
             data.update(measure=self.measure, per=self.per)
-        else:
+        elif self.type == "graded":
             data["grades"] = dict(self.grades)
-        return data
+        return self._second_wave_dict(data)
 
 
 def _blank(value):
@@ -196,6 +242,13 @@ class StarRow(NamedTuple):
 
     min: Decimal
     stars: int
+
+
+class GradeRow(NamedTuple):
+    """One row of the grade table (评档定级): `grade` at net points >= `min`."""
+
+    min: Decimal
+    grade: str
 
 
 @dataclass(frozen=True)
@@ -230,6 +283,9 @@ class Scheme:
     period: str = "year"  # the scheme's rhythm of ranking and review (RANKING_PERIODS)
     appraisal: "Appraisal | None" = field(default=None, hash=False)
     _items: tuple = field(init=False, repr=False, compare=False, hash=False)
+    # the ratification of this version (民主程序): {on, by, present, for, against, abstain}
+    adopted: dict | None = field(default=None, hash=False)
+    grades: tuple[GradeRow, ...] = ()  # 评档定级, highest min first
     _by_code: dict = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
@@ -254,6 +310,20 @@ class Scheme:
                 return row.stars
         return 0
 
+    def grade_for(self, points):
+        """The grade earned by `points` net points of the period; None without a grade table
+        or below every row."""
+        points = canonical(Decimal(str(points)))
+        return next((row.grade for row in self.grades if points >= row.min), None)
+
+    def _second_wave_dict(self, data):
+        # Only when set, so that a scheme without them keeps its digest (and its version).
+        if self.adopted is not None:
+            data["adopted"] = dict(self.adopted)
+        if self.grades:
+            data["grades"] = [{"min": row.min, "grade": row.grade} for row in self.grades]
+        return data
+
     def to_dict(self):
         """The scheme as its YAML wrote it, in JSON-able form (Decimals kept as Decimal)."""
         data = {
@@ -272,12 +342,11 @@ class Scheme:
             data["period"] = self.period
         if self.appraisal is not None:
             data["appraisal"] = self.appraisal.to_dict()
-        return data
+        return self._second_wave_dict(data)
 
 
 # --- grid workers: platform items, democratic appraisal, periods (issue 12, Linxia) ---------
 
-SUBJECTS = SUBJECTS + ("staff",)  # 网格员: assessed in rounds
 ITEM_TYPES = ITEM_TYPES + ("platform",)
 _INPUT_OF_TYPE["platform"] = None  # 平台统计: the service counts, nobody types a value
 

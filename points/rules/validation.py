@@ -8,11 +8,13 @@ a bad item so that `rules check` can list every problem of a file at once.
 
 import difflib
 import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from points.rules.decimals import to_points, to_whole
 from points.rules.errors import RuleError
-from points.rules.model import (ITEM_TYPES, PERIODS, SUBJECTS, UNIT_KINDS, Cap, Category,
-                                Item, Scheme, StarRow, YearEnd)
+from points.rules.model import (ITEM_TYPES, PERIODS, SUBJECTS, UNIT_KINDS, WHEN, Cap, Category,
+                                GradeRow, Item, Scheme, StarRow, YearEnd)
 from points.rules.model import PLATFORM_MEASURES, RANKING_PERIODS, RATERS, Appraisal
 
 SCHEME_CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -21,16 +23,25 @@ MAX_STARS = 5
 SCHEME_REQUIRED = ("code", "name", "subject", "notice_days", "reviewers_required",
                    "redeem_threshold", "categories")
 SCHEME_OPTIONAL = ("stars", "year_end")
+SCHEME_OPTIONAL += ("adopted", "grades")  # second wave: ratification, 评档定级
 CATEGORY_KEYS = ("code", "name", "items")
 ITEM_REQUIRED = ("code", "name", "type")
 ITEM_OPTIONAL = ("veto", "cap", "evidence")
+ITEM_OPTIONAL += ("when", "lawful_basis")  # second wave
 TYPE_FIELDS = {"fixed": ("points",), "range": ("min", "max"),
                "per_unit": ("per", "unit"), "graded": ("grades",)}
+TYPE_FIELDS["hours_graded"] = ("per", "unit", "grades")
 CARRY_EXAMPLE = "all, none or {max: N}"
 # Grid workers (Linxia): the scheme's rhythm, democratic appraisal, platform items.
 SCHEME_OPTIONAL += ("period", "appraisal")
 TYPE_FIELDS["platform"] = ("measure", "per")
 APPRAISAL_EXAMPLE = "{item: LX20, raters: household, ratings: {满意: 10, 基本满意: 6, 不满意: 0}}"
+ADOPTED_EXAMPLE = "{on: 2026-03-01, by: 村民代表会议, present: 45, for: 43, against: 1, abstain: 1}"
+ADOPTED_VOTES = ("present", "for", "against", "abstain")
+# Acts the law protects (petitions, complaints, lawsuits, belief, votes): a scheme may deduct for
+# one only when it names the rule that makes the deduction lawful (`lawful_basis`).
+PROTECTED_ACTS = ("上访", "信访", "投诉", "举报", "检举", "控告", "申诉", "诉讼", "起诉", "复议", "仲裁",
+                  "信教", "宗教", "信仰", "选举", "投票", "选票")
 
 
 def scheme_from_dict(data):
@@ -129,6 +140,7 @@ class _SchemeReader:
         self.errors += [fail(reason) for reason in _key_problems(data, SCHEME_REQUIRED,
                                                                  SCHEME_OPTIONAL)]
         fields = self._scheme_fields(data)
+        fields.update(self._second_wave_fields(data))
         if self.errors:
             return None
         self._check_staff_parts(fields)
@@ -324,10 +336,12 @@ class _SchemeReader:
         evidence = raw.get("evidence") or "optional"
         if evidence not in ("required", "optional"):
             raise fail(f"evidence must be required or optional (got {_shown(evidence)})")
-        return Item(code=code.strip(), name=self._text(raw["name"], "name", fail),
+        item = Item(code=code.strip(), name=self._text(raw["name"], "name", fail),
                     type=item_type, category=category, veto=veto, evidence=evidence,
                     cap=self._cap(raw.get("cap"), fail),
-                    **self._type_fields(raw, item_type, fail))
+                    **self._type_fields(raw, item_type, fail), **self._item_additions(raw, fail))
+        self._check_lawful(item, fail)
+        return item
 
     @staticmethod
     def _item_type(raw, fail):
@@ -369,6 +383,8 @@ class _SchemeReader:
             return {"per": per, "unit": self._text(raw["unit"], "unit", fail)}
         if item_type == "platform":
             return self._platform_fields(raw, fail)
+        if item_type == "hours_graded":
+            return self._hours_graded(raw, fail)
         return {"grades": self._grades(raw["grades"], fail)}
 
     def _grades(self, value, fail):
@@ -469,3 +485,141 @@ class _SchemeReader:
                 if not item.min <= points <= item.max:
                     self.errors.append(self._at("appraisal.ratings")(
                         f"{name} gives {points}, outside {item.code}'s range {item.min} to {item.max}"))
+
+    # -- second wave: ratification, grades, hours_graded, when, lawful_basis ------------
+
+    def _second_wave_fields(self, data):
+        fields = {}
+        for key, read in (("adopted", self._adopted), ("grades", self._grade_table)):
+            if data.get(key) is None:
+                continue
+            try:
+                fields[key] = read(data[key])
+            except RuleError as error:
+                self.errors.append(error)
+        return fields
+
+    def _adopted(self, value):
+        """民主程序: when and by whom this version was ratified, and the votes."""
+        fail = self._at("adopted")
+        if not isinstance(value, dict):
+            raise fail(f"must be a mapping like {ADOPTED_EXAMPLE}")
+        # YAML 1.1 reads a bare `on` as true: that key is the date all the same.
+        value = {("on" if key is True else key): v for key, v in value.items()}
+        problems = _key_problems(value, ("on", "by"), ADOPTED_VOTES)
+        if problems:
+            raise fail(problems[0])
+        adopted = {"on": self._day(value["on"], fail).isoformat(),
+                   "by": self._text(value["by"], "by", fail)}
+        for key in ADOPTED_VOTES:
+            if value.get(key) is not None:
+                adopted[key] = self._whole(value[key], key, fail, least=0)
+        present = adopted.get("present")
+        cast = sum(adopted.get(key, 0) for key in ("for", "against", "abstain"))
+        if present is not None and cast > present:
+            raise fail(f"for, against and abstain add up to {cast}, more than the {present} present")
+        if present is not None and "for" in adopted and adopted["for"] * 2 <= present:
+            raise fail(f"{adopted['for']} for out of {present} present is not a majority: "
+                       "the version was not adopted")
+        return adopted
+
+    @staticmethod
+    def _day(value, fail):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise fail(f"on must be a date like 2026-03-01 (got {_shown(value)})") from None
+
+    def _grade_table(self, value):
+        """评档定级: rows {min, grade}, written from the highest min to the lowest."""
+        fail = self._at("grades")
+        if not isinstance(value, list) or not value:
+            raise fail("must be a list of rows like {min: 90, grade: A}, highest min first")
+        rows = []
+        for index, raw in enumerate(value):
+            row_fail = self._at(f"grades[{index}]")
+            if not isinstance(raw, dict):
+                raise row_fail("must be a row like {min: 90, grade: A}")
+            problems = _key_problems(raw, ("min", "grade"))
+            if problems:
+                raise row_fail(problems[0])
+            grade = raw["grade"]
+            if not _is_text(grade):
+                raise row_fail(f"grade must be non-empty text (got {_shown(grade)})")
+            row = GradeRow(self._number(raw["min"], "min", row_fail), str(grade).strip())
+            if rows and row.min >= rows[-1].min:
+                raise row_fail(f"grades must go from the highest min to the lowest: min {row.min} "
+                               f"({row.grade}) comes after min {rows[-1].min} ({rows[-1].grade})")
+            if any(earlier.grade == row.grade for earlier in rows):
+                raise row_fail(f"grade {row.grade} is written twice")
+            rows.append(row)
+        return tuple(rows)
+
+    def _hours_graded(self, raw, fail):
+        """Hours × per × the factor of the grade the reviewers name (优: 1.0, 良: 0.8, ...)."""
+        per = self._number(raw["per"], "per", fail)
+        if per <= 0:
+            raise fail(f"per must be more than 0 (got {per})")
+        factors = raw["grades"]
+        if not isinstance(factors, dict) or not factors:
+            raise fail("grades must list at least one grade with its factor, like {优: 1.0, 良: 0.8, 中: 0.5}")
+        grades = {}
+        for name, factor in factors.items():
+            if not _is_text(name):
+                raise fail(f"grades: a grade name must be non-empty text (got {_shown(name)})")
+            grades[name.strip()] = self._factor(factor, f"grades.{name}", fail)
+        return {"per": per, "unit": self._text(raw["unit"], "unit", fail), "grades": grades}
+
+    def _factor(self, value, name, fail):
+        text_ok = self.numbers_as_text and isinstance(value, str)
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)) and not text_ok:
+            raise fail(f"{name} must be a number like 0.8 (got {_shown(value)})")
+        try:
+            factor = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise fail(f"{name} must be a number like 0.8 (got {_shown(value)})") from None
+        if not factor.is_finite() or factor <= 0 or factor > 10 or factor != factor.quantize(Decimal("0.01")):
+            raise fail(f"{name} must be more than 0, at most 10, with at most two decimals (got {_shown(value)})")
+        return factor.normalize() if factor != factor.to_integral_value() else factor.quantize(Decimal(1))
+
+    def _item_additions(self, raw, fail):
+        additions = {}
+        when = raw.get("when")
+        if when is not None:
+            if when not in WHEN:
+                raise fail(f"when must be {' or '.join(WHEN)} (got {_shown(when)})")
+            additions["when"] = when
+        if raw.get("lawful_basis") is not None:
+            additions["lawful_basis"] = self._text(raw["lawful_basis"], "lawful_basis", fail)
+        return additions
+
+    @staticmethod
+    def _check_lawful(item, fail):
+        """A deduction for a protected act (上访, 投诉, 诉讼, 信教, 投票 ...) must say its lawful basis."""
+        if item.lawful_basis is not None or not _deducts(item):
+            return
+        acts = [act for act in PROTECTED_ACTS if act in item.name]
+        if acts:
+            raise fail(f"deducts for {'、'.join(acts)}, which the law protects: state the rule that "
+                       "makes this deduction lawful in lawful_basis, or remove the item")
+
+
+def _deducts(item):
+    """Whether an entry under the item can take points away."""
+    if item.type == "fixed":
+        return item.points < 0
+    if item.type == "range":
+        return item.min < 0
+    if item.type == "graded":
+        return any(points < 0 for points in item.grades.values())
+    return False
+
+
+def scheme_warnings(scheme, file):
+    """What `rules check` warns of without refusing the file: a version never ratified."""
+    if scheme.adopted is None:
+        return [RuleError(file, "adopted", "no adopted: record when and by whom (村民代表会议 ...) "
+                          f"this version was ratified, like {ADOPTED_EXAMPLE}", True)]
+    return []

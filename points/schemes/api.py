@@ -26,6 +26,8 @@ class ItemSchema(Schema):
     per = points_field()
     unit = ma.fields.String()
     grades = ma.fields.Dict(keys=ma.fields.String(), values=points_field())
+    when = ma.fields.String()  # second wave: year_end
+    lawful_basis = ma.fields.String()
 
 
 class CategorySchema(Schema):
@@ -37,6 +39,11 @@ class CategorySchema(Schema):
 class StarSchema(Schema):
     min = points_field()
     stars = ma.fields.Integer()
+
+
+class GradeRowSchema(Schema):
+    min = points_field()
+    grade = ma.fields.String()
 
 
 class SchemeSummarySchema(Schema):
@@ -54,6 +61,8 @@ class SchemeSchema(SchemeSummarySchema):
     stars = ma.fields.List(ma.fields.Nested(StarSchema))
     year_end = ma.fields.Raw()
     categories = ma.fields.List(ma.fields.Nested(CategorySchema))
+    adopted = ma.fields.Raw()  # second wave: the ratification of this version
+    grades = ma.fields.List(ma.fields.Nested(GradeRowSchema))  # 评档定级
 
 
 class SchemeList(Schema):

@@ -87,3 +87,29 @@ def describe(scheme):
     definition = rules.to_dict()
     definition.update(version=scheme.version, items_count=len(rules.items))
     return definition
+
+
+# --- versions and what changed between them (民主程序) ----------------------------------------
+
+def versions(scheme):
+    """Every synced version of a scheme, newest first, each with its rules (and `adopted`)."""
+    rows = db.session.execute(select(SchemeVersion).where(SchemeVersion.scheme_id == scheme.id)
+                              .order_by(SchemeVersion.version.desc())).scalars().all()
+    return [(row, rules_of(row.id)) for row in rows]
+
+
+def comparison(code, version=None):
+    """A version (default the current one) beside the one before it, item by item."""
+    from points.rules.compare import compare
+
+    scheme = scheme_by_code(code)
+    number = scheme.version if version is None else version
+    by_number = {row.version: row for row in db.session.execute(
+        select(SchemeVersion).where(SchemeVersion.scheme_id == scheme.id,
+                                    SchemeVersion.version.in_((number, number - 1)))).scalars()}
+    if number not in by_number:
+        raise not_found("scheme version")
+    after = rules_of(by_number[number].id)
+    before = rules_of(by_number[number - 1].id) if number - 1 in by_number else None
+    return {"scheme": scheme, "version": by_number[number], "rules": after,
+            "previous": by_number.get(number - 1), "changes": compare(before, after)}

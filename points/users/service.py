@@ -448,7 +448,8 @@ def resident(holder_code, pin, address):
 
 
 KIND_WORDS = {"household": "household", "户": "household", "农户": "household", "member": "member",
-              "党员": "member", "staff": "staff", "网格员": "staff"}
+              "党员": "member", "staff": "staff", "网格员": "staff",
+              "organisation": "organisation", "村党组织": "organisation"}  # 评档定级
 
 
 def import_holders(principal, rows):
@@ -479,7 +480,7 @@ def import_holders(principal, rows):
         if not name or len(name) > 200:
             problems.append(reason("name_required", "name required"))
         if kind is None:
-            problems.append(reason("holder_kind", "kind must be household, member or staff"))
+            problems.append(reason("holder_kind", "kind must be household, member, organisation or staff"))
         if unit is None:
             problems.append(reason("unknown_unit", "unknown unit"))
         elif not principal.allows("admin", unit.path):
