@@ -7,7 +7,7 @@ from points.org.models import Holder, Unit
 from points.org.service import insert_unit
 from points.schemes.models import Scheme
 from points.users.models import Grant, User
-from points.users.service import hash_secret
+from points.users.service import hash_pin, hash_secret
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗"
 GIVEN = ["建国", "秀英", "志强", "桂兰", "海", "明", "丽", "德福", "玉梅", "小红", "文", "春生", "淑珍", "国庆"]
@@ -25,7 +25,7 @@ def load():
     """Make the demo once; a database that already has units is left as it is."""
     if db.session.execute(select(Unit.id).limit(1)).first() is not None:
         return ["the database already has units: demo not loaded"]
-    pin_hash = hash_secret(PIN)
+    pin_hash = hash_pin(PIN)
     with write():
         county = insert_unit("longhua", "隆化县", "county", None)
         township = insert_unit("lh-tangtou", "汤头沟镇", "township", county)

@@ -1,6 +1,8 @@
 """Who is calling and what they may do: passwords, tokens, lockouts, grants and scope."""
 import hashlib
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,6 +54,27 @@ class Principal:
 
 def hash_secret(secret):
     return generate_password_hash(secret, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def hash_pin(pin):
+    """A household's or member's PIN, at the PIN cost (PIN_HASH_METHOD, see config.py)."""
+    return generate_password_hash(pin, method=current_app.config["PIN_HASH_METHOD"])
+
+
+def hash_pins(pins, progress=None):
+    """Many PINs hashed at once, one thread per core (hashlib's scrypt releases the GIL), in
+    order; an empty PIN gives None. `progress(n)` is called as each n more are done."""
+    method = current_app.config["PIN_HASH_METHOD"]
+    hashed = [None] * len(pins)
+    todo = [i for i, pin in enumerate(pins) if pin]
+    if progress is not None and len(todo) < len(pins):
+        progress(len(pins) - len(todo))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for i, digest in zip(todo, pool.map(lambda i: generate_password_hash(pins[i], method=method), todo)):
+            hashed[i] = digest
+            if progress is not None:
+                progress(1)
+    return hashed
 
 
 def _digest(token):
