@@ -131,7 +131,7 @@ def seconds(started):
     return f"{time.perf_counter() - started:7.2f} s"
 
 
-def paths(app, api_households):
+def paths(app, api_households, import_rows=5000):
     """Issue 14's figures: import, batch entry and approval, a 7,000-row export, a township by API."""
     from points.database import today
     from points.org.service import create_unit_cli, import_holders
@@ -151,14 +151,14 @@ def paths(app, api_households):
             create_user_cli(name, "bench-pass-1", role, unit)
         admin = db.session.execute(text("SELECT id FROM users WHERE username = 'bench-admin'")).scalar_one()
         rows = [(n + 1, {"code": f"P{n:05d}", "name": f"户{n}", "kind": "household", "unit": "v0g0",
-                         "pin": f"{n % 10000:04d}"}) for n in range(5000)]
+                         "pin": f"{n % 10000:04d}"}) for n in range(import_rows)]
         start = time.perf_counter()
         import_holders(principal_for_user(admin, "bench-admin"), rows)
-        print(f"import 5,000 households with PINs ({app.config['PASSWORD_HASH_METHOD']})      {seconds(start)}")
+        print(f"import {import_rows:,} households with PINs ({app.config.get('PIN_HASH_METHOD', app.config['PASSWORD_HASH_METHOD'])})      {seconds(start)}")
         unit_id = db.session.execute(text("SELECT id FROM units WHERE code = 'v0g0'")).scalar_one()
         conn = db.session.connection()
         conn.execute(text("INSERT INTO holders (code, name, kind, unit_id) VALUES (:c, :n, 'household', :u)"),
-                     [{"c": f"Q{n:05d}", "n": f"户{n}", "u": unit_id} for n in range(2000)])
+                     [{"c": f"Q{n:05d}", "n": f"户{n}", "u": unit_id} for n in range(7000 - import_rows)])
         db.session.commit()
     client = app.test_client()
     tokens = {name: client.post("/api/v1/auth/token", json={"username": name, "password": "bench-pass-1"})
@@ -218,6 +218,7 @@ def main():
     parser.add_argument("--entries", type=int, default=5_000_000)
     parser.add_argument("--paths", action="store_true", help="issue 14's figures instead of the county's")
     parser.add_argument("--api-households", type=int, default=1000)
+    parser.add_argument("--import-rows", type=int, default=5000, help="households imported with PINs (of 7,000)")
     args = parser.parse_args()
     if args.database:
         uri = database_url(args.database)
@@ -233,7 +234,7 @@ def main():
         upgrade()
     if args.paths:
         print(f"issue 14's figures on {uri.split(':')[0]}")
-        return paths(app, args.api_households)
+        return paths(app, args.api_households, args.import_rows)
     with app.app_context():
         start = time.perf_counter()
         households, entries = build(args.households, args.entries)

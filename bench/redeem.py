@@ -36,7 +36,7 @@ BENCH = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "demo-pass-1"
 HOUSEHOLDS = 200  # beside the demo's 28
-POINTS = 400  # each; a soap costs 5, so 228 households pay for ~18,000 redemptions
+POINTS = 200  # each, by default; a soap costs 5, so 228 households pay for ~9,000 redemptions
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/points_bench")
 
 
@@ -45,7 +45,7 @@ def flask_cli(env, *args):
                    stdout=subprocess.DEVNULL)
 
 
-def prepare(env):
+def prepare(env, points):
     """Households with plenty of points, as staff would give them: through the service layer."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
@@ -76,7 +76,7 @@ def prepare(env):
         item = max((i for i in rules.items if i.type == "fixed" and i.points > 0 and i.cap is None and not i.veto),
                    key=lambda i: i.points)
         ids = []
-        for _ in range(int(POINTS // item.points)):
+        for _ in range(int(points // item.points)):
             for start in range(0, len(households), 500):
                 ids += entries.record_batch(who("recorder"), "longhua", item.code, households[start:start + 500],
                                             today() - timedelta(days=1))
@@ -121,7 +121,7 @@ def stop(server):
 
 def wrk(port, path, script, seconds, *args):
     """requests/s from one wrk run (2 threads, 16 connections); refuses a run with errors."""
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(BENCH / script),
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "30s", "-s", str(BENCH / script),
                           f"http://127.0.0.1:{port}{path}", "--", *args], capture_output=True, text=True,
                          check=True).stdout
     found = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", out.split("WRK", 1)[1]))
@@ -157,15 +157,15 @@ def pg_reachable():
         return False
 
 
-def bench(database, url, seconds, rounds):
+def bench(database, url, seconds, rounds, points):
     env = {**os.environ, "POINTS_ENV": "production", "SECRET_KEY": uuid.uuid4().hex * 2, "DATABASE_URL": url}
     started = time.perf_counter()
     setup_env = {**env, "POINTS_ENV": "development"}
     flask_cli(setup_env, "db", "upgrade")
     flask_cli(setup_env, "rules", "sync")
     flask_cli(setup_env, "demo")
-    households = prepare(setup_env)
-    print(f"{database}: setup {time.perf_counter() - started:.0f} s ({len(households)} households, {POINTS} points each)")
+    households = prepare(setup_env, points)
+    print(f"{database}: setup {time.perf_counter() - started:.0f} s ({len(households)} households, {points} points each)")
     bare_port, bare = serve("bench.bare:app", env)
     port, server = serve("wsgi:app", env)
     figures = []
@@ -203,6 +203,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--points", type=int, default=POINTS, help="each household's, enough for every redemption")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk (make bench does)")
@@ -210,9 +211,9 @@ def main():
     for database in args.database or ["sqlite", "postgresql"]:
         if database == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                failed |= bench("SQLite", f"sqlite:///{tmp}/points.db", args.seconds, args.rounds)
+                failed |= bench("SQLite", f"sqlite:///{tmp}/points.db", args.seconds, args.rounds, args.points)
         elif pg_reachable():
-            failed |= bench("PostgreSQL", PG_URL, args.seconds, args.rounds)
+            failed |= bench("PostgreSQL", PG_URL, args.seconds, args.rounds, args.points)
     return failed
 
 
