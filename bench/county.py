@@ -185,7 +185,8 @@ def paths(app, api_households, import_rows=5000):
                 print(f"{label} approve ({reviewer})       {seconds(start)}")
         return ids
 
-    batch([f"P{n:05d}" for n in range(500)], "batch of 500 households:")
+    batch(([f"P{n:05d}" for n in range(import_rows)] + [f"Q{n:05d}" for n in range(500)])[:500],
+          "batch of 500 households:")
     for label, fmt in [("township ranking, 7,000 rows, xlsx", "xlsx"), ("township ranking, 7,000 rows, csv", "csv")]:
         best = None
         for _ in range(3):
