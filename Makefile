@@ -60,5 +60,7 @@ fuzz: $(STAMP) $(CATALOGS)
 	$(BIN)/python -m pip install -q -e '.[test,dev]'
 	$(BIN)/python -m pytest -p no:cacheprovider tests/fuzz_api.py
 
-bench: $(STAMP)
+# wrk (a Debian package) against gunicorn: SQLite, then PostgreSQL when reachable (bench/redeem.py).
+bench: $(STAMP) $(CATALOGS)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/redeem.py

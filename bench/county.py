@@ -3,10 +3,18 @@
     .venv/bin/python bench/county.py                      # SQLite file in a temp dir
     .venv/bin/python bench/county.py --database postgresql://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/county.py --households 14000 --entries 500000   # a quick look
+    .venv/bin/python bench/county.py --paths [--database URL]   # issue 14's figures, below
 
 Builds the data straight into the tables (entries as posted, with the running figures the
 service keeps: holder_years and entry_stats), then times, through the HTTP API in-process,
 GET /api/v1/reports/ranking for one township and GET /api/v1/reports/stats for it.
+
+With --paths, the places where staff wait, on a fresh database (issue 14): importing 5,000
+households with PINs at the production PIN cost (the service the CLI and the admin page
+call); recording one event for 500 households through POST /api/v1/entries/batch and its two
+approvals through POST /api/v1/entries/batch/approve; a township's ranking of 7,000 rows as
+XLSX and CSV; and a township built through the API (--api-households holders by POST
+/api/v1/holders, then 5 entries each by batches of 500, each approved by two reviewers).
 """
 import argparse
 import os
@@ -15,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
@@ -23,7 +31,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from points import create_app  # noqa: E402
-from points.config import DevelopmentConfig, database_url  # noqa: E402
+from points.config import Config, DevelopmentConfig, database_url  # noqa: E402
 from points.extensions import db  # noqa: E402
 
 TOWNSHIPS, VILLAGES, GRIDS = 20, 35, 20
@@ -119,22 +127,115 @@ def timed(client, token, path, runs=5):
     return best
 
 
+def seconds(started):
+    return f"{time.perf_counter() - started:7.2f} s"
+
+
+def paths(app, api_households, import_rows=5000):
+    """Issue 14's figures: import, batch entry and approval, a 7,000-row export, a township by API."""
+    from points.database import today
+    from points.org.service import create_unit_cli
+    from points.schemes.service import sync
+    from points.users.service import create_user_cli, import_holders, principal_for_user
+
+    with app.app_context():
+        sync(os.path.join(os.path.dirname(__file__), "..", "rules"))
+        create_unit_cli("county", "县", "county")
+        create_unit_cli("town", "镇", "township", "county")
+        for v in range(2):
+            create_unit_cli(f"v{v}", f"村{v}", "village", "town")
+            create_unit_cli(f"v{v}g0", f"网格{v}", "grid", f"v{v}")
+        for name, role, unit in [("bench-admin", "admin", "county"), ("recorder", "recorder", "county"),
+                                 ("reviewer1", "reviewer", "county"), ("reviewer2", "reviewer", "county")]:
+            create_user_cli(name, "bench-pass-1", role, unit)
+        admin = db.session.execute(text("SELECT id FROM users WHERE username = 'bench-admin'")).scalar_one()
+        rows = [(n + 1, {"code": f"P{n:05d}", "name": f"户{n}", "kind": "household", "unit": "v0g0",
+                         "pin": f"{n % 10000:04d}"}) for n in range(import_rows)]
+        start = time.perf_counter()
+        import_holders(principal_for_user(admin, "bench-admin"), rows)
+        print(f"import {import_rows:,} households with PINs ({app.config.get('PIN_HASH_METHOD', app.config['PASSWORD_HASH_METHOD'])})      {seconds(start)}")
+        unit_id = db.session.execute(text("SELECT id FROM units WHERE code = 'v0g0'")).scalar_one()
+        conn = db.session.connection()
+        conn.execute(text("INSERT INTO holders (code, name, kind, unit_id) VALUES (:c, :n, 'household', :u)"),
+                     [{"c": f"Q{n:05d}", "n": f"户{n}", "u": unit_id} for n in range(7000 - import_rows)])
+        db.session.commit()
+    client = app.test_client()
+    tokens = {name: client.post("/api/v1/auth/token", json={"username": name, "password": "bench-pass-1"})
+              .get_json()["token"] for name in ("bench-admin", "recorder", "reviewer1", "reviewer2")}
+
+    def call(who, path, body):
+        answer = client.post(path, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})
+        assert answer.status_code in (200, 201), answer.get_data(as_text=True)[:300]
+        return answer.get_json()
+
+    with app.app_context():
+        day = (today() - timedelta(days=1)).isoformat()
+
+    def batch(codes, label=None):
+        start = time.perf_counter()
+        ids = [e["id"] for e in call("recorder", "/api/v1/entries/batch", {
+            "scheme": "longhua", "item": "LH07", "occurred_on": day, "holders": codes})["items"]]
+        if label:
+            print(f"{label} record                   {seconds(start)}")
+        for reviewer in ("reviewer1", "reviewer2"):
+            start = time.perf_counter()
+            call(reviewer, "/api/v1/entries/batch/approve", {"ids": ids})
+            if label:
+                print(f"{label} approve ({reviewer})       {seconds(start)}")
+        return ids
+
+    batch(([f"P{n:05d}" for n in range(import_rows)] + [f"Q{n:05d}" for n in range(500)])[:500],
+          "batch of 500 households:")
+    for label, fmt in [("township ranking, 7,000 rows, xlsx", "xlsx"), ("township ranking, 7,000 rows, csv", "csv")]:
+        best = None
+        for _ in range(3):
+            start = time.perf_counter()
+            answer = client.get(f"/api/v1/reports/ranking?scheme=longhua&unit=town&format={fmt}",
+                                headers={"Authorization": f"Bearer {tokens['bench-admin']}"})
+            body = answer.get_data()
+            elapsed = time.perf_counter() - start
+            assert answer.status_code == 200 and body, answer.status_code
+            best = elapsed if best is None else min(best, elapsed)
+        print(f"{label:45s} {best:7.2f} s (best of 3, {len(body):,} bytes)")
+
+    start = time.perf_counter()
+    codes = [f"T{n:05d}" for n in range(api_households)]
+    for code in codes:
+        call("bench-admin", "/api/v1/holders", {"code": code, "name": "户", "kind": "household", "unit": "v1g0"})
+    made = time.perf_counter()
+    for _ in range(5):
+        for first in range(0, len(codes), 500):
+            batch(codes[first:first + 500])
+    print(f"a township by the API: {api_households:,} households ({made - start:.1f} s), "
+          f"{5 * api_households:,} entries recorded and approved twice ({time.perf_counter() - made:.1f} s)"
+          f"   {seconds(start)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="a PostgreSQL URL (its tables are dropped); default a SQLite file")
     parser.add_argument("--households", type=int, default=140_000)
     parser.add_argument("--entries", type=int, default=5_000_000)
+    parser.add_argument("--paths", action="store_true", help="issue 14's figures instead of the county's")
+    parser.add_argument("--api-households", type=int, default=1000)
+    parser.add_argument("--import-rows", type=int, default=5000, help="households imported with PINs (of 7,000)")
     args = parser.parse_args()
     if args.database:
         uri = database_url(args.database)
     else:
         uri = f"sqlite:///{tempfile.mkdtemp(prefix='points-bench-')}/county.db"
-    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=uri, SETTLE_EVERY=0)
+    # The production PIN and password cost: what a village's import really pays.
+    app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=uri, SETTLE_EVERY=0,
+                     PASSWORD_HASH_METHOD=Config.PASSWORD_HASH_METHOD)
     with app.app_context():
         if args.database:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
+    if args.paths:
+        print(f"issue 14's figures on {uri.split(':')[0]}")
+        return paths(app, args.api_households, args.import_rows)
+    with app.app_context():
         start = time.perf_counter()
         households, entries = build(args.households, args.entries)
         print(f"built {households:,} households and {entries:,} entries in {time.perf_counter() - start:.0f} s "

@@ -31,6 +31,12 @@ class Config:
     TIMEZONE = os.environ.get("POINTS_TIMEZONE", "Asia/Shanghai")
     # werkzeug's scrypt (N=2^15, r=8, p=1); tests lower the cost.
     PASSWORD_HASH_METHOD = os.environ.get("POINTS_PASSWORD_HASH", "scrypt:32768:8:1")
+    # PINs of households and members (4 to 8 digits) cost less: no hash cost makes a 4-digit
+    # PIN (10^4 tries) safe once the database is stolen, and even 8 digits at the password cost
+    # would make a village's import of 5,000 take minutes. What protects a PIN is the online
+    # lockout (5 tries per holder, PIN_ADDRESS_FAILURES per address); scrypt N=2^11 (2 MiB,
+    # a few ms) still costs an offline attacker days of a core for one 8-digit PIN.
+    PIN_HASH_METHOD = os.environ.get("POINTS_PIN_HASH", "scrypt:2048:8:1")
     # Where photos of entries and claims are kept (default instance/evidence/).
     EVIDENCE_DIR = os.environ.get("POINTS_EVIDENCE_DIR")
     TOKEN_HOURS = int(os.environ.get("POINTS_TOKEN_HOURS", "12"))
@@ -79,6 +85,7 @@ class TestConfig(DevelopmentConfig):
     TESTING = True
     SECRET_KEY = secrets.token_hex(32)  # a fresh key per test run, never one written here
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    PIN_HASH_METHOD = "scrypt:1024:8:1"
     SETTLE_EVERY = 0  # tests settle by hand
 
 

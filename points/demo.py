@@ -14,7 +14,7 @@ from points.org.models import Holder, Unit
 from points.org.service import insert_unit
 from points.schemes.models import Scheme
 from points.users.models import Grant, User, UserLink
-from points.users.service import hash_secret, principal_for_user
+from points.users.service import hash_pin, hash_secret, principal_for_user
 
 PASSWORD = "demo-pass-1"
 PIN = "1234"
@@ -53,7 +53,7 @@ def load():
     """Make the demo once; a database that already has units is left as it is."""
     if db.session.execute(select(Unit.id).limit(1)).first() is not None:
         return ["the database already has units: demo not loaded"]
-    pin_hash, password_hash = hash_secret(PIN), hash_secret(PASSWORD)
+    pin_hash, password_hash = hash_pin(PIN), hash_secret(PASSWORD)
     names = _Names()
     end_read()
     with write():

@@ -102,6 +102,21 @@ def test_ranking_as_xlsx_has_a_title_row_and_chinese_headers(world):
     assert rows[2][:4] == (1, "H2", "李四", 3)
 
 
+def test_streamed_exports_hold_the_same_rows_as_the_json_ranking(world):
+    give(world, "H1", 5)
+    give(world, "H3", 2)
+    expected = [[r["rank"], r["holder"], r["name"], r["points"], r["stars"]] for r in ranking(world).json["items"]]
+    assert len(expected) == 3
+    answer = ranking(world, format="csv")
+    rows = list(csv.reader(io.StringIO(answer.response.get_data().decode("utf-8-sig"))))[1:]
+    assert rows == [[str(v) if not isinstance(v, float) else f"{v:.1f}" for v in row] for row in expected]
+    answer = ranking(world, format="xlsx")
+    body = answer.response.get_data()
+    assert int(answer.response.headers["Content-Length"]) == len(body)
+    sheet = load_workbook(io.BytesIO(body)).worksheets[0]
+    assert [list(r) for r in sheet.iter_rows(min_row=3, values_only=True)] == expected
+
+
 def test_only_an_admin_over_the_unit_reads_rankings(world):
     assert world.as_("rec").get(f"/reports/ranking?scheme=longhua&unit=v1&year={LAST_YEAR}").status == 403
     assert world.as_("zadmin").get(f"/reports/ranking?scheme=longhua&unit=v1&year={LAST_YEAR}").status == 403

@@ -3,8 +3,6 @@ users and grants, shops and goods, schemes (read only), and the year-end close w
 
 Every form goes through the same schemas and service functions as the JSON API.
 """
-import csv
-import io
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -103,37 +101,12 @@ def create_holder():
         if not raw["pin"]:
             del raw["pin"]
         data = HolderSchema().load(raw)
-        pin_hash = users.hash_secret(data["pin"]) if data.get("pin") else None
+        pin_hash = users.hash_pin(data["pin"]) if data.get("pin") else None
         holder = org.create_holder(principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash)
     except (PointsError, ValidationError) as error:
         return _holders_page(_form(pin=""), friendly(error), status_of(error))
     flash(_("已登记 %(code)s %(name)s。", code=holder.code, name=holder.name), "success")
     return redirect(url_for("admin_pages.holders", unit=holder.unit.code))
-
-
-COLUMNS = ("code", "name", "kind", "unit", "pin", "user")
-HEADER_WORDS = {"code", "编号", "户号"}
-
-
-def _read_csv(data):
-    """A household list as (line number, row) pairs: UTF-8 (with or without BOM) or GBK, as
-    Excel saves it; a first line of headers is skipped."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    rows = []
-    for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not any(f.strip() for f in fields):
-            continue
-        if number == 1 and fields[0].strip().lower() in HEADER_WORDS:
-            continue
-        rows.append((number, dict(zip(COLUMNS, (f.strip() for f in fields)))))
-        if len(rows) > IMPORT_ROWS:
-            raise PointsError("too_many_rows", "too many rows", 422)
-    return rows
 
 
 def _problems(error):
@@ -149,7 +122,7 @@ def import_holders():
     pasted = request.form.get("text", "")
     data = upload.read() if upload is not None and upload.filename else pasted.encode("utf-8")
     try:
-        count = users.import_holders(principal(), _read_csv(data))
+        count = users.import_holders(principal(), org.read_holder_list(data, IMPORT_ROWS))
     except PointsError as error:
         if error.code == "validation_error" and "lines" in (error.details or {}):
             return _holders_page(error=_("名单有错误，没有导入任何一户。请改正后重新导入："),

@@ -95,9 +95,11 @@ def _refuse_closed_year(scheme_id, day):
         raise PointsError("period_closed", f"{day.year} 年度已结算，不能再记分或更改", 409, {"year": day.year})
 
 
-def add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values):
-    """A pending entry, inside the caller's write(): closed year, cap and account under lock."""
-    _refuse_closed_year(scheme.id, occurred_on)
+def add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values, batch=False):
+    """A pending entry, inside the caller's write(): closed year, cap and account under lock.
+    In a batch the caller has checked the year once and counts the statistics once."""
+    if not batch:
+        _refuse_closed_year(scheme.id, occurred_on)
     account = ledger.account_for(scheme.id, holder.id, lock=True)
     _check_cap(item, holder, scheme, occurred_on, points)
     entry = Entry(scheme_id=scheme.id, scheme_version_id=scheme.current_version_id, holder_id=holder.id,
@@ -109,7 +111,8 @@ def add_entry(principal, scheme, rules, item, holder, points, occurred_on, note,
     _event(entry, "record", principal.user_id, note or "")
     notices.enqueue(entry, "recorded")
     ledger.move_pending(account, points)
-    stats.count(entry, "record")
+    if not batch:
+        stats.count(entry, "record")
     return entry
 
 
@@ -135,16 +138,20 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
     holders = {h.code: h for h in db.session.execute(select(Holder).where(Holder.code.in_(codes))).scalars()}
     _each_holder(codes, lambda code: check_holder(principal, scheme, holders.get(code) or holder_by_code(code, "holder")))
     refuse_conflict(principal, {code: holders[code].id for code in codes})
-    ids = []
+    ids, entries = [], []
     end_read()
     with write():
+        _refuse_closed_year(scheme.id, occurred_on)  # one year for the whole event
         for code in sorted(codes, key=lambda c: holders[c].id):
             holder = holders[code]
             try:
-                entry = add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values)
+                entry = add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values,
+                                  batch=True)
             except PointsError as error:
                 raise _for_holder(error, code) from None
             ids.append((codes.index(code), entry.id))
+            entries.append(entry)
+        stats.count_many(entries, "record")
     return [entry_id for _, entry_id in sorted(ids)]
 
 
@@ -263,12 +270,13 @@ def _locked_entries(ids):
     return {e.id: e for e in entries}
 
 
-def _check_reviewer(principal, entry):
+def _check_reviewer(principal, entry, conflicts_checked=False):
     if not principal.allows("reviewer", entry.holder.unit.path):
         raise forbidden("你不是该户所在单位的审核员")
     if entry.recorded_by_id == principal.user_id:
         raise PointsError("self_review", "不能审核自己记录的积分", 403)
-    refuse_conflict(principal, {entry.holder.code: entry.holder_id})
+    if not conflicts_checked:  # a batch checks every holder at once
+        refuse_conflict(principal, {entry.holder.code: entry.holder_id})
 
 
 def _refuse_objector(principal, entry):
@@ -285,8 +293,8 @@ def _refuse_objector(principal, entry):
                           {"holders": {entry.holder.code: ["objected to this entry"]}})
 
 
-def _approve_locked(principal, entry, note, grade=None):
-    _check_reviewer(principal, entry)
+def _approve_locked(principal, entry, note, grade=None, conflicts_checked=False):
+    _check_reviewer(principal, entry, conflicts_checked)
     if entry.status == "disputed" and grade is not None:
         raise invalid({"grade": ["the quality was named when the entry was approved"]})
     if entry.status == "disputed":
@@ -371,7 +379,8 @@ def approve_batch(principal, ids, note=None, grade=None):
             _check_grade(None, grade)
         for entry_id in ids:
             try:
-                _approve_locked(principal, entries[entry_id], note, grade if entry_id in graded else None)
+                _approve_locked(principal, entries[entry_id], note, grade if entry_id in graded else None,
+                                conflicts_checked=True)
             except PointsError as error:
                 raise PointsError(error.code, f"#{entry_id}: {error.message}", error.status,
                                   {"ids": {str(entry_id): [error.message]}}) from None

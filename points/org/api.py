@@ -5,7 +5,7 @@ from flask.views import MethodView
 from points.http import Blueprint, PageArgs, page_of, paginate, principal, protected
 from points.org import service
 from points.org.models import HOLDER_KINDS
-from points.users.service import hash_secret
+from points.users.service import hash_pin
 from points.org.schemas import UnitSchema, HolderSchema
 
 blp = protected(Blueprint("org", __name__, url_prefix="/api/v1", description="Units and holders"))
@@ -49,7 +49,7 @@ class Holders(MethodView):
     @blp.response(201, HolderSchema)
     def post(self, data):
         """Register a household or a party member; the PIN lets them check their balance."""
-        pin_hash = hash_secret(data["pin"]) if data.get("pin") else None
+        pin_hash = hash_pin(data["pin"]) if data.get("pin") else None
         holder = service.create_holder(principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash)
         return holder_view(holder)
 

@@ -1,4 +1,7 @@
 """Units and holders: create, read, and the scope every other capability checks against."""
+import csv
+import io
+
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -160,3 +163,45 @@ def units_within(principal, role=None, limit=1000):
     return db.session.execute(
         select(Unit).where(in_scope(Unit.path, principal.paths(role))).order_by(Unit.path).limit(limit)
     ).scalars().all()
+
+
+IMPORT_ROWS = 5000  # the most households one list may have
+COLUMNS = ("code", "name", "kind", "unit", "pin", "user")
+HEADER_WORDS = {"code", "编号", "户号"}
+
+
+def _bad_list(line, reason):
+    return invalid({"lines": {str(line): [reason]}})
+
+
+def read_holder_list(data, limit=IMPORT_ROWS):
+    """A household list as (line number, row) pairs: UTF-8 (with or without BOM) or GBK, as
+    Excel saves it; a first line of headers is skipped. A file in neither encoding, one that
+    is not CSV text (NUL bytes, a spreadsheet saved as .xlsx) or one of more than `limit`
+    rows is refused whole, with the validation error naming the line."""
+    failed_at = 0  # the furthest either encoding read: the line to correct
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError as error:
+            failed_at = max(failed_at, error.start)
+    else:
+        raise _bad_list(data[:failed_at].count(b"\n") + 1, "not UTF-8 or GBK text")
+    rows = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for fields in reader:
+            number = reader.line_num
+            if "\x00" in "".join(fields):
+                raise csv.Error("a NUL character")
+            if not any(f.strip() for f in fields):
+                continue
+            if not rows and fields[0].strip().lower() in HEADER_WORDS:
+                continue
+            if len(rows) == limit:
+                raise _bad_list(number, f"more than {limit} rows: import the list in parts")
+            rows.append((number, dict(zip(COLUMNS, (f.strip() for f in fields)))))
+    except csv.Error as error:
+        raise _bad_list(reader.line_num, f"not CSV text: {error}") from None
+    return rows

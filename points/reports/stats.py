@@ -1,4 +1,4 @@
 """统计: the running entry counts are kept by the entries (points/entries/stats.py)."""
-from points.entries.stats import count
+from points.entries.stats import count, count_many
 
-__all__ = ["count"]
+__all__ = ["count", "count_many"]
