@@ -102,3 +102,27 @@ def test_a_void_takes_back_what_was_counted_as_redeemed(world):
     assert world.as_("clerk").post(f"/redemptions/{sale['id']}/void", json={"reason": "退货"}).status == 200
     account = world.balance()
     assert (account["balance"], account["redeemed"]) == (20, 0)
+
+
+# --- time windows ---------------------------------------------------------------------------
+
+def test_a_redemption_key_is_still_answered_a_day_later_after_the_service_forgets_old_keys(world):
+    """Keys are kept at least 24 hours: one used 23 h 59 min ago survives the clean-up that
+    settling runs, and its retry is answered, not charged again."""
+    from sqlalchemy import update
+
+    from points.database import utcnow
+    from points.extensions import db
+    from points.idempotency import IdempotentRequest, forget_old
+
+    open_shop(world, goods=[("soap", "肥皂", 5, 10)])
+    give_points(world, "H1", 20)
+    first = redeem(world, [("soap", 1)], key="sale-1")
+    with world.app.app_context():
+        db.session.execute(update(IdempotentRequest).values(created_at=utcnow() - timedelta(hours=23, minutes=59)))
+        db.session.commit()
+        forget_old()
+        db.session.remove()
+    again = redeem(world, [("soap", 1)], key="sale-1")
+    assert (again.status, again.json) == (first.status, first.json)
+    assert world.balance()["balance"] == 15
