@@ -113,7 +113,7 @@ def test_clerk_redeems_goods_for_points(shop):
     assert [{k: line[k] for k in ("goods", "quantity", "price", "points")} for line in body["lines"]] == [
         {"goods": "soap", "quantity": 2, "price": 5, "points": 10},
         {"goods": "rice", "quantity": 1, "price": 50, "points": 50}]
-    assert isinstance(body["id"], int) and "+" in body["at"] or body["at"].endswith("Z")
+    assert isinstance(body["id"], int) and ("+" in body["at"] or body["at"].endswith("Z"))
     assert shop.balance("H1")["balance"] == 40
     assert shop.balance("H1")["redeemed"] == 60
     assert (stock_of(shop, "soap"), stock_of(shop, "rice")) == (8, 2)
