@@ -124,7 +124,7 @@ def test_only_an_admin_over_the_unit_reads_rankings(world):
 
 def test_closing_the_year_awards_the_top_per_village_leaving_out_vetoed_holders(world):
     veto = world.item_of("fixed", positive=False, veto=True)
-    for month in ("06", "07", "08", "09"):
+    for month in ("02", "05", "08", "11"):  # one a quarter: the first range item (LH14) is capped so
         give(world, "H1", 9, occurred_on=f"{LAST_YEAR}-{month}-01")
     give(world, "H1", 0, veto=True)
     assert 36 + veto.points > 4  # H1 still has the most points after the deduction, but a veto item

@@ -272,11 +272,10 @@ def write_table(year, rows, out_path):
         if path.suffix.lower() == ".xlsx":
             from openpyxl import Workbook
 
-            book = Workbook()
-            sheet = book.active
-            sheet.title = f"{year} 各县积分统计"
-            for number, line in enumerate(values, start=1):
-                xlsx_row(sheet, number, line)
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet(f"{year} 各县积分统计")
+            for line in values:
+                xlsx_row(sheet, line)
             book.save(path)
         else:
             out = io.StringIO()
