@@ -227,7 +227,8 @@ def lang_url(lang):
 
 def has_page(path):
     """Whether a page exists yet at this path (e.g. /counter, built by the shop)."""
-    return any(rule.rule == path for rule in current_app.url_map.iter_rules())
+    path = path.rstrip("/")
+    return any(rule.rule.rstrip("/") == path for rule in current_app.url_map.iter_rules())  # /admin/ too
 
 
 # --- how things are written on screen (glossary.md) ----------------------------------------
