@@ -1,7 +1,9 @@
 """Temporary PostgreSQL clusters for the tests: a primary and a hot standby on free ports.
 
 Made as the `postgres` user with the server's own tools (initdb, pg_basebackup -R, pg_ctl),
-small and unsynced so they start in a few seconds; removed at the end of the session.
+small and unsynced (fsync off) so they start in a few seconds; removed at the end of the session.
+Commits stay synchronous: a commit is in the WAL the primary reports (pg_current_wal_lsn) when it
+returns, so waiting for the standby to replay up to that position sees it.
 """
 import glob
 import os
@@ -23,7 +25,6 @@ port = {port}
 max_connections = 60
 shared_buffers = 16MB
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 wal_level = replica
 max_wal_senders = 4

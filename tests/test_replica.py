@@ -74,9 +74,6 @@ def ranked(world, holder="H1"):
     return next(row["points"] for row in answer.json["items"] if row["holder"] == holder)
 
 
-@pytest.mark.xfail(reason="after the second wave's merge the standby, replayed to the primary's LSN, lacks the "
-                   "holder_years rows the primary has once a shop was opened first (entries and shops are there): "
-                   "under investigation, issue 16's closing note", strict=False)
 def test_a_posted_entry_shows_in_the_balance_at_once_and_in_the_ranking_after_replay(pair, county):
     open_shop(county, goods=[("soap", "肥皂", 5, 100)])
     give_points(county, "H1", 10)
@@ -100,9 +97,6 @@ def test_a_posted_entry_shows_in_the_balance_at_once_and_in_the_ranking_after_re
     assert value(county.client.get("/metrics").get_data(as_text=True), "points_replica_lag_seconds") == 0
 
 
-@pytest.mark.xfail(reason="after the second wave's merge the standby, replayed to the primary's LSN, lacks the "
-                   "holder_years rows the primary has once a shop was opened first (entries and shops are there): "
-                   "under investigation, issue 16's closing note", strict=False)
 def test_statistics_and_fairness_read_the_standby_too(pair, county):
     give_points(county, "H1", 10)
     pair.caught_up()
