@@ -33,6 +33,7 @@ WORKERS ?= 2
 test: $(STAMP) $(CATALOGS) browser
 	$(BIN)/lint-imports
 	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	$(BIN)/python -m pytest -n $(WORKERS) --ignore=tests/e2e
 	$(BIN)/python -m pytest tests/e2e
 

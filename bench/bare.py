@@ -1,7 +1,8 @@
 """The ceiling: a bare Flask JSON endpoint, served by gunicorn exactly as the service is.
 
-    gunicorn -w 2 bench.bare:app
+gunicorn -w 2 bench.bare:app
 """
+
 from flask import Flask
 
 app = Flask(__name__)

@@ -1,4 +1,5 @@
 """The village points service: moral credit (道德积分) and party-member points (党员积分)."""
+
 from pathlib import Path
 
 import click
@@ -43,7 +44,9 @@ def create_app(config=None, **overrides):
     app.url_map.converters["int"] = RowId
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
-    app.config.from_object(config if config is not None and not isinstance(config, str) else config_for(config))
+    app.config.from_object(
+        config if config is not None and not isinstance(config, str) else config_for(config)
+    )
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secret_key(app)
@@ -64,6 +67,7 @@ def create_app(config=None, **overrides):
     _register_pages(app)
 
     from points.cli import register as register_cli
+
     register_cli(app)
     return app
 
@@ -128,8 +132,23 @@ def _register_blueprints(api):
     from points.users.api import auth, blp as users
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (auth, users, org, schemes, entries, evidence, claims, accounts, shop, reports, public,
-                      public_claims, appraisals, public_appraisals, funds):
+    for blueprint in (
+        auth,
+        users,
+        org,
+        schemes,
+        entries,
+        evidence,
+        claims,
+        accounts,
+        shop,
+        reports,
+        public,
+        public_claims,
+        appraisals,
+        public_appraisals,
+        funds,
+    ):
         api.register_blueprint(blueprint)
 
 
@@ -155,8 +174,18 @@ def _register_pages(app):
     from points.shop.pages import bp as shop_pages
     from points.users.pages import bp as users_pages
 
-    for blueprint in (users_pages, entries_pages, claims_pages, org_pages, public_pages, shop_pages, reports_pages,
-                      admin_pages, appraisals_pages, funds_pages):
+    for blueprint in (
+        users_pages,
+        entries_pages,
+        claims_pages,
+        org_pages,
+        public_pages,
+        shop_pages,
+        reports_pages,
+        admin_pages,
+        appraisals_pages,
+        funds_pages,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(cards_pages)
     app.register_blueprint(notices_pages)
@@ -182,8 +211,12 @@ def _register_upload_limits(app):
     most 3 files of 5 MiB) get room for three, every other body keeps MAX_CONTENT_LENGTH."""
     from points.evidence.service import MAX_BYTES, MAX_FILES
 
-    uploads = {"evidence.EntryEvidence", "public_claims.PublicClaims", "claims_pages.submit_claim",
-               "entries_pages.attach_photo"}
+    uploads = {
+        "evidence.EntryEvidence",
+        "public_claims.PublicClaims",
+        "claims_pages.submit_claim",
+        "entries_pages.attach_photo",
+    }
 
     @app.before_request
     def room_for_photos():

@@ -8,6 +8,7 @@ a failed or interrupted run never leaves a half file under the name cron will ke
 A restore goes only into a database with no rows, so it can never mix two histories; on any
 error it changes nothing.
 """
+
 import os
 import shutil
 import sqlite3
@@ -98,14 +99,16 @@ def _run(command, env, what):
 
 
 def _pg_dump(url, target_path):
-    command, env = _pg_command(url, "pg_dump", "--format=custom", f"--file={target_path}",
-                               f"--dbname={url.database}")
+    command, env = _pg_command(
+        url, "pg_dump", "--format=custom", f"--file={target_path}", f"--dbname={url.database}"
+    )
     _run(command, env, "pg_dump")
     command, env = _pg_command(url, "pg_restore", "--list", str(target_path))
     _run(command, env, "reading the dump back (pg_restore --list)")
 
 
 # --- restore -------------------------------------------------------------------------------
+
 
 def restore(engine, path):
     """Restore the backup at `path` into the (empty) database behind `engine`."""
@@ -135,8 +138,10 @@ def _refuse_unless_empty(engine):
         tables = [t for t in inspect(connection).get_table_names() if t != "alembic_version"]
         for table in tables:
             if connection.execute(text(f'SELECT 1 FROM "{table}" LIMIT 1')).first() is not None:
-                raise _refuse(f"the database is not empty (table {table} has rows): "
-                              "restore only into a new, empty database")
+                raise _refuse(
+                    f"the database is not empty (table {table} has rows): "
+                    "restore only into a new, empty database"
+                )
     return tables
 
 
@@ -145,8 +150,9 @@ def _sqlite_restore(backup_path, target_path):
     try:
         if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise _refuse(f"{backup_path} does not read back whole (PRAGMA quick_check)")
-        names = {row[0] for row in
-                 source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        names = {
+            row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         if not {"alembic_version", "postings"} <= names:
             raise _refuse(f"{backup_path} is not a backup of a points database")
         target = sqlite3.connect(target_path)
@@ -165,6 +171,7 @@ def _pg_restore(url, backup_path, clean):
     options = ["--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges"]
     if clean:
         options += ["--clean", "--if-exists"]
-    command, env = _pg_command(url, "pg_restore", *options, f"--dbname={url.database}",
-                               str(backup_path))
+    command, env = _pg_command(
+        url, "pg_restore", *options, f"--dbname={url.database}", str(backup_path)
+    )
     _run(command, env, "pg_restore")

@@ -1,4 +1,5 @@
 """Commands: `flask --app wsgi ...`, also installed as `points ...`."""
+
 import sys
 
 import click
@@ -54,7 +55,11 @@ def units_cli():
 @units_cli.command("create")
 @click.argument("code")
 @click.option("--name", required=True)
-@click.option("--kind", required=True, type=click.Choice(["county", "township", "village", "community", "grid", "branch"]))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["county", "township", "village", "community", "grid", "branch"]),
+)
 @click.option("--parent", default=None)
 @with_appcontext
 def units_create(code, name, kind, parent):
@@ -83,13 +88,20 @@ def holders_import(file):
 
     try:
         rows = read_holder_list(file.read())
-        with click.progressbar(length=len(rows), label=f"{len(rows)} rows: hashing PINs", file=sys.stderr) as bar:
+        with click.progressbar(
+            length=len(rows), label=f"{len(rows)} rows: hashing PINs", file=sys.stderr
+        ) as bar:
             count = import_holders(None, rows, progress=bar.update)
     except PointsError as error:
         lines = (error.details or {}).get("lines")
         if lines:
-            _fail("nothing imported:\n" + "\n".join(f"line {line}: {'; '.join(reasons)}" for line, reasons in
-                                                     sorted(lines.items(), key=lambda item: int(item[0]))))
+            _fail(
+                "nothing imported:\n"
+                + "\n".join(
+                    f"line {line}: {'; '.join(reasons)}"
+                    for line, reasons in sorted(lines.items(), key=lambda item: int(item[0]))
+                )
+            )
         _fail(f"nothing imported: {error.message}")
     click.echo(f"imported {count} holders")
 
@@ -153,7 +165,9 @@ def users_link(username, holder, remove):
         linked = (remove_link if remove else add_link)(None, username, holder)
     except PointsError as error:
         _fail(f"{error.message} {error.details or ''}")
-    click.echo(f"{username}: {'no longer linked to' if remove else 'linked to'} {linked.code} {linked.name}")
+    click.echo(
+        f"{username}: {'no longer linked to' if remove else 'linked to'} {linked.code} {linked.name}"
+    )
 
 
 @click.command("demo")
@@ -177,8 +191,12 @@ def secret_key():
 
 
 @click.command("settle")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="post entries whose notice ended before this day (default today)")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="post entries whose notice ended before this day (default today)",
+)
 @with_appcontext
 def settle(as_of):
     """Post entries whose public notice has ended without objection."""
@@ -206,7 +224,9 @@ def ledger_verify():
         checked, problems = verify(progress=bar.update)
     for problem in problems:
         click.echo(problem, err=True)
-    write_verify_status(current_app, not problems, len(problems))  # points_ledger_verify_ok in /metrics
+    write_verify_status(
+        current_app, not problems, len(problems)
+    )  # points_ledger_verify_ok in /metrics
     click.echo(f"checked {checked}: {'all agree' if not problems else f'{len(problems)} disagree'}")
     if problems:
         sys.exit(1)
@@ -261,7 +281,9 @@ def stats_cli():
 
 
 @stats_cli.command("keygen")
-@click.option("--out", "path", required=True, type=click.Path(dir_okay=False), help="the private key to write")
+@click.option(
+    "--out", "path", required=True, type=click.Path(dir_okay=False), help="the private key to write"
+)
 def stats_keygen(path):
     """A county's Ed25519 signing key (PATH, 0600) and its public half (PATH.pub) for the province."""
     from points.reports.province import make_key
@@ -270,15 +292,29 @@ def stats_keygen(path):
         public = make_key(path)
     except PointsError as error:
         _fail(error.message)
-    click.echo(f"private key: {path} (keep it here); public key: {public} (give it to the province "
-               "as <county code>.pub)")
+    click.echo(
+        f"private key: {path} (keep it here); public key: {public} (give it to the province "
+        "as <county code>.pub)"
+    )
 
 
 @stats_cli.command("export")
 @click.option("--year", required=True, type=int)
-@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False), help="the county's private key")
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="the county's private key",
+)
 @click.option("--unit", default=None, help="the county's unit code (default: the one top unit)")
-@click.option("--out", "out_path", default=None, type=click.Path(dir_okay=False), help="default <county>-<year>.json")
+@click.option(
+    "--out",
+    "out_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="default <county>-<year>.json",
+)
 @with_appcontext
 def stats_export(year, key_path, unit, out_path):
     """Write the county's statistics of YEAR as a signed JSON file."""
@@ -292,9 +328,16 @@ def stats_export(year, key_path, unit, out_path):
 
 @stats_cli.command("merge")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--keys", "keys_dir", required=True, type=click.Path(file_okay=False),
-              help="the counties' public keys, <county code>.pub each")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help=".csv or .xlsx")
+@click.option(
+    "--keys",
+    "keys_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="the counties' public keys, <county code>.pub each",
+)
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(dir_okay=False), help=".csv or .xlsx"
+)
 def stats_merge(files, keys_dir, out_path):
     """Check every county's file (signature, schema, one per county) and write one province table."""
     from points.reports.province import merge, write_table
@@ -307,8 +350,20 @@ def stats_merge(files, keys_dir, out_path):
 
 
 def register(app):
-    for command in (rules_cli, units_cli, holders_cli, users_cli, demo, secret_key, settle, ledger_cli, backup, restore,
-                    stats_cli, replica_check):
+    for command in (
+        rules_cli,
+        units_cli,
+        holders_cli,
+        users_cli,
+        demo,
+        secret_key,
+        settle,
+        ledger_cli,
+        backup,
+        restore,
+        stats_cli,
+        replica_check,
+    ):
         app.cli.add_command(command)
     from points.notices.cli import notices_cli
 

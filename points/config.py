@@ -1,4 +1,5 @@
 """Settings, all from the environment (api.md, "Configuration")."""
+
 import os
 import secrets
 from pathlib import Path
@@ -10,7 +11,7 @@ def database_url(url):
     """Accept the plain URLs users write: postgresql:// and postgres:// mean psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -18,7 +19,8 @@ class Config:
     ENV_NAME = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url(
-        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'points.db'}"))
+        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'points.db'}")
+    )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # A hot standby for reports (api.md, Configuration; points/replica.py).
     REPLICA_URL = os.environ.get("POINTS_REPLICA_URL")

@@ -5,6 +5,7 @@ run outside any transaction. So we take over BEGIN: a write unit of work starts 
 BEGIN IMMEDIATE (the database's write lock, taken before the first read), every other
 transaction with a plain BEGIN. On PostgreSQL the write section locks the rows it changes.
 """
+
 import contextvars
 import sqlite3
 import zlib
@@ -62,7 +63,9 @@ def write():
         yield session
         return
     if session.in_transaction():
-        raise RuntimeError("write() with a transaction already open: end the read first (end_read())")
+        raise RuntimeError(
+            "write() with a transaction already open: end the read first (end_read())"
+        )
     token, primary = _immediate.set(True), report_engine.set(None)
     try:
         with session.begin():

@@ -4,6 +4,7 @@ history on them, and who can log in.
 The history goes through the same service functions as the pages (record, approve, object,
 settle, redeem, close), so every figure on every page is one the service itself produced.
 """
+
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -18,15 +19,65 @@ from points.users.service import hash_pin, hash_secret, principal_for_user
 
 PASSWORD = "demo-pass-1"
 PIN = "1234"
-WARNING = ("WARNING: the demo users and their shared password are for trying the service only; "
-           "an install that keeps them is open to anyone who has read this README.")
+WARNING = (
+    "WARNING: the demo users and their shared password are for trying the service only; "
+    "an install that keeps them is open to anyone who has read this README."
+)
 
 # Names as a village register has them: common surnames, given names of several generations.
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
-GIVEN = ["建军", "秀英", "志强", "桂兰", "海峰", "明辉", "丽娟", "德胜", "玉梅", "红霞", "文博", "春生", "淑珍",
-         "国庆", "凤英", "永刚", "晓燕", "立新", "金花", "振华", "雪梅", "宏伟", "翠萍", "长山", "美玲", "宝军",
-         "素芬", "树林", "艳红", "福来", "慧敏", "春雷", "俊杰", "桂芝", "克勤", "月娥", "天佑", "彩霞", "广田",
-         "子涵", "雨桐", "浩然", "思远", "一鸣", "秋菊", "铁柱", "兰英", "继先", "瑞芳", "占奎"]
+GIVEN = [
+    "建军",
+    "秀英",
+    "志强",
+    "桂兰",
+    "海峰",
+    "明辉",
+    "丽娟",
+    "德胜",
+    "玉梅",
+    "红霞",
+    "文博",
+    "春生",
+    "淑珍",
+    "国庆",
+    "凤英",
+    "永刚",
+    "晓燕",
+    "立新",
+    "金花",
+    "振华",
+    "雪梅",
+    "宏伟",
+    "翠萍",
+    "长山",
+    "美玲",
+    "宝军",
+    "素芬",
+    "树林",
+    "艳红",
+    "福来",
+    "慧敏",
+    "春雷",
+    "俊杰",
+    "桂芝",
+    "克勤",
+    "月娥",
+    "天佑",
+    "彩霞",
+    "广田",
+    "子涵",
+    "雨桐",
+    "浩然",
+    "思远",
+    "一鸣",
+    "秋菊",
+    "铁柱",
+    "兰英",
+    "继先",
+    "瑞芳",
+    "占奎",
+]
 GRIDS = ("汤头沟村第一网格", "汤头沟村第二网格", "汤头沟村第三网格")
 HOUSEHOLDS_PER_GRID = 12  # 和谐十二家: twelve households to a grid, with its 网格员 and 网格长
 MEMBERS = 30
@@ -43,7 +94,10 @@ class _Names:
         while True:
             i = self.index
             self.index += 1
-            name = SURNAMES[(i * 7) % len(SURNAMES)] + GIVEN[(i * 11 + i // len(SURNAMES)) % len(GIVEN)]
+            name = (
+                SURNAMES[(i * 7) % len(SURNAMES)]
+                + GIVEN[(i * 11 + i // len(SURNAMES)) % len(GIVEN)]
+            )
             if name not in self.used:
                 self.used.add(name)
                 return name
@@ -60,12 +114,14 @@ def load():
         places = _places(names, pin_hash)
         users = _users(places, password_hash)
         shops = _open_shops(places["village"], places["shita"])
-    lines = [f"demo loaded: 隆化县 汤头沟村 ({len(GRIDS)} grids × {HOUSEHOLDS_PER_GRID} households), "
-             f"石塔社区党支部 ({MEMBERS} members), 平泉市 卧龙镇 ({len(PINGQUAN_VILLAGES)} 村党组织)",
-             f"staff users (password {PASSWORD}): " + ", ".join(users),
-             f"residents: household LH-101 … LH-{len(GRIDS)}{HOUSEHOLDS_PER_GRID:02d}, member ST-01 … "
-             f"ST-{MEMBERS:02d}, PIN {PIN}",
-             shops]
+    lines = [
+        f"demo loaded: 隆化县 汤头沟村 ({len(GRIDS)} grids × {HOUSEHOLDS_PER_GRID} households), "
+        f"石塔社区党支部 ({MEMBERS} members), 平泉市 卧龙镇 ({len(PINGQUAN_VILLAGES)} 村党组织)",
+        f"staff users (password {PASSWORD}): " + ", ".join(users),
+        f"residents: household LH-101 … LH-{len(GRIDS)}{HOUSEHOLDS_PER_GRID:02d}, member ST-01 … "
+        f"ST-{MEMBERS:02d}, PIN {PIN}",
+        shops,
+    ]
     lines += _linxia_grid(pin_hash, password_hash)
     lines += _history()
     return lines
@@ -80,23 +136,51 @@ def _places(names, pin_hash):
         grid = insert_unit(f"lh-v1-g{g}", grid_name, "grid", village)
         grids.append(grid)
         for n in range(1, HOUSEHOLDS_PER_GRID + 1):
-            db.session.add(Holder(code=f"LH-{g}{n:02d}", name=names.next(), kind="household",
-                                  unit_id=grid.id, pin_hash=pin_hash))
+            db.session.add(
+                Holder(
+                    code=f"LH-{g}{n:02d}",
+                    name=names.next(),
+                    kind="household",
+                    unit_id=grid.id,
+                    pin_hash=pin_hash,
+                )
+            )
     zhao = insert_unit("zhaoxian", "赵县", "county", None)
     shita = insert_unit("st-shita", "石塔社区", "community", zhao)
     branch = insert_unit("st-branch", "石塔社区党支部", "branch", shita)
     for n in range(1, MEMBERS + 1):
-        db.session.add(Holder(code=f"ST-{n:02d}", name=names.next(), kind="member", unit_id=branch.id,
-                              pin_hash=pin_hash))
+        db.session.add(
+            Holder(
+                code=f"ST-{n:02d}",
+                name=names.next(),
+                kind="member",
+                unit_id=branch.id,
+                pin_hash=pin_hash,
+            )
+        )
     city = insert_unit("pingquan", "平泉市", "county", None)
     wolong = insert_unit("pq-wolong", "卧龙镇", "township", city)
     for n, village_name in enumerate(PINGQUAN_VILLAGES, start=1):
         unit = insert_unit(f"pq-wolong-v{n}", village_name, "village", wolong)
-        db.session.add(Holder(code=f"PQ-{n:02d}", name=f"{village_name}党支部", kind="organisation",
-                              unit_id=unit.id))
+        db.session.add(
+            Holder(
+                code=f"PQ-{n:02d}",
+                name=f"{village_name}党支部",
+                kind="organisation",
+                unit_id=unit.id,
+            )
+        )
     db.session.flush()
-    return {"county": county, "village": village, "grids": grids, "zhao": zhao, "shita": shita,
-            "branch": branch, "city": city, "wolong": wolong}
+    return {
+        "county": county,
+        "village": village,
+        "grids": grids,
+        "zhao": zhao,
+        "shita": shita,
+        "branch": branch,
+        "city": city,
+        "wolong": wolong,
+    }
 
 
 def _users(places, password_hash):
@@ -104,7 +188,12 @@ def _users(places, password_hash):
     Shita's evaluation group (支部书记 and 支委), and Pingquan's township assessment group."""
     village, branch, wolong = places["village"], places["branch"], places["wolong"]
     users = [
-        ("admin", "管理员", [("admin", places["county"]), ("admin", places["zhao"]), ("admin", places["city"])], None),
+        (
+            "admin",
+            "管理员",
+            [("admin", places["county"]), ("admin", places["zhao"]), ("admin", places["city"])],
+            None,
+        ),
         ("recorder", "记分员 道德评议会", [("recorder", village), ("recorder", branch)], None),
         ("reviewer1", "监督小组 组长", [("reviewer", village)], None),
         ("reviewer2", "监督小组 成员", [("reviewer", village)], None),
@@ -127,7 +216,11 @@ def _users(places, password_hash):
         for role, unit in grants:
             db.session.add(Grant(user_id=user.id, role=role, unit_id=unit.id))
         if own is not None:  # 回避: their own household (or membership) is scored by others
-            db.session.add(UserLink(user_id=user.id, holder_id=holders[own], created_at=utcnow(), created_by_id=None))
+            db.session.add(
+                UserLink(
+                    user_id=user.id, holder_id=holders[own], created_at=utcnow(), created_by_id=None
+                )
+            )
     return [username for username, _, _, _ in users]
 
 
@@ -138,11 +231,24 @@ def _linxia_grid(pin_hash, password_hash):
 
 
 LOVE_SUPERMARKETS = [
-    ("lh-shop", "汤头沟村爱心超市", "longhua", [
-        ("soap", "肥皂", 5, 100), ("tissue", "卫生纸", 20, 60), ("toothpaste", "牙膏", 60, 30),
-        ("rice", "大米", 50, 40), ("oil", "食用油", 80, 20)]),
-    ("st-shop", "石塔社区爱心超市", "shita", [
-        ("cup", "水杯", 20, 50), ("towel", "毛巾", 15, 50), ("care-kit", "防疫包", 30, 30)]),
+    (
+        "lh-shop",
+        "汤头沟村爱心超市",
+        "longhua",
+        [
+            ("soap", "肥皂", 5, 100),
+            ("tissue", "卫生纸", 20, 60),
+            ("toothpaste", "牙膏", 60, 30),
+            ("rice", "大米", 50, 40),
+            ("oil", "食用油", 80, 20),
+        ],
+    ),
+    (
+        "st-shop",
+        "石塔社区爱心超市",
+        "shita",
+        [("cup", "水杯", 20, 50), ("towel", "毛巾", 15, 50), ("care-kit", "防疫包", 30, 30)],
+    ),
 ]
 
 
@@ -163,6 +269,7 @@ def _open_shops(village, community):
 
 
 # --- a year of history -----------------------------------------------------------------------
+
 
 class _Story:
     """Staff acting through the service layer, as they would through the pages."""
@@ -216,8 +323,10 @@ def _history():
     settle(now + timedelta(days=30))
     states = _open_states(story, now)
     redeemed = _redemptions(story)
-    return [f"history: {posted} entries posted; {last} closed with awards for {', '.join(closed)}; "
-            f"this year {states}; {redeemed} redemptions"]
+    return [
+        f"history: {posted} entries posted; {last} closed with awards for {', '.join(closed)}; "
+        f"this year {states}; {redeemed} redemptions"
+    ]
 
 
 def _day(year, month, day):
@@ -238,20 +347,38 @@ def _longhua_year(story, year, months):
         others = _households(g)[1:]
         for month in (4, 10):
             if month <= months:
-                ids += story.record(worker, "longhua", "LH02", others[g: g + 4], _day(year, month, 8 + g))
+                ids += story.record(
+                    worker, "longhua", "LH02", others[g : g + 4], _day(year, month, 8 + g)
+                )
         if months >= 5:
-            ids += story.record(worker, "longhua", "LH13", others[3:8], _day(year, 5, 10 + g), quantity=1)
+            ids += story.record(
+                worker, "longhua", "LH13", others[3:8], _day(year, 5, 10 + g), quantity=1
+            )
         if months >= 9:
-            ids += story.record(worker, "longhua", "LH21", others[6:9], _day(year, 9, 12), quantity=2 + g)
-        ids += story.record(worker, "longhua", "LH09", [others[(year + g) % 10]], _day(year, min(months, 3), 6))
-        ids += story.record(steward, "longhua", "LH02", [f"LH-{g}01"], _day(year, min(months, 4), 8 + g))
-        ids += story.record(worker, "longhua", "LH05", [f"LH-{g}1{g - 1}"], _day(year, min(months, 3), 15))
+            ids += story.record(
+                worker, "longhua", "LH21", others[6:9], _day(year, 9, 12), quantity=2 + g
+            )
+        ids += story.record(
+            worker, "longhua", "LH09", [others[(year + g) % 10]], _day(year, min(months, 3), 6)
+        )
+        ids += story.record(
+            steward, "longhua", "LH02", [f"LH-{g}01"], _day(year, min(months, 4), 8 + g)
+        )
+        ids += story.record(
+            worker, "longhua", "LH05", [f"LH-{g}1{g - 1}"], _day(year, min(months, 3), 15)
+        )
         if months == 12:  # a full year: a brave deed, a gambler, and the 全年… items in December
             ids += story.record(worker, "longhua", "LH10", [f"LH-{g}0{3 + g}"], _day(year, 7, 20))
             if g == 2:
                 ids += story.record(worker, "longhua", "LH12", ["LH-207"], _day(year, 6, 18))
             ids += story.record(worker, "longhua", "LH16", others[:4], _day(year, 12, 1))
-            ids += story.record(worker, "longhua", "LH01", [c for c in others[:7] if c != "LH-207"], _day(year, 12, 1))
+            ids += story.record(
+                worker,
+                "longhua",
+                "LH01",
+                [c for c in others[:7] if c != "LH-207"],
+                _day(year, 12, 1),
+            )
     story.approve(ids, ("reviewer1", "reviewer2"))
     return len(ids)
 
@@ -267,14 +394,22 @@ def _shita_year(story, year, months):
     members = _shita_members()
     for month in (4, 10):
         if month <= months:
-            ids += story.record("recorder", "shita", "ST02", members[month % 3::3], _day(year, month, 12))
+            ids += story.record(
+                "recorder", "shita", "ST02", members[month % 3 :: 3], _day(year, month, 12)
+            )
     if months >= 6:
         ids += story.record("recorder", "shita", "ST05", members[:6], _day(year, 6, 28))
     if months >= 9:
-        graded += story.record("recorder", "shita", "ST10", members[2:7], _day(year, 9, 5), quantity=3)
-    graded += story.record("recorder", "shita", "ST14", members[10:14], _day(year, min(months, 4), 20), quantity=4)
+        graded += story.record(
+            "recorder", "shita", "ST10", members[2:7], _day(year, 9, 5), quantity=3
+        )
+    graded += story.record(
+        "recorder", "shita", "ST14", members[10:14], _day(year, min(months, 4), 20), quantity=4
+    )
     ids += story.record("recorder", "shita", "ST02", ["ST-01", "ST-02", "ST-03"], _day(year, 1, 12))
-    ids += story.record("recorder", "shita", "ST04", [members[(year % 7) + 5]], _day(year, min(months, 2), 12))
+    ids += story.record(
+        "recorder", "shita", "ST04", [members[(year % 7) + 5]], _day(year, min(months, 2), 12)
+    )
     _approve_shita(story, ids, graded)
     return len(ids) + len(graded)
 
@@ -283,10 +418,18 @@ def _approve_shita(story, ids, graded):
     """ST-01..03 are the evaluation group's own: each is approved by the two others."""
     from points.entries.models import Entry
 
-    own = {"ST-01": ("st-committee1", "st-committee2"), "ST-02": ("st-secretary", "st-committee2"),
-           "ST-03": ("st-secretary", "st-committee1")}
-    holders = dict(db.session.execute(select(Entry.id, Holder.code).join(Holder, Entry.holder_id == Holder.id)
-                                      .where(Entry.id.in_(ids + graded))).all())
+    own = {
+        "ST-01": ("st-committee1", "st-committee2"),
+        "ST-02": ("st-secretary", "st-committee2"),
+        "ST-03": ("st-secretary", "st-committee1"),
+    }
+    holders = dict(
+        db.session.execute(
+            select(Entry.id, Holder.code)
+            .join(Holder, Entry.holder_id == Holder.id)
+            .where(Entry.id.in_(ids + graded))
+        ).all()
+    )
     for code, pair in own.items():
         story.approve([i for i in ids if holders[i] == code], pair)
     rest = [i for i in ids if holders[i] not in own]
@@ -307,15 +450,26 @@ def _pingquan_year(story, year):
     from decimal import ROUND_HALF_UP, Decimal
 
     ids, day = [], _day(year, max(today().month - 1, 1), 20)
-    for n, share in enumerate(PINGQUAN_SHARES[:len(PINGQUAN_VILLAGES)], start=1):
+    for n, share in enumerate(PINGQUAN_SHARES[: len(PINGQUAN_VILLAGES)], start=1):
         holder = f"PQ-{n:02d}"
         for item in rules.items:
             if item.type == "range" and item.max > 0:
-                points = (item.max * Decimal(str(share))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-                ids += story.record("pq-recorder", "pingquan", item.code, [holder], day, points=points)
+                points = (item.max * Decimal(str(share))).quantize(
+                    Decimal("0.1"), rounding=ROUND_HALF_UP
+                )
+                ids += story.record(
+                    "pq-recorder", "pingquan", item.code, [holder], day, points=points
+                )
             elif item.type == "graded":
-                grade = min(item.grades, key=lambda g: abs(item.grades[g] - max(item.grades.values()) * Decimal(str(share))))
-                ids += story.record("pq-recorder", "pingquan", item.code, [holder], day, grade=grade)
+                grade = min(
+                    item.grades,
+                    key=lambda g: abs(
+                        item.grades[g] - max(item.grades.values()) * Decimal(str(share))
+                    ),
+                )
+                ids += story.record(
+                    "pq-recorder", "pingquan", item.code, [holder], day, grade=grade
+                )
             elif item.type == "fixed" and item.points > 0 and share > 0.6:
                 ids += story.record("pq-recorder", "pingquan", item.code, [holder], day)
     story.approve(ids, ("pq-reviewer1", "pq-reviewer2"))
@@ -338,18 +492,26 @@ def _open_states(story, now):
     story.approve(objected, ("reviewer1", "reviewer2"))
     neighbour = db.session.execute(select(Holder).where(Holder.code == "LH-210")).scalar_one()
     for entry_id in objected:
-        entries.object_as_resident(neighbour, entry_id, "门前堆的是邻居家的柴草，不是我家的，请核实。")
-    pending = story.record("g3-worker", "longhua", "LH02", ["LH-303", "LH-304", "LH-305", "LH-306"], day)
+        entries.object_as_resident(
+            neighbour, entry_id, "门前堆的是邻居家的柴草，不是我家的，请核实。"
+        )
+    pending = story.record(
+        "g3-worker", "longhua", "LH02", ["LH-303", "LH-304", "LH-305", "LH-306"], day
+    )
     pending += story.record("recorder", "shita", "ST07", ["ST-12"], day)
     first_review = story.record("recorder", "shita", "ST13", ["ST-15", "ST-16"], day, quantity=5)
     story.approve(first_review, ("st-secretary",), grade="优")
     rejected = story.record("g1-worker", "longhua", "LH10", ["LH-108"], day)
     for entry_id in rejected:
-        entries.reject(story.people["reviewer1"], entry_id, "经核实，当天没有发生见义勇为的事，不予记分。")
+        entries.reject(
+            story.people["reviewer1"], entry_id, "经核实，当天没有发生见义勇为的事，不予记分。"
+        )
     in_notice += story.record("g2-worker", "longhua", "LH21", ["LH-203", "LH-204"], day, quantity=3)
     story.approve(in_notice[3:], ("reviewer1", "reviewer2"))
-    return (f"{len(in_notice)} in notice, {len(objected)} objected to, {len(pending) + len(first_review)} pending, "
-            f"{len(rejected)} rejected, {len(revoked)} revoked")
+    return (
+        f"{len(in_notice)} in notice, {len(objected)} objected to, {len(pending) + len(first_review)} pending, "
+        f"{len(rejected)} rejected, {len(revoked)} revoked"
+    )
 
 
 def _redemptions(story):
@@ -360,21 +522,38 @@ def _redemptions(story):
     from points.ledger.models import Account
 
     def richest(scheme, count):
-        return db.session.execute(
-            select(Holder.code).join(Account, Account.holder_id == Holder.id)
-            .where(Account.scheme_id == story.schemes[scheme].id).order_by(Account.balance.desc(), Holder.code)
-            .limit(count)).scalars().all()
+        return (
+            db.session.execute(
+                select(Holder.code)
+                .join(Account, Account.holder_id == Holder.id)
+                .where(Account.scheme_id == story.schemes[scheme].id)
+                .order_by(Account.balance.desc(), Holder.code)
+                .limit(count)
+            )
+            .scalars()
+            .all()
+        )
 
     longhua = [[("soap", 2), ("tissue", 1)], [("toothpaste", 1)], [("rice", 1)], [("soap", 1)]]
     shita = [[("towel", 1), ("cup", 1)], [("care-kit", 1)]]
-    baskets = [("lh-shop", "longhua", holder, lines) for holder, lines in zip(richest("longhua", 4), longhua)]
+    baskets = [
+        ("lh-shop", "longhua", holder, lines)
+        for holder, lines in zip(richest("longhua", 4), longhua)
+    ]
     if "shita" in story.schemes:
-        baskets += [("st-shop", "shita", holder, lines) for holder, lines in zip(richest("shita", 2), shita)]
+        baskets += [
+            ("st-shop", "shita", holder, lines) for holder, lines in zip(richest("shita", 2), shita)
+        ]
     done = 0
     for shop, scheme, holder, lines in baskets:
         try:
-            plan = plan_redemption(story.people["clerk"], shop, scheme, holder,
-                                   [{"goods": goods, "quantity": quantity} for goods, quantity in lines])
+            plan = plan_redemption(
+                story.people["clerk"],
+                shop,
+                scheme,
+                holder,
+                [{"goods": goods, "quantity": quantity} for goods, quantity in lines],
+            )
             redeem(story.people["clerk"], plan)
             done += 1
         except PointsError:

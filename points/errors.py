@@ -1,4 +1,5 @@
 """One error type for the service, and the one envelope every error is answered in."""
+
 import logging
 
 import flask_smorest
@@ -9,10 +10,18 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "validation_error", 429: "too_many_attempts",
-    500: "internal_error", 503: "unavailable",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_attempts",
+    500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -59,15 +68,26 @@ def _name_marshmallow_messages():
     with their English text unchanged."""
     fields, validate = ma.fields, ma.validate
     for cls, key, name in [
-        (fields.Field, "required", "required"), (fields.Number, "invalid", "not_a_number"),
-        (fields.Decimal, "special", "not_a_number"), (fields.Integer, "invalid", "not_an_integer"),
-        (fields.Date, "invalid", "not_a_date"), (fields.Boolean, "invalid", "not_a_boolean"),
+        (fields.Field, "required", "required"),
+        (fields.Number, "invalid", "not_a_number"),
+        (fields.Decimal, "special", "not_a_number"),
+        (fields.Integer, "invalid", "not_an_integer"),
+        (fields.Date, "invalid", "not_a_date"),
+        (fields.Boolean, "invalid", "not_a_boolean"),
     ]:
         cls.default_error_messages[key] = Reason(name, cls.default_error_messages[key])
     for attribute in ("message_min", "message_max", "message_all", "message_equal"):
-        setattr(validate.Length, attribute, Reason(f"length_{attribute[8:]}", getattr(validate.Length, attribute)))
+        setattr(
+            validate.Length,
+            attribute,
+            Reason(f"length_{attribute[8:]}", getattr(validate.Length, attribute)),
+        )
     for attribute in ("message_min", "message_max", "message_all"):
-        setattr(validate.Range, attribute, Reason(f"range_{attribute[8:]}", getattr(validate.Range, attribute)))
+        setattr(
+            validate.Range,
+            attribute,
+            Reason(f"range_{attribute[8:]}", getattr(validate.Range, attribute)),
+        )
     validate.OneOf.default_message = Reason("one_of", validate.OneOf.default_message)
 
 

@@ -1,4 +1,5 @@
 """Extensions, created unbound and bound in create_app."""
+
 import contextvars
 
 from flask_babel import Babel
@@ -13,13 +14,15 @@ from sqlalchemy.orm import DeclarativeBase
 
 class Model(DeclarativeBase):
     # Named constraints, so that migrations can alter them on both databases.
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 # The engine of database.reading() (a hot standby), while a report runs; None: the primary.

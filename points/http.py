@@ -1,4 +1,5 @@
 """What every JSON API v1 blueprint shares: JSON parsing, sign-in, paging."""
+
 import json
 
 import flask_smorest
@@ -33,18 +34,22 @@ class JsonParser(FlaskParser):
         except RecursionError:  # nested far deeper than MAX_DEPTH
             data, too_deep = None, True
         except (ValueError, UnicodeError) as error:
-            raise PointsError("bad_request", f"the request body is not valid JSON text: {error}",
-                              400) from None
+            raise PointsError(
+                "bad_request", f"the request body is not valid JSON text: {error}", 400
+            ) from None
         if too_deep or _deeper_than(data, MAX_DEPTH):
-            raise PointsError("bad_request", f"the request body nests deeper than {MAX_DEPTH} levels",
-                              400)
+            raise PointsError(
+                "bad_request", f"the request body nests deeper than {MAX_DEPTH} levels", 400
+            )
         try:
             # Text a database cannot store (a lone surrogate, NUL) is refused here, not at COMMIT.
             if any("\x00" in text for text in _texts(data)):
                 raise ValueError("a NUL character")
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except (ValueError, UnicodeError) as error:
-            raise PointsError("bad_request", f"the request body is not valid JSON text: {error}", 400) from None
+            raise PointsError(
+                "bad_request", f"the request body is not valid JSON text: {error}", 400
+            ) from None
         return data
 
 
@@ -77,7 +82,9 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonParser()
     # "json_or_form": JSON, or the same fields as a multipart form with files (a claim's photos).
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
-        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING, "json_or_form": "application/json"}
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "json_or_form": "application/json",
+    }
 
 
 def protected(blp):
@@ -115,8 +122,9 @@ def per_page_field():
 
 def row_id_field(**kwargs):
     """An id in a query or body: beyond what the database stores is a 422, never an overflow."""
-    return ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_ROW_ID),
-                             **kwargs)
+    return ma.fields.Integer(
+        strict=True, validate=ma.validate.Range(min=1, max=MAX_ROW_ID), **kwargs
+    )
 
 
 class PageArgs(Schema):
@@ -126,22 +134,36 @@ class PageArgs(Schema):
 
 def page_of(item_schema):
     """The contract's list shape: {"items", "total", "page", "per_page"}."""
-    return type(f"{item_schema.__name__}Page", (Schema,), {
-        "items": ma.fields.List(ma.fields.Nested(item_schema)),
-        "total": ma.fields.Integer(),
-        "page": ma.fields.Integer(),
-        "per_page": ma.fields.Integer(),
-    })
+    return type(
+        f"{item_schema.__name__}Page",
+        (Schema,),
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema)),
+            "total": ma.fields.Integer(),
+            "page": ma.fields.Integer(),
+            "per_page": ma.fields.Integer(),
+        },
+    )
 
 
 def paginate(query, args, view=lambda row: row):
     """One page of a select(), newest first as the query orders it, with the total."""
     page, per_page = args["page"], args["per_page"]
-    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    total = db.session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
     offset = offset_of(page, per_page, total)
-    rows = [] if offset is None else db.session.execute(
-        query.limit(per_page).offset(offset)).unique().scalars().all()
-    return {"items": [view(row) for row in rows], "total": total, "page": page, "per_page": per_page}
+    rows = (
+        []
+        if offset is None
+        else db.session.execute(query.limit(per_page).offset(offset)).unique().scalars().all()
+    )
+    return {
+        "items": [view(row) for row in rows],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+    }
 
 
 def text_field(required=True, max_length=MAX_TEXT, **kwargs):

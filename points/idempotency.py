@@ -5,13 +5,25 @@ the row and the work commit or vanish together: a retry of a request that died f
 and runs as new, a concurrent retry waits on the row (the unique index on PostgreSQL, the
 write lock on SQLite) and then replays the first answer.
 """
+
 import hashlib
 from datetime import datetime, timedelta
 
 import simplejson
 from flask import Response, request
-from sqlalchemy import (DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, delete, insert,
-                        select, update)
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,7 +45,9 @@ class IdempotentRequest(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
 
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotent_requests_user_key"),)
 
@@ -43,8 +57,12 @@ def header_key(required):
     if key is None and not required:
         return None
     if not key or len(key) > 255:
-        raise PointsError("validation_error", "Idempotency-Key 必须是 1 到 255 个字符", 422,
-                          {HEADER: ["required, 1 to 255 characters"]})
+        raise PointsError(
+            "validation_error",
+            "Idempotency-Key 必须是 1 到 255 个字符",
+            422,
+            {HEADER: ["required, 1 to 255 characters"]},
+        )
     return key
 
 
@@ -57,8 +75,11 @@ def _answer(status, body_text):
     return Response(body_text, status=status, mimetype="application/json")
 
 
-_REPLAY = select(IdempotentRequest.fingerprint, IdempotentRequest.status, IdempotentRequest.body).where(
-    IdempotentRequest.user_id == bindparam("user_id"), IdempotentRequest.key == bindparam("key"))
+_REPLAY = select(
+    IdempotentRequest.fingerprint, IdempotentRequest.status, IdempotentRequest.body
+).where(
+    IdempotentRequest.user_id == bindparam("user_id"), IdempotentRequest.key == bindparam("key")
+)
 
 
 def _replay(user_id, key, fingerprint):
@@ -66,8 +87,12 @@ def _replay(user_id, key, fingerprint):
     if row is None:
         return None
     if row.fingerprint != fingerprint:
-        raise PointsError("idempotency_key_reused", "这个 Idempotency-Key 已用于另一个请求", 422,
-                          {HEADER: ["already used with another request body"]})
+        raise PointsError(
+            "idempotency_key_reused",
+            "这个 Idempotency-Key 已用于另一个请求",
+            422,
+            {HEADER: ["already used with another request body"]},
+        )
     return _answer(row.status, row.body)
 
 
@@ -89,8 +114,17 @@ def run(user_id, key, payload, work, status=201):
             connection = db.session.connection()
             # Waits here while the same key's first request is in flight (PostgreSQL's unique
             # index; SQLite's write lock is already held), then fails once it has committed.
-            claim = connection.execute(_CLAIM, {"user_id": user_id, "key": key, "fingerprint": fingerprint,
-                                                "status": 0, "body": "", "created_at": utcnow()}).scalar_one()
+            claim = connection.execute(
+                _CLAIM,
+                {
+                    "user_id": user_id,
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "status": 0,
+                    "body": "",
+                    "created_at": utcnow(),
+                },
+            ).scalar_one()
             body = simplejson.dumps(work(), use_decimal=True, ensure_ascii=False)
             connection.execute(_ANSWER, {"claim_id": claim, "status": status, "body": body})
     except IntegrityError:
@@ -107,22 +141,44 @@ def run(user_id, key, payload, work, status=201):
     return _answer(status, body)
 
 
-_CLAIM = insert(IdempotentRequest).values(
-    user_id=bindparam("user_id"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
-    status=bindparam("status"), body=bindparam("body"), created_at=bindparam("created_at"),
-).returning(IdempotentRequest.id)
-_ANSWER = (update(IdempotentRequest).where(IdempotentRequest.id == bindparam("claim_id"))
-           .values(status=bindparam("status"), body=bindparam("body")))
+_CLAIM = (
+    insert(IdempotentRequest)
+    .values(
+        user_id=bindparam("user_id"),
+        key=bindparam("key"),
+        fingerprint=bindparam("fingerprint"),
+        status=bindparam("status"),
+        body=bindparam("body"),
+        created_at=bindparam("created_at"),
+    )
+    .returning(IdempotentRequest.id)
+)
+_ANSWER = (
+    update(IdempotentRequest)
+    .where(IdempotentRequest.id == bindparam("claim_id"))
+    .values(status=bindparam("status"), body=bindparam("body"))
+)
 
 
 def _keep_refusal(user_id, key, fingerprint, error):
-    body = simplejson.dumps({"error": {"code": error.code, "message": error.message, "details": error.details}},
-                            use_decimal=True, ensure_ascii=False)
+    body = simplejson.dumps(
+        {"error": {"code": error.code, "message": error.message, "details": error.details}},
+        use_decimal=True,
+        ensure_ascii=False,
+    )
     end_read()
     try:
         with write():
-            db.session.add(IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint,
-                                             status=error.status, body=body, created_at=utcnow()))
+            db.session.add(
+                IdempotentRequest(
+                    user_id=user_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=error.status,
+                    body=body,
+                    created_at=utcnow(),
+                )
+            )
     except IntegrityError:
         db.session.rollback()
 
@@ -134,4 +190,6 @@ def _in_progress():
 def forget_old():
     """Keys are kept at least 24 hours; older ones are dropped when the service settles."""
     with write():
-        db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < utcnow() - KEEP))
+        db.session.execute(
+            delete(IdempotentRequest).where(IdempotentRequest.created_at < utcnow() - KEEP)
+        )

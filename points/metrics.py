@@ -13,6 +13,7 @@ Who may read it: requests from 127.0.0.1 / ::1 (as seen after POINTS_PROXIES' Pr
 a visitor coming through nginx is not local), or any caller with POINTS_METRICS_TOKEN as a
 bearer token. The nginx site in deploy/ refuses /metrics from outside as well.
 """
+
 import hmac
 import json
 import os
@@ -33,13 +34,25 @@ LOCAL = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 # This process's series (single-process mode); in multiprocess mode the files hold them.
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-http_requests = Counter("points_http_requests", "HTTP requests answered, by endpoint, method and status",
-                        ["endpoint", "method", "status"], registry=REGISTRY)
-http_duration = Histogram("points_http_request_duration_seconds", "Time to answer an HTTP request",
-                          ["endpoint", "status"], registry=REGISTRY)
+http_requests = Counter(
+    "points_http_requests",
+    "HTTP requests answered, by endpoint, method and status",
+    ["endpoint", "method", "status"],
+    registry=REGISTRY,
+)
+http_duration = Histogram(
+    "points_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["endpoint", "status"],
+    registry=REGISTRY,
+)
 redemptions = Counter("points_redemptions", "Redemptions (兑换) completed", registry=REGISTRY)
-entries = Counter("points_entries", "Entries (积分记录) that reached a status, by that status", ["status"],
-                  registry=REGISTRY)
+entries = Counter(
+    "points_entries",
+    "Entries (积分记录) that reached a status, by that status",
+    ["status"],
+    registry=REGISTRY,
+)
 
 
 def counted(counter, **labels):
@@ -104,7 +117,9 @@ def _allow_reader():
             return
         raise PointsError("unauthorized", "the metrics token is not valid", 401)
     if request.remote_addr not in LOCAL:
-        raise forbidden("/metrics is read from 127.0.0.1 or with POINTS_METRICS_TOKEN as a bearer token")
+        raise forbidden(
+            "/metrics is read from 127.0.0.1 or with POINTS_METRICS_TOKEN as a bearer token"
+        )
 
 
 class _ThisProcess:
@@ -120,12 +135,17 @@ class _Live:
 
     def collect(self):
         verified = read_verify_status(self.app)
-        ok = GaugeMetricFamily("points_ledger_verify_ok", "1 when the last `ledger verify` found every "
-                               "figure and hash right, 0 when it did not or has not run")
+        ok = GaugeMetricFamily(
+            "points_ledger_verify_ok",
+            "1 when the last `ledger verify` found every "
+            "figure and hash right, 0 when it did not or has not run",
+        )
         ok.add_metric([], 1 if verified and verified["ok"] else 0)
         yield ok
         if verified:
-            at = GaugeMetricFamily("points_ledger_verify_timestamp_seconds", "When the last `ledger verify` ended")
+            at = GaugeMetricFamily(
+                "points_ledger_verify_timestamp_seconds", "When the last `ledger verify` ended"
+            )
             at.add_metric([], verified["at"])
             yield at
         from points import replica
@@ -145,8 +165,11 @@ def _scrape_registry():
 
 # --- the last ledger verify ----------------------------------------------------------------
 
+
 def verify_status_path(app):
-    return Path(app.config.get("VERIFY_STATUS_FILE") or Path(app.instance_path) / "ledger-verify.json")
+    return Path(
+        app.config.get("VERIFY_STATUS_FILE") or Path(app.instance_path) / "ledger-verify.json"
+    )
 
 
 def write_verify_status(app, ok, problems):

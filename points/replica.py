@@ -11,6 +11,7 @@ left alone for RETRY_AFTER seconds: reports read the primary meanwhile, and the 
 once per change. The service never refuses to start over it, since after a failover a
 service that starts on the primary alone is what the county needs.
 """
+
 import logging
 import threading
 import time
@@ -33,8 +34,10 @@ _STATE = text("""
 
 MESSAGES = {
     "down": "the standby at POINTS_REPLICA_URL does not answer ({reason}); reports read the primary",
-    "primary": ("POINTS_REPLICA_URL points at a primary, not a hot standby (pg_is_in_recovery() is false): "
-                "reports read DATABASE_URL instead; point it at a standby made with pg_basebackup -R, or unset it"),
+    "primary": (
+        "POINTS_REPLICA_URL points at a primary, not a hot standby (pg_is_in_recovery() is false): "
+        "reports read DATABASE_URL instead; point it at a standby made with pg_basebackup -R, or unset it"
+    ),
     "ok": "reports read the standby at POINTS_REPLICA_URL",
 }
 
@@ -43,7 +46,9 @@ class Replica:
     def __init__(self, url, pgbouncer=False):
         url = database_url(url)
         if not url.startswith("postgresql"):
-            raise RuntimeError(f"POINTS_REPLICA_URL must be a PostgreSQL hot standby, not {url.split(':')[0]}")
+            raise RuntimeError(
+                f"POINTS_REPLICA_URL must be a PostgreSQL hot standby, not {url.split(':')[0]}"
+            )
         connect_args = {"connect_timeout": CONNECT_TIMEOUT}
         if pgbouncer:
             connect_args["prepare_threshold"] = None
@@ -77,14 +82,17 @@ class Replica:
             self.state, self.reason, self.checked = state, reason, now
         if changed:
             (log.info if state == "ok" else log.warning if state == "down" else log.error)(
-                MESSAGES[state].format(reason=reason))
+                MESSAGES[state].format(reason=reason)
+            )
 
 
 def init_app(app):
     url = app.config.get("REPLICA_URL")
     if not url:
         return
-    replica = app.extensions["points_replica"] = Replica(url, pgbouncer=app.config.get("PGBOUNCER", False))
+    replica = app.extensions["points_replica"] = Replica(
+        url, pgbouncer=app.config.get("PGBOUNCER", False)
+    )
     state, _, reason = replica.probe()
     replica._note(state, reason, time.monotonic())
 
@@ -101,11 +109,15 @@ def metrics(app):
     if replica is None:
         return
     state, lag, _ = replica.probe()
-    up = GaugeMetricFamily("points_replica_up", "1 when the standby at POINTS_REPLICA_URL answers as a hot standby")
+    up = GaugeMetricFamily(
+        "points_replica_up", "1 when the standby at POINTS_REPLICA_URL answers as a hot standby"
+    )
     up.add_metric([], 1 if state == "ok" else 0)
     yield up
     if lag is not None:
-        behind = GaugeMetricFamily("points_replica_lag_seconds",
-                                   "How far the standby's replay is behind what it received (0: caught up)")
+        behind = GaugeMetricFamily(
+            "points_replica_lag_seconds",
+            "How far the standby's replay is behind what it received (0: caught up)",
+        )
         behind.add_metric([], lag)
         yield behind

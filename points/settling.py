@@ -6,6 +6,7 @@ own), settles at once and then every SETTLE_EVERY seconds. No request ever waits
 writes because of it. Several processes settling at once is harmless: every entry is
 re-checked under its lock.
 """
+
 import os
 import threading
 

@@ -4,6 +4,7 @@ how points, dates and states are written on screen, and friendly messages for se
 The pages themselves live by capability (points/users/pages.py, points/entries/pages.py, ...)
 and call the same service functions as the JSON API.
 """
+
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -30,9 +31,11 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # No inline script anywhere; the API docs page alone lets Swagger UI set inline styles.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
@@ -42,7 +45,9 @@ def init_app(app):
     # Forms are protected by the check below, not on every path: the JSON API signs with a
     # bearer token (or a PIN in the body), which a foreign site cannot send.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)  # a volunteer's form left open all morning
+    app.config.setdefault(
+        "WTF_CSRF_TIME_LIMIT", 12 * 3600
+    )  # a volunteer's form left open all morning
 
     login_manager.init_app(app)
     login_manager.login_view = "users_pages.login"
@@ -65,6 +70,7 @@ def init_app(app):
 
 
 # --- staff sessions ------------------------------------------------------------------------
+
 
 class Staff(UserMixin):
     """A signed-in staff member of a page session, loaded afresh on every request."""
@@ -133,7 +139,9 @@ def role_required(*roles):
             if not current_user.roles & wanted:
                 raise forbidden()
             return view(*args, **kwargs)
+
         return login_required(checked)
+
     return decorate
 
 
@@ -162,11 +170,15 @@ def signed_in_resident():
 
 # --- forms, languages, headers -------------------------------------------------------------
 
+
 def protect_forms():
     """CSRF on every form a page handles; the JSON API, and requests no route accepts (they get
     their 404 or 405), are left alone."""
-    if (request.method in UNSAFE_METHODS and request.routing_exception is None
-            and not request.path.startswith("/api/")):
+    if (
+        request.method in UNSAFE_METHODS
+        and request.routing_exception is None
+        and not request.path.startswith("/api/")
+    ):
         csrf.protect()
 
 
@@ -186,8 +198,14 @@ def select_locale():
 def remember_language(response):
     lang = request.args.get("lang")
     if lang in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="Lax",
-                            secure=request.is_secure)
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return response
 
 
@@ -202,7 +220,9 @@ def security_headers(response):
         headers["Cache-Control"] = "no-store"
     if current_app.config.get("ENV_NAME") == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path.startswith("/api/v1/docs") else CSP)
+    headers.setdefault(
+        "Content-Security-Policy", DOCS_CSP if request.path.startswith("/api/v1/docs") else CSP
+    )
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -211,7 +231,9 @@ def security_headers(response):
 
 def favicon():
     """Browsers ask for /favicon.ico on pages without an icon link (the API docs)."""
-    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
 
 
 def current_lang():
@@ -228,10 +250,13 @@ def lang_url(lang):
 def has_page(path):
     """Whether a page exists yet at this path (e.g. /counter, built by the shop)."""
     path = path.rstrip("/")
-    return any(rule.rule.rstrip("/") == path for rule in current_app.url_map.iter_rules())  # /admin/ too
+    return any(
+        rule.rule.rstrip("/") == path for rule in current_app.url_map.iter_rules()
+    )  # /admin/ too
 
 
 # --- how things are written on screen (glossary.md) ----------------------------------------
+
 
 def points_text(value, signed=False):
     """12.5, 15, -3 (never 12.50): the number only; templates add 分."""
@@ -266,31 +291,60 @@ def datetime_text(value):
 
 
 STATES = {
-    "pending": _l("待审核"), "in_notice": _l("公示中"), "disputed": _l("有异议"),
-    "posted": _l("已入账"), "rejected": _l("未通过"), "revoked": _l("已撤销"),
+    "pending": _l("待审核"),
+    "in_notice": _l("公示中"),
+    "disputed": _l("有异议"),
+    "posted": _l("已入账"),
+    "rejected": _l("未通过"),
+    "revoked": _l("已撤销"),
 }
 POSTING_KINDS = {
-    "entry": _l("记分入账"), "revoke": _l("撤销"), "redemption": _l("兑换"), "void": _l("作废"),
-    "expiry": _l("清零"), "carry": _l("结转"),
+    "entry": _l("记分入账"),
+    "revoke": _l("撤销"),
+    "redemption": _l("兑换"),
+    "void": _l("作废"),
+    "expiry": _l("清零"),
+    "carry": _l("结转"),
 }
-ROLES = {"admin": _l("管理员"), "recorder": _l("记分员"), "reviewer": _l("审核员"), "clerk": _l("超市店员")}
-UNIT_KINDS = {"county": _l("县"), "township": _l("乡镇"), "village": _l("村"), "community": _l("社区"),
-              "grid": _l("网格"), "branch": _l("党支部")}
-HOLDER_KINDS = {"household": _l("农户"), "member": _l("党员"), "organisation": _l("村党组织"),
-                "staff": _l("网格员")}
+ROLES = {
+    "admin": _l("管理员"),
+    "recorder": _l("记分员"),
+    "reviewer": _l("审核员"),
+    "clerk": _l("超市店员"),
+}
+UNIT_KINDS = {
+    "county": _l("县"),
+    "township": _l("乡镇"),
+    "village": _l("村"),
+    "community": _l("社区"),
+    "grid": _l("网格"),
+    "branch": _l("党支部"),
+}
+HOLDER_KINDS = {
+    "household": _l("农户"),
+    "member": _l("党员"),
+    "organisation": _l("村党组织"),
+    "staff": _l("网格员"),
+}
 
 
 def state_text(entry):
     """公示中 (至 11月26日), 未通过, ... from an entry view (a dict)."""
     label = str(STATES.get(entry["status"], entry["status"]))
     if entry["status"] == "in_notice" and entry.get("notice_ends_on"):
-        return _("%(state)s（至 %(day)s）", state=label, day=short_date_text(entry["notice_ends_on"]))
+        return _(
+            "%(state)s（至 %(day)s）", state=label, day=short_date_text(entry["notice_ends_on"])
+        )
     return label
 
 
 FILTERS = {
-    "points": points_text, "date": date_text, "datetime": datetime_text, "state": state_text,
-    "posting_kind": lambda kind: POSTING_KINDS.get(kind, kind), "role": lambda role: ROLES.get(role, role),
+    "points": points_text,
+    "date": date_text,
+    "datetime": datetime_text,
+    "state": state_text,
+    "posting_kind": lambda kind: POSTING_KINDS.get(kind, kind),
+    "role": lambda role: ROLES.get(role, role),
     "unit_kind": lambda kind: UNIT_KINDS.get(kind, kind),
     "holder_kind": lambda kind: HOLDER_KINDS.get(kind, kind),
 }
@@ -299,42 +353,88 @@ FILTERS = {
 # --- friendly messages for service errors --------------------------------------------------
 
 FIELDS = {
-    "holder": _l("编号"), "holders": _l("编号"), "item": _l("积分项目"), "occurred_on": _l("日期"),
-    "points": _l("积分"), "quantity": _l("数量"), "grade": _l("等级"), "reason": _l("驳回原因"),
-    "text": _l("异议内容"), "pin": _l("查询密码"), "scheme": _l("积分方案"), "unit": _l("村（社区）"),
-    "note": _l("备注"), "username": _l("用户名"), "password": _l("密码"), "ids": _l("积分记录"),
-    "code": _l("代码"), "name": _l("名称"), "kind": _l("类型"), "parent": _l("上级单位"), "price": _l("所需积分"),
-    "stock": _l("库存"), "schemes": _l("积分方案"), "display_name": _l("姓名"), "grants": _l("权限"),
-    "role": _l("角色"), "year": _l("年度"), "lines": _l("商品"), "shop": _l("爱心超市"), "goods": _l("商品"),
-    "amount": _l("金额"), "source": _l("来源或用途"), "donor": _l("捐赠人"),
+    "holder": _l("编号"),
+    "holders": _l("编号"),
+    "item": _l("积分项目"),
+    "occurred_on": _l("日期"),
+    "points": _l("积分"),
+    "quantity": _l("数量"),
+    "grade": _l("等级"),
+    "reason": _l("驳回原因"),
+    "text": _l("异议内容"),
+    "pin": _l("查询密码"),
+    "scheme": _l("积分方案"),
+    "unit": _l("村（社区）"),
+    "note": _l("备注"),
+    "username": _l("用户名"),
+    "password": _l("密码"),
+    "ids": _l("积分记录"),
+    "code": _l("代码"),
+    "name": _l("名称"),
+    "kind": _l("类型"),
+    "parent": _l("上级单位"),
+    "price": _l("所需积分"),
+    "stock": _l("库存"),
+    "schemes": _l("积分方案"),
+    "display_name": _l("姓名"),
+    "grants": _l("权限"),
+    "role": _l("角色"),
+    "year": _l("年度"),
+    "lines": _l("商品"),
+    "shop": _l("爱心超市"),
+    "goods": _l("商品"),
+    "amount": _l("金额"),
+    "source": _l("来源或用途"),
+    "donor": _l("捐赠人"),
 }
-PERIODS = {"day": _l("每天"), "week": _l("每周"), "month": _l("每月"), "quarter": _l("每季度"), "year": _l("每年")}
+PERIODS = {
+    "day": _l("每天"),
+    "week": _l("每周"),
+    "month": _l("每月"),
+    "quarter": _l("每季度"),
+    "year": _l("每年"),
+}
 
 
 # The words for each named reason (points.errors.Reason) a service or a schema gives in details.
 REASONS = {
-    "unknown_holder": lambda p: _("找不到这个编号"), "unknown_item": lambda p: _("请选择积分项目"),
-    "unknown_scheme": lambda p: _("请选择积分方案"), "unknown_unit": lambda p: _("找不到这个单位"),
-    "unknown_shop": lambda p: _("找不到这个超市"), "future_date": lambda p: _("日期不能晚于今天"),
-    "not_positive": lambda p: _("必须大于 0"), "required_for_item": lambda p: _("这个项目必须填写"),
-    "not_for_item": lambda p: _("这个项目不用填写"), "required": lambda p: _("必须填写"),
+    "unknown_holder": lambda p: _("找不到这个编号"),
+    "unknown_item": lambda p: _("请选择积分项目"),
+    "unknown_scheme": lambda p: _("请选择积分方案"),
+    "unknown_unit": lambda p: _("找不到这个单位"),
+    "unknown_shop": lambda p: _("找不到这个超市"),
+    "future_date": lambda p: _("日期不能晚于今天"),
+    "not_positive": lambda p: _("必须大于 0"),
+    "required_for_item": lambda p: _("这个项目必须填写"),
+    "not_for_item": lambda p: _("这个项目不用填写"),
+    "required": lambda p: _("必须填写"),
     "length_min": lambda p: _("必须填写") if p.get("min") == 1 else None,
-    "not_a_number": lambda p: _("请填写数字"), "not_a_date": lambda p: _("日期格式不对"),
-    "not_an_integer": lambda p: _("请填写整数"), "not_a_boolean": lambda p: _("请选择是或否"),
+    "not_a_number": lambda p: _("请填写数字"),
+    "not_a_date": lambda p: _("日期格式不对"),
+    "not_an_integer": lambda p: _("请填写整数"),
+    "not_a_boolean": lambda p: _("请选择是或否"),
     "code_chars": lambda p: _("只能用字母、数字和 _ . -，最多 64 个字符"),
     "username_chars": lambda p: _("只能用字母、数字和 _ . @ -，最多 64 个字符"),
-    "pin_digits": lambda p: _("应为 4 到 8 位数字"), "password_length": lambda p: _("至少 8 个字符"),
-    "one_decimal": lambda p: _("最多一位小数"), "two_decimals": lambda p: _("最多两位小数"),
-    "between": lambda p: _("必须在 %(min)s 到 %(max)s 之间", min=points_text(p["min"]), max=points_text(p["max"])),
+    "pin_digits": lambda p: _("应为 4 到 8 位数字"),
+    "password_length": lambda p: _("至少 8 个字符"),
+    "one_decimal": lambda p: _("最多一位小数"),
+    "two_decimals": lambda p: _("最多两位小数"),
+    "between": lambda p: _(
+        "必须在 %(min)s 到 %(max)s 之间", min=points_text(p["min"]), max=points_text(p["max"])
+    ),
     "one_of": lambda p: _("请选择：%(choices)s", choices=p["choices"]),
     "wrong_kind": lambda p: _("这个编号不属于本积分方案（农户或党员）"),
     # a household list's lines (admin, 导入农户名单)
     "import_code_chars": lambda p: _("编号只能用字母、数字和 _ . -，最多 64 个字符"),
-    "code_taken": lambda p: _("编号已存在"), "name_required": lambda p: _("请填写姓名"),
+    "code_taken": lambda p: _("编号已存在"),
+    "name_required": lambda p: _("请填写姓名"),
     "code_twice": lambda p: _("编号重复（第 %(n)s 行）", n=p["line"]),
-    "holder_kind": lambda p: _("类型应为 household（户）、member（党员）、organisation（村党组织）或 staff（网格员）"),
+    "holder_kind": lambda p: _(
+        "类型应为 household（户）、member（党员）、organisation（村党组织）或 staff（网格员）"
+    ),
     "unit_outside": lambda p: _("单位不在您管理的范围内"),
-    "import_pin_digits": lambda p: _("查询密码应为 4 到 8 位数字"), "no_rows": lambda p: _("文件里没有名单"),
+    "import_pin_digits": lambda p: _("查询密码应为 4 到 8 位数字"),
+    "no_rows": lambda p: _("文件里没有名单"),
     "unknown_user": lambda p: _("找不到这个用户（第 6 列：该户的工作人员用户名）"),
 }
 
@@ -365,8 +465,11 @@ def _cap_text(details):
         limits.append(_("最多 %(n)s 次", n=details["cap_count"]))
     if details.get("cap_points") is not None:
         limits.append(_("最多 %(n)s 分", n=points_text(details["cap_points"])))
-    return _("超过该项目的上限（%(per)s%(limits)s），这次没有记分。",
-             per=PERIODS.get(details.get("per"), ""), limits="，".join(limits))
+    return _(
+        "超过该项目的上限（%(per)s%(limits)s），这次没有记分。",
+        per=PERIODS.get(details.get("per"), ""),
+        limits="，".join(limits),
+    )
 
 
 def friendly(error, resident=False):
@@ -378,14 +481,20 @@ def friendly(error, resident=False):
         text = _details_text(details)
         return _("请检查：%(what)s", what=text) if text else _("请检查填写的内容。")
     if code == "invalid_credentials":
-        return _("编号或查询密码不对，请重新输入。") if resident else _("用户名或密码不对，请重新输入。")
+        return (
+            _("编号或查询密码不对，请重新输入。")
+            if resident
+            else _("用户名或密码不对，请重新输入。")
+        )
     if code == "cap_exceeded":
         return _cap_text(details)
     messages = {
         "too_many_attempts": _("尝试次数过多，请 15 分钟后再试。"),
         "forbidden": _("您没有权限做这件事：不在您负责的单位内。"),
         "self_review": _("不能审核自己记录的积分，请由其他审核员审核。"),
-        "conflict_of_interest": _("您与该户是本人或近亲属关系（或对这条记录提出过异议），须回避，这次没有办理。请由其他工作人员办理。"),
+        "conflict_of_interest": _(
+            "您与该户是本人或近亲属关系（或对这条记录提出过异议），须回避，这次没有办理。请由其他工作人员办理。"
+        ),
         "already_reviewed": _("您已经审核过这条记录，请等待其他审核员。"),
         "invalid_state": _("这条记录的状态已经变了，请刷新后再看。"),
         "period_closed": _("这个日期所在的年度已经结算，不能再记分。"),
@@ -420,9 +529,14 @@ def page_errors(blueprint):
     def http_error(error):
         if isinstance(error, CSRFError):
             return expired_form(error)
-        messages = {404: _("没有这个页面。"), 405: _("不能这样打开这个页面。"),
-                    413: _("提交的内容太大，请减少后重试。")}
-        return render_template("error.html", message=messages.get(error.code, _("请求有误，请返回重试。"))), error.code
+        messages = {
+            404: _("没有这个页面。"),
+            405: _("不能这样打开这个页面。"),
+            413: _("提交的内容太大，请减少后重试。"),
+        }
+        return render_template(
+            "error.html", message=messages.get(error.code, _("请求有误，请返回重试。"))
+        ), error.code
 
     @blueprint.errorhandler(Exception)
     def unexpected(error):

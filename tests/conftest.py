@@ -4,6 +4,7 @@ SQLite by default; PostgreSQL when POINTS_TEST_DATABASE_URL is set. The schema i
 per run by the migrations (never create_all); each test then gets a copy of that SQLite
 file, or the PostgreSQL tables emptied.
 """
+
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from points import create_app
 from points.config import TestConfig, database_url
 from points.extensions import db
 
+
 def _worker_database(url):
     """Under pytest-xdist (`make test` runs two workers) each worker gets a PostgreSQL database
     of its own beside the one named, made here when missing: the tests empty their tables."""
@@ -29,7 +31,9 @@ def _worker_database(url):
     name = f"{named.database}_{worker}"
     server = create_engine(named, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+        if not conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar():
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
     return named.set(database=name).render_as_string(hide_password=False)
@@ -45,7 +49,11 @@ PASSWORD = "secret-pass-1"
 def make_app(uri, **overrides):
     if PGBOUNCER_URL and uri == database_url(PG_URL):
         bouncer = make_url(database_url(PGBOUNCER_URL))
-        uri = make_url(uri).set(host=bouncer.host, port=bouncer.port).render_as_string(hide_password=False)
+        uri = (
+            make_url(uri)
+            .set(host=bouncer.host, port=bouncer.port)
+            .render_as_string(hide_password=False)
+        )
         overrides["PGBOUNCER"] = True
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri, **overrides)
 
@@ -75,8 +83,11 @@ def _fresh_database(template_uri, tmp_path):
         return f"sqlite:///{path}"
     engine = create_engine(template_uri)
     with engine.begin() as conn:
-        tables = conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")).scalars()
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return template_uri
@@ -178,20 +189,46 @@ class World:
             create_unit_cli("branch", "石塔社区党支部", "branch", "shita")
             pin = hash_secret("1234")
             with write():
-                for code, name, grid in [("H1", "张三明", "g1"), ("H2", "李四", "g1"), ("H3", "王小五", "g2"),
-                                         ("H9", "赵西沟", "g3")]:
-                    db.session.add(Holder(code=code, name=name, kind="household", unit_id=self._unit_id(grid),
-                                          pin_hash=pin))
+                for code, name, grid in [
+                    ("H1", "张三明", "g1"),
+                    ("H2", "李四", "g1"),
+                    ("H3", "王小五", "g2"),
+                    ("H9", "赵西沟", "g3"),
+                ]:
+                    db.session.add(
+                        Holder(
+                            code=code,
+                            name=name,
+                            kind="household",
+                            unit_id=self._unit_id(grid),
+                            pin_hash=pin,
+                        )
+                    )
                 for n in range(1, 4):
-                    db.session.add(Holder(code=f"M{n}", name=f"党员{n}号", kind="member",
-                                          unit_id=self._unit_id("branch"), pin_hash=pin))
-            for username, role, unit in [("admin", "admin", "county"), ("rec", "recorder", "v1"),
-                                         ("rev1", "reviewer", "v1"), ("rev2", "reviewer", "v1"),
-                                         ("rev3", "reviewer", "v1"), ("rec2", "recorder", "v2"),
-                                         ("rev_v2", "reviewer", "v2"), ("rev_v2b", "reviewer", "v2"),
-                                         ("clerk", "clerk", "v1"),
-                                         ("srec", "recorder", "branch"), ("srev1", "reviewer", "branch"),
-                                         ("srev2", "reviewer", "branch"), ("zadmin", "admin", "zhao")]:
+                    db.session.add(
+                        Holder(
+                            code=f"M{n}",
+                            name=f"党员{n}号",
+                            kind="member",
+                            unit_id=self._unit_id("branch"),
+                            pin_hash=pin,
+                        )
+                    )
+            for username, role, unit in [
+                ("admin", "admin", "county"),
+                ("rec", "recorder", "v1"),
+                ("rev1", "reviewer", "v1"),
+                ("rev2", "reviewer", "v1"),
+                ("rev3", "reviewer", "v1"),
+                ("rec2", "recorder", "v2"),
+                ("rev_v2", "reviewer", "v2"),
+                ("rev_v2b", "reviewer", "v2"),
+                ("clerk", "clerk", "v1"),
+                ("srec", "recorder", "branch"),
+                ("srev1", "reviewer", "branch"),
+                ("srev2", "reviewer", "branch"),
+                ("zadmin", "admin", "zhao"),
+            ]:
                 create_user_cli(username, PASSWORD, role, unit)
             grant_cli("rev1", "recorder", "v1")  # a reviewer who also records
             db.session.remove()
@@ -204,7 +241,9 @@ class World:
 
     def token(self, username):
         if username not in self._tokens:
-            answer = Api(self.client).post("/auth/token", json={"username": username, "password": PASSWORD})
+            answer = Api(self.client).post(
+                "/auth/token", json={"username": username, "password": PASSWORD}
+            )
             assert answer.status == 200, answer
             self._tokens[username] = answer.json["token"]
         return self._tokens[username]
@@ -219,8 +258,13 @@ class World:
     # --- stories' small steps ---
 
     def record(self, holder="H1", item=None, by="rec", scheme="longhua", **fields):
-        body = {"scheme": scheme, "holder": holder, "item": item or self.fixed_item(scheme),
-                "occurred_on": fields.pop("occurred_on", yesterday()), **fields}
+        body = {
+            "scheme": scheme,
+            "holder": holder,
+            "item": item or self.fixed_item(scheme),
+            "occurred_on": fields.pop("occurred_on", yesterday()),
+            **fields,
+        }
         answer = self.as_(by).post("/entries", json=body)
         assert answer.status == 201, answer
         return answer.json
@@ -296,18 +340,28 @@ def rechain(app):
 
     with app.app_context():
         p = Posting.__table__
-        rows = db.session.execute(select(
-            p.c.id, p.c.account_id, p.c.kind, type_coerce(p.c.points, BigInteger),
-            type_coerce(p.c.balance_after, BigInteger), p.c.ref, p.c.user_id, p.c.at
-        ).order_by(p.c.account_id, p.c.id)).all()
+        rows = db.session.execute(
+            select(
+                p.c.id,
+                p.c.account_id,
+                p.c.kind,
+                type_coerce(p.c.points, BigInteger),
+                type_coerce(p.c.balance_after, BigInteger),
+                p.c.ref,
+                p.c.user_id,
+                p.c.at,
+            ).order_by(p.c.account_id, p.c.id)
+        ).all()
         heads = {}
         for posting_id, account_id, *fields in rows:
             heads[account_id] = posting_hash(heads.get(account_id, GENESIS), account_id, *fields)
-            db.session.execute(update(Posting).where(Posting.id == posting_id)
-                               .values(hash=heads[account_id]))
+            db.session.execute(
+                update(Posting).where(Posting.id == posting_id).values(hash=heads[account_id])
+            )
         for account_id, head in heads.items():
-            db.session.execute(update(Account).where(Account.id == account_id)
-                               .values(last_hash=head))
+            db.session.execute(
+                update(Account).where(Account.id == account_id).values(last_hash=head)
+            )
         db.session.commit()
 
 

@@ -7,6 +7,7 @@ Not part of `make test` (this file is not named test_*.py). Each 500 it finds be
 regression test in the normal suite (tests/test_security.py). The database is made once, at
 import, in a temporary folder: schemathesis' fixture-based loader does not run under pytest 9.2.
 """
+
 import tempfile
 from pathlib import Path
 
@@ -48,5 +49,6 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WORLD.app, confi
 
 @schema.parametrize()
 def test_no_answer_is_a_server_error(case):
-    case.call_and_validate(headers={"Authorization": f"Bearer {WORLD.token('admin')}"},
-                           checks=[not_a_server_error])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {WORLD.token('admin')}"}, checks=[not_a_server_error]
+    )

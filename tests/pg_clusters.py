@@ -5,6 +5,7 @@ small and unsynced (fsync off) so they start in a few seconds; removed at the en
 Commits stay synchronous: a commit is in the WAL the primary reports (pg_current_wal_lsn) when it
 returns, so waiting for the standby to replay up to that position sees it.
 """
+
 import glob
 import os
 import pwd
@@ -53,7 +54,9 @@ def free_port():
 
 
 def as_postgres(*args):
-    done = subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=120
+    )
     if done.returncode:
         raise RuntimeError(f"{' '.join(args)}: {done.stderr or done.stdout}")
     return done.stdout
@@ -67,7 +70,15 @@ class Cluster:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self):
-        as_postgres(f"{BIN}/pg_ctl", "-D", str(self.directory), "-l", str(self.directory / "log"), "-w", "start")
+        as_postgres(
+            f"{BIN}/pg_ctl",
+            "-D",
+            str(self.directory),
+            "-l",
+            str(self.directory / "log"),
+            "-w",
+            "start",
+        )
 
     def stop(self, mode="fast"):
         as_postgres(f"{BIN}/pg_ctl", "-D", str(self.directory), "-m", mode, "-w", "stop")
@@ -92,16 +103,50 @@ class Pair:
 
     def make(self):
         primary, standby = self.primary, self.standby
-        as_postgres(f"{BIN}/initdb", "-D", str(primary.directory), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                    "--locale=C", "--no-sync")
+        as_postgres(
+            f"{BIN}/initdb",
+            "-D",
+            str(primary.directory),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         with open(primary.directory / "postgresql.conf", "a") as conf:
             conf.write(SETTINGS.format(sockets=self.base, port=primary.port))
         with open(primary.directory / "pg_hba.conf", "a") as hba:
             hba.write("host replication postgres 127.0.0.1/32 trust\n")
         primary.start()
-        as_postgres(f"{BIN}/createdb", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "points")
-        as_postgres(f"{BIN}/pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "-D",
-                    str(standby.directory), "-R", "-X", "stream", "-c", "fast", "--no-sync")
+        as_postgres(
+            f"{BIN}/createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "points",
+        )
+        as_postgres(
+            f"{BIN}/pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(standby.directory),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        )
         with open(standby.directory / "postgresql.conf", "a") as conf:
             conf.write(f"port = {standby.port}\n")
         standby.start()

@@ -1,11 +1,16 @@
 """Signing in, lockouts across processes, users and grants, scope."""
+
 from conftest import PASSWORD, Api, make_app
 
 
 def test_sign_in_gives_a_token_and_the_user_with_grants(world):
     answer = world.anonymous.post("/auth/token", json={"username": "rec", "password": PASSWORD})
     assert answer.status == 200
-    assert answer.json["user"] == {"username": "rec", "display_name": "", "grants": [{"role": "recorder", "unit": "v1"}]}
+    assert answer.json["user"] == {
+        "username": "rec",
+        "display_name": "",
+        "grants": [{"role": "recorder", "unit": "v1"}],
+    }
     assert answer.json["token"] and answer.json["expires_at"]
     me = Api(world.client, answer.json["token"]).get("/me")
     assert me.status == 200 and me.json["username"] == "rec"
@@ -13,31 +18,46 @@ def test_sign_in_gives_a_token_and_the_user_with_grants(world):
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(world):
     wrong = world.anonymous.post("/auth/token", json={"username": "rec", "password": "nope-nope"})
-    unknown = world.anonymous.post("/auth/token", json={"username": "ghost", "password": "nope-nope"})
+    unknown = world.anonymous.post(
+        "/auth/token", json={"username": "ghost", "password": "nope-nope"}
+    )
     assert wrong.status == unknown.status == 401
     assert wrong.json == unknown.json and wrong.code == "invalid_credentials"
 
 
 def test_five_failures_lock_the_username_even_for_the_right_password(world):
     for _ in range(5):
-        assert world.anonymous.post("/auth/token", json={"username": "rec", "password": "guess-123"}).status == 401
+        assert (
+            world.anonymous.post(
+                "/auth/token", json={"username": "rec", "password": "guess-123"}
+            ).status
+            == 401
+        )
     locked = world.anonymous.post("/auth/token", json={"username": "rec", "password": PASSWORD})
     assert locked.status == 429 and locked.code == "too_many_attempts"
     # Another user is not locked.
-    assert world.anonymous.post("/auth/token", json={"username": "rev1", "password": PASSWORD}).status == 200
+    assert (
+        world.anonymous.post("/auth/token", json={"username": "rev1", "password": PASSWORD}).status
+        == 200
+    )
 
 
 def test_unknown_usernames_are_locked_out_too(world):
     for _ in range(5):
         world.anonymous.post("/auth/token", json={"username": "ghost", "password": "guess-123"})
-    assert world.anonymous.post("/auth/token", json={"username": "ghost", "password": "x"}).status == 429
+    assert (
+        world.anonymous.post("/auth/token", json={"username": "ghost", "password": "x"}).status
+        == 429
+    )
 
 
 def test_the_lockout_holds_across_two_server_processes(world, database_uri, rules_dir):
     other = make_app(database_uri, RULES_DIR=str(rules_dir)).test_client()
     clients = [world.client, other]
     for i in range(5):
-        answer = Api(clients[i % 2]).post("/auth/token", json={"username": "rev2", "password": "guess-123"})
+        answer = Api(clients[i % 2]).post(
+            "/auth/token", json={"username": "rev2", "password": "guess-123"}
+        )
         assert answer.status == 401
     for client in clients:
         locked = Api(client).post("/auth/token", json={"username": "rev2", "password": PASSWORD})
@@ -56,10 +76,16 @@ def test_the_lockout_lifts_when_the_oldest_failure_is_fifteen_minutes_old(world)
         world.anonymous.post("/auth/token", json={"username": "rec", "password": "guess-123"})
     with world.app.app_context():
         oldest = db.session.query(LoginFailure).order_by(LoginFailure.id).first()
-        db.session.execute(update(LoginFailure).where(LoginFailure.id == oldest.id)
-                           .values(at=oldest.at - timedelta(minutes=16)))
+        db.session.execute(
+            update(LoginFailure)
+            .where(LoginFailure.id == oldest.id)
+            .values(at=oldest.at - timedelta(minutes=16))
+        )
         db.session.commit()
-    assert world.anonymous.post("/auth/token", json={"username": "rec", "password": PASSWORD}).status == 200
+    assert (
+        world.anonymous.post("/auth/token", json={"username": "rec", "password": PASSWORD}).status
+        == 200
+    )
 
 
 def test_a_missing_or_bad_token_is_unauthorized(world):
@@ -80,12 +106,25 @@ def test_a_disabled_users_tokens_stop_working_at_once(world):
 
 def test_admin_creates_a_user_within_its_units_and_never_sees_the_password(world):
     admin = world.as_("admin")
-    answer = admin.post("/users", json={"username": "wang", "password": "long-enough", "display_name": "王网格",
-                                        "grants": [{"role": "recorder", "unit": "g1"}]})
+    answer = admin.post(
+        "/users",
+        json={
+            "username": "wang",
+            "password": "long-enough",
+            "display_name": "王网格",
+            "grants": [{"role": "recorder", "unit": "g1"}],
+        },
+    )
     assert answer.status == 201
-    assert answer.json == {"username": "wang", "display_name": "王网格", "grants": [{"role": "recorder", "unit": "g1"}]}
+    assert answer.json == {
+        "username": "wang",
+        "display_name": "王网格",
+        "grants": [{"role": "recorder", "unit": "g1"}],
+    }
     assert "password" not in answer.text
-    token = world.anonymous.post("/auth/token", json={"username": "wang", "password": "long-enough"})
+    token = world.anonymous.post(
+        "/auth/token", json={"username": "wang", "password": "long-enough"}
+    )
     assert token.status == 200
 
 
@@ -93,17 +132,41 @@ def test_user_creation_refusals(world):
     admin = world.as_("admin")
     short = admin.post("/users", json={"username": "a1", "password": "short", "grants": []})
     assert short.status == 422 and "password" in short.json["error"]["details"]
-    dup = admin.post("/users", json={"username": "rec", "password": "long-enough",
-                                     "grants": [{"role": "clerk", "unit": "v1"}]})
+    dup = admin.post(
+        "/users",
+        json={
+            "username": "rec",
+            "password": "long-enough",
+            "grants": [{"role": "clerk", "unit": "v1"}],
+        },
+    )
     assert dup.status == 409 and dup.code == "conflict"
-    outside = admin.post("/users", json={"username": "b1", "password": "long-enough",
-                                         "grants": [{"role": "clerk", "unit": "branch"}]})
+    outside = admin.post(
+        "/users",
+        json={
+            "username": "b1",
+            "password": "long-enough",
+            "grants": [{"role": "clerk", "unit": "branch"}],
+        },
+    )
     assert outside.status == 403
-    bad_role = admin.post("/users", json={"username": "c1", "password": "long-enough",
-                                          "grants": [{"role": "king", "unit": "v1"}]})
+    bad_role = admin.post(
+        "/users",
+        json={
+            "username": "c1",
+            "password": "long-enough",
+            "grants": [{"role": "king", "unit": "v1"}],
+        },
+    )
     assert bad_role.status == 422
-    not_admin = world.as_("rec").post("/users", json={"username": "d1", "password": "long-enough",
-                                                      "grants": [{"role": "recorder", "unit": "g1"}]})
+    not_admin = world.as_("rec").post(
+        "/users",
+        json={
+            "username": "d1",
+            "password": "long-enough",
+            "grants": [{"role": "recorder", "unit": "g1"}],
+        },
+    )
     assert not_admin.status == 403
 
 
@@ -113,37 +176,74 @@ def test_grants_are_added_and_removed(world):
     assert {"role": "clerk", "unit": "v1"} in added.json["grants"]
     removed = admin.delete("/users/rec/grants", json={"role": "clerk", "unit": "v1"})
     assert removed.json["grants"] == [{"role": "recorder", "unit": "v1"}]
-    assert world.as_("zadmin").post("/users/rec/grants", json={"role": "clerk", "unit": "v1"}).status == 403
+    assert (
+        world.as_("zadmin").post("/users/rec/grants", json={"role": "clerk", "unit": "v1"}).status
+        == 403
+    )
     assert admin.get("/users/nobody").status == 404
 
 
 def test_units_form_a_tree_that_admins_extend(world):
     admin = world.as_("admin")
-    made = admin.post("/units", json={"code": "g4", "name": "第四网格", "kind": "grid", "parent": "v2"})
-    assert made.status == 201 and made.json == {"code": "g4", "name": "第四网格", "kind": "grid", "parent": "v2",
-                                                "children": []}
+    made = admin.post(
+        "/units", json={"code": "g4", "name": "第四网格", "kind": "grid", "parent": "v2"}
+    )
+    assert made.status == 201 and made.json == {
+        "code": "g4",
+        "name": "第四网格",
+        "kind": "grid",
+        "parent": "v2",
+        "children": [],
+    }
     assert admin.get("/units/v2").json["children"] == ["g3", "g4"]
     dup = admin.post("/units", json={"code": "g4", "name": "x", "kind": "grid", "parent": "v2"})
     assert dup.status == 409 and dup.code == "conflict"
-    assert admin.post("/units", json={"code": "g5", "name": "x", "kind": "planet", "parent": "v2"}).status == 422
-    assert admin.post("/units", json={"code": "g5", "name": "x", "kind": "grid", "parent": "nowhere"}).status == 422
-    assert world.as_("zadmin").post("/units", json={"code": "g5", "name": "x", "kind": "grid",
-                                                    "parent": "v2"}).status == 403
+    assert (
+        admin.post(
+            "/units", json={"code": "g5", "name": "x", "kind": "planet", "parent": "v2"}
+        ).status
+        == 422
+    )
+    assert (
+        admin.post(
+            "/units", json={"code": "g5", "name": "x", "kind": "grid", "parent": "nowhere"}
+        ).status
+        == 422
+    )
+    assert (
+        world.as_("zadmin")
+        .post("/units", json={"code": "g5", "name": "x", "kind": "grid", "parent": "v2"})
+        .status
+        == 403
+    )
     assert admin.get("/units/none").status == 404
 
 
 def test_holders_are_registered_found_and_never_echo_the_pin(world):
     admin = world.as_("admin")
-    made = admin.post("/holders", json={"code": "H50", "name": "刘德福", "kind": "household", "unit": "g2",
-                                        "pin": "4321"})
-    assert made.status == 201 and made.json == {"code": "H50", "name": "刘德福", "kind": "household", "unit": "g2"}
+    made = admin.post(
+        "/holders",
+        json={"code": "H50", "name": "刘德福", "kind": "household", "unit": "g2", "pin": "4321"},
+    )
+    assert made.status == 201 and made.json == {
+        "code": "H50",
+        "name": "刘德福",
+        "kind": "household",
+        "unit": "g2",
+    }
     assert admin.get("/holders/H50").json["name"] == "刘德福"
     found = admin.get("/holders?q=德福")
     assert [h["code"] for h in found.json["items"]] == ["H50"]
     assert admin.get("/holders?unit=g1&kind=household").json["total"] == 2
-    bad_pin = admin.post("/holders", json={"code": "H51", "name": "x", "kind": "household", "unit": "g2",
-                                           "pin": "12ab"})
+    bad_pin = admin.post(
+        "/holders",
+        json={"code": "H51", "name": "x", "kind": "household", "unit": "g2", "pin": "12ab"},
+    )
     assert bad_pin.status == 422 and "pin" in bad_pin.json["error"]["details"]
     assert world.as_("rec2").get("/holders/H50").status == 403
-    assert admin.post("/holders", json={"code": "H50", "name": "x", "kind": "household",
-                                        "unit": "g2"}).status == 409
+    assert (
+        admin.post(
+            "/holders", json={"code": "H50", "name": "x", "kind": "household", "unit": "g2"}
+        ).status
+        == 409
+    )

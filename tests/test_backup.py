@@ -1,5 +1,6 @@
 """`points backup FILE` while the service runs, `points restore FILE` into an empty database,
 and `ledger verify` clean after, with the same postings."""
+
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, select, text
@@ -48,18 +49,29 @@ def ledger_rows(app):
     from points.ledger.models import Account, Posting
 
     with app.app_context():
-        postings = db.session.execute(select(
-            Posting.id, Posting.account_id, Posting.kind, Posting.points, Posting.balance_after,
-            Posting.ref, Posting.user_id, Posting.hash).order_by(Posting.id)).all()
-        accounts = db.session.execute(select(Account.id, Account.balance, Account.last_hash)
-                                      .order_by(Account.id)).all()
+        postings = db.session.execute(
+            select(
+                Posting.id,
+                Posting.account_id,
+                Posting.kind,
+                Posting.points,
+                Posting.balance_after,
+                Posting.ref,
+                Posting.user_id,
+                Posting.hash,
+            ).order_by(Posting.id)
+        ).all()
+        accounts = db.session.execute(
+            select(Account.id, Account.balance, Account.last_hash).order_by(Account.id)
+        ).all()
         db.session.remove()
     return [tuple(r) for r in postings], [tuple(r) for r in accounts]
 
 
 @pytest.mark.parametrize("target", ["new", "migrated but unused"])
 def test_backup_then_restore_into_an_empty_database_verifies_with_the_same_postings(
-        books, tmp_path, target_uri, target):
+    books, tmp_path, target_uri, target
+):
     saved = cli(books.app, "backup", str(tmp_path / "points.backup"))
     assert saved.exit_code == 0, saved.output
     restored_app = make_app(target_uri)

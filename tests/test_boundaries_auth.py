@@ -1,5 +1,6 @@
 """The sign-in lockout at its edges: exactly five failures are answered 401, the sixth attempt
 429; the window is 15 minutes to the second, moved by rewriting the failures' times."""
+
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,9 @@ from points.extensions import db
 
 
 def _sign_in(world, password):
-    return world.anonymous.post("/auth/token", json={"username": "rec", "password": password}).status
+    return world.anonymous.post(
+        "/auth/token", json={"username": "rec", "password": password}
+    ).status
 
 
 def test_five_wrong_passwords_are_each_401_and_the_sixth_attempt_429(world):
@@ -33,8 +36,10 @@ def _age_failures(world, age):
         db.session.remove()
 
 
-@pytest.mark.parametrize("age, status", [(timedelta(minutes=15, seconds=-1), 429),
-                                         (timedelta(minutes=15, seconds=1), 200)])
+@pytest.mark.parametrize(
+    "age, status",
+    [(timedelta(minutes=15, seconds=-1), 429), (timedelta(minutes=15, seconds=1), 200)],
+)
 def test_the_lockout_lasts_fifteen_minutes_to_the_second(world, age, status):
     for _ in range(5):
         _sign_in(world, "guess-123")

@@ -1,6 +1,7 @@
 """Recording and review at their exact edges: range bounds, dates, caps and their windows, the
 scheme's own numbers (quorum, notice, caps), notice's last day, paging and idempotency keys.
 Each test fails when one comparison or one number in the code is broken."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -9,20 +10,26 @@ from conftest import edited_rules, local_today
 
 
 def _post(world, by="rec", headers=None, **body):
-    body = {"scheme": "longhua", "holder": "H1", "occurred_on": (local_today() - timedelta(days=1)).isoformat(),
-            **body}
+    body = {
+        "scheme": "longhua",
+        "holder": "H1",
+        "occurred_on": (local_today() - timedelta(days=1)).isoformat(),
+        **body,
+    }
     body.setdefault("item", world.fixed_item())
     return world.as_(by).post("/entries", json=body, headers=headers or {})
 
 
 # --- values and dates ----------------------------------------------------------------------
 
+
 def _range_item(world):
     return world.item_of("range", capped=False)
 
 
-@pytest.mark.parametrize("edge, step, status", [
-    ("min", 0, 201), ("max", 0, 201), ("min", -0.1, 422), ("max", 0.1, 422)])
+@pytest.mark.parametrize(
+    "edge, step, status", [("min", 0, 201), ("max", 0, 201), ("min", -0.1, 422), ("max", 0.1, 422)]
+)
 def test_a_range_item_takes_its_min_and_max_and_refuses_a_tenth_outside(world, edge, step, status):
     item = _range_item(world)
     points = float(getattr(item, edge)) + step
@@ -46,16 +53,20 @@ def test_the_year_2000_is_the_earliest_a_deed_may_be_dated(world, day, status):
 # --- caps and their windows ----------------------------------------------------------------
 
 # A window of each kind, all in the past: (per, first day, last day).
-WINDOWS = [("day", date(2026, 11, 10), date(2026, 11, 10)),
-           ("week", date(2026, 11, 9), date(2026, 11, 15)),  # ISO week: Monday to Sunday
-           ("month", date(2026, 10, 1), date(2026, 10, 31)),
-           ("quarter", date(2026, 7, 1), date(2026, 9, 30)),
-           ("year", date(2025, 1, 1), date(2025, 12, 31))]
+WINDOWS = [
+    ("day", date(2026, 11, 10), date(2026, 11, 10)),
+    ("week", date(2026, 11, 9), date(2026, 11, 15)),  # ISO week: Monday to Sunday
+    ("month", date(2026, 10, 1), date(2026, 10, 31)),
+    ("quarter", date(2026, 7, 1), date(2026, 9, 30)),
+    ("year", date(2025, 1, 1), date(2025, 12, 31)),
+]
 
 
 def _fill(world, item, day, holder="H1"):
     for _ in range(item.cap.count):
-        assert _post(world, item=item.code, holder=holder, occurred_on=day.isoformat()).status == 201
+        assert (
+            _post(world, item=item.code, holder=holder, occurred_on=day.isoformat()).status == 201
+        )
 
 
 def _one_more(world, item, day, holder):
@@ -79,8 +90,15 @@ def test_entries_a_day_outside_the_window_do_not_count_against_it(world, per, fi
 
 
 def _points_capped_item(world):
-    return next(i for i in world.rules().items if i.type == "fixed" and i.points > 0 and i.cap is not None
-                and i.cap.points is not None and i.cap.points % i.points == 0)
+    return next(
+        i
+        for i in world.rules().items
+        if i.type == "fixed"
+        and i.points > 0
+        and i.cap is not None
+        and i.cap.points is not None
+        and i.cap.points % i.points == 0
+    )
 
 
 def test_a_points_cap_admits_an_entry_that_reaches_it_and_refuses_the_next(world):
@@ -97,16 +115,22 @@ class TestACapOfTheSchemesOwnNumber:
 
     @pytest.fixture
     def rules_dir(self, tmp_path):
-        return edited_rules(tmp_path, "longhua", "cap: {per: month, count: 1}", "cap: {per: month, count: 3}")
+        return edited_rules(
+            tmp_path, "longhua", "cap: {per: month, count: 1}", "cap: {per: month, count: 3}"
+        )
 
     def test_three_entries_fit_a_monthly_cap_of_three_and_the_fourth_does_not(self, world):
-        item = next(i for i in world.rules().items if i.cap is not None and i.cap.per == "month"
-                    and i.cap.count == 3)
+        item = next(
+            i
+            for i in world.rules().items
+            if i.cap is not None and i.cap.per == "month" and i.cap.count == 3
+        )
         statuses = [_post(world, item=item.code, occurred_on="2026-10-05").status for _ in range(4)]
         assert statuses == [201, 201, 201, 409]
 
 
 # --- the scheme's quorum and notice --------------------------------------------------------
+
 
 class TestAQuorumOfThree:
     @pytest.fixture
@@ -115,8 +139,10 @@ class TestAQuorumOfThree:
 
     def test_two_approvals_leave_it_pending_and_the_third_puts_it_in_notice(self, world):
         entry = world.record()
-        statuses = [world.as_(r).post(f"/entries/{entry['id']}/approve", json={}).json["status"]
-                    for r in ("rev1", "rev2", "rev3")]
+        statuses = [
+            world.as_(r).post(f"/entries/{entry['id']}/approve", json={}).json["status"]
+            for r in ("rev1", "rev2", "rev3")
+        ]
         assert statuses == ["pending", "pending", "in_notice"]
 
 
@@ -127,7 +153,10 @@ class TestAOneReviewerScheme:
 
     def test_one_approval_puts_it_in_notice(self, world):
         entry = world.record()
-        assert world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={}).json["status"] == "in_notice"
+        assert (
+            world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={}).json["status"]
+            == "in_notice"
+        )
 
 
 class TestAFiveDayNotice:
@@ -137,7 +166,10 @@ class TestAFiveDayNotice:
 
     def test_notice_ends_five_days_after_approval(self, world):
         entry = world.record()
-        assert world.approve_all(entry["id"])["notice_ends_on"] == (local_today() + timedelta(days=5)).isoformat()
+        assert (
+            world.approve_all(entry["id"])["notice_ends_on"]
+            == (local_today() + timedelta(days=5)).isoformat()
+        )
 
     def test_settling_on_the_last_day_leaves_it_in_notice_and_the_next_day_posts_it(self, world):
         entry = world.record()
@@ -147,6 +179,7 @@ class TestAFiveDayNotice:
 
 
 # --- paging and idempotency ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("per_page, status", [(500, 200), (501, 422)])
 def test_a_page_holds_at_most_500(world, per_page, status):

@@ -1,5 +1,6 @@
 """The love supermarket's guards at their exact edges: balance, threshold, stock, idempotency keys
 and who may stand at the counter. Each test fails when one comparison or one check is broken."""
+
 import pytest
 
 from conftest import edited_rules
@@ -9,8 +10,16 @@ from shop_helpers import give_points, open_shop, redeem
 @pytest.fixture
 def shop(world):
     # price steps of 0.1 to land a balance exactly on, or a tenth under, an edge
-    open_shop(world, goods=[("soap", "肥皂", 5, 10), ("tenth", "一角货", 10.1, 10), ("twenty", "整二十", 20, 10),
-                            ("twentyplus", "二十零一角", 20.1, 10), ("three", "限量货", 1, 3)])
+    open_shop(
+        world,
+        goods=[
+            ("soap", "肥皂", 5, 10),
+            ("tenth", "一角货", 10.1, 10),
+            ("twenty", "整二十", 20, 10),
+            ("twentyplus", "二十零一角", 20.1, 10),
+            ("three", "限量货", 1, 3),
+        ],
+    )
     return world
 
 
@@ -24,7 +33,10 @@ def test_a_redemption_one_tenth_over_the_balance_is_refused(shop):
     give_points(shop, "H1", 20)
     answer = redeem(shop, [("twentyplus", 1)])
     assert (answer.status, answer.code, answer.json["error"]["details"]) == (
-        409, "insufficient_balance", {"balance": 20, "total": 20.1})
+        409,
+        "insufficient_balance",
+        {"balance": 20, "total": 20.1},
+    )
 
 
 def test_a_balance_exactly_at_the_threshold_redeems(shop):
@@ -36,11 +48,17 @@ def test_a_balance_one_tenth_below_the_threshold_is_refused(shop):
     give_points(shop, "H1", 20)
     assert redeem(shop, [("tenth", 1)]).status == 201  # 9.9 left
     answer = redeem(shop, [("soap", 1)])
-    assert (answer.status, answer.code, answer.json["error"]["details"]["balance"]) == (409, "below_threshold", 9.9)
+    assert (answer.status, answer.code, answer.json["error"]["details"]["balance"]) == (
+        409,
+        "below_threshold",
+        9.9,
+    )
 
 
 @pytest.mark.parametrize("quantity, status, code", [(3, 201, None), (4, 409, "out_of_stock")])
-def test_a_line_of_exactly_the_stock_sells_and_one_more_is_out_of_stock(shop, quantity, status, code):
+def test_a_line_of_exactly_the_stock_sells_and_one_more_is_out_of_stock(
+    shop, quantity, status, code
+):
     give_points(shop, "H1", 20)
     answer = redeem(shop, [("three", quantity)])
     assert (answer.status, answer.code) == (status, code)
@@ -63,10 +81,14 @@ class TestAThresholdOfThree:
         give_points(shop, "H1", 2)
         answer = redeem(shop, [("three", 1)])
         assert (answer.status, answer.code, answer.json["error"]["details"]["threshold"]) == (
-            409, "below_threshold", 3)
+            409,
+            "below_threshold",
+            3,
+        )
 
 
 # --- who may stand at the counter ----------------------------------------------------------
+
 
 @pytest.mark.parametrize("who", ["rec", "rev1", "admin"])
 def test_only_a_clerk_redeems_not_a_recorder_reviewer_or_admin_of_the_unit(shop, who):
@@ -86,6 +108,7 @@ def test_only_a_clerk_voids_not_a_recorder_reviewer_or_admin_of_the_unit(shop, w
 
 
 # --- idempotency keys ----------------------------------------------------------------------
+
 
 def test_a_key_of_255_characters_is_accepted_and_256_refused(shop):
     give_points(shop, "H1", 50)

@@ -1,5 +1,6 @@
 """一户一码: household cards to print, 10 to an A4 sheet, whose QR reads as the holder code and
 which carry the masked name, village and grid, never the PIN; for staff in scope only."""
+
 import io
 import re
 
@@ -27,7 +28,11 @@ def decoded(code_svg_from, code):
     png = io.BytesIO()
     qr.save(png, kind="png", scale=8, border=4)
     png.seek(0)
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(png)) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return [
+        r.text
+        for r in zxingcpp.read_barcodes(Image.open(png))
+        if r.format == zxingcpp.BarcodeFormat.QRCode
+    ]
 
 
 def add_households(world, n, grid="g1"):
@@ -38,8 +43,10 @@ def add_households(world, n, grid="g1"):
     with world.app.app_context():
         with write():
             unit_id = unit_by_code(grid).id
-            db.session.add_all(Holder(code=f"C{i:02d}", name=f"欧阳小{i}", kind="household", unit_id=unit_id)
-                               for i in range(n))
+            db.session.add_all(
+                Holder(code=f"C{i:02d}", name=f"欧阳小{i}", kind="household", unit_id=unit_id)
+                for i in range(n)
+            )
         db.session.remove()
 
 
@@ -50,7 +57,9 @@ def test_a_households_card_reads_as_its_code_with_the_masked_name_village_and_gr
     assert '<p class="hcard-code">H1</p>' in card
     assert "张*明" in card and "张三明" not in page
     assert "汤头沟村" in card and "第一网格" in card
-    assert "1234" not in re.sub(r"<svg.*?</svg>", "", page, flags=re.S)  # the demo PIN is never printed
+    assert "1234" not in re.sub(
+        r"<svg.*?</svg>", "", page, flags=re.S
+    )  # the demo PIN is never printed
 
 
 def test_a_units_cards_come_ten_to_a_sheet_in_code_order(world, staff):
@@ -59,7 +68,9 @@ def test_a_units_cards_come_ten_to_a_sheet_in_code_order(world, staff):
     sheets = page.split('<section class="sheet">')[1:]
     assert [len(CARD.findall(s)) for s in sheets] == [10, 2]
     assert list(cards_of(page)) == [f"C{i:02d}" for i in range(9)] + ["H1", "H2", "H3"]
-    assert "欧**8" in page and "H9" not in cards_of(page)  # another village's household is not there
+    assert "欧**8" in page and "H9" not in cards_of(
+        page
+    )  # another village's household is not there
 
 
 def test_a_unit_of_party_members_prints_member_cards(world, staff):
@@ -88,13 +99,22 @@ def test_the_cards_page_reads_in_english_too_without_inline_script(world, staff)
     from test_pages import INLINE_HANDLER, INLINE_SCRIPT, STYLE_ATTRIBUTE
 
     client = staff("admin")
-    for path in ("/admin/cards?lang=en", "/admin/cards?unit=g1&lang=en", "/holders/H1/card?lang=en"):
+    for path in (
+        "/admin/cards?lang=en",
+        "/admin/cards?unit=g1&lang=en",
+        "/holders/H1/card?lang=en",
+    ):
         page = html(client.get(path))
         assert "Household points card" in page and '<html lang="en">' in page
-        assert not INLINE_SCRIPT.search(page) and not INLINE_HANDLER.search(page) and not STYLE_ATTRIBUTE.search(page)
+        assert (
+            not INLINE_SCRIPT.search(page)
+            and not INLINE_HANDLER.search(page)
+            and not STYLE_ATTRIBUTE.search(page)
+        )
 
 
 # --- the counter reads a card ---------------------------------------------------------------
+
 
 def test_the_counter_offers_the_camera_with_a_decoder_the_service_serves_itself(world, staff):
     from shop_helpers import open_shop
@@ -107,4 +127,6 @@ def test_the_counter_offers_the_camera_with_a_decoder_the_service_serves_itself(
     served = client.get(decoder)
     assert served.status_code == 200 and b"jsQR" in served.data[:2000]
     assert b"Apache License" in client.get("/static/vendor/jsQR.LICENSE").data
-    assert "H1 张三明" in html(client.get("/counter?holder=H1"))  # where a scan (or a typed code) lands
+    assert "H1 张三明" in html(
+        client.get("/counter?holder=H1")
+    )  # where a scan (or a typed code) lands

@@ -1,6 +1,7 @@
 """Nobody scores their own (回避): links between users and holders, the conflict-of-interest
 refusal at every door where points move, the objector who may not settle, the year-end close
 and its awards within the caller's units, and users without grants."""
+
 from datetime import timedelta
 
 import pytest
@@ -32,11 +33,14 @@ def in_notice(world, holder="H1", by="rec"):
 def refused(answer, holders=None):
     assert answer.status == 403 and answer.code == "conflict_of_interest", answer
     if holders is not None:
-        assert answer.json["error"]["details"]["holders"] == {h: ["conflict of interest"] for h in holders}
+        assert answer.json["error"]["details"]["holders"] == {
+            h: ["conflict of interest"] for h in holders
+        }
     return True
 
 
 # --- links ---------------------------------------------------------------------------------
+
 
 def test_an_admin_links_a_user_to_a_holder_and_reading_the_user_lists_it(world):
     assert link(world, "rec", "H1") == {"holder": "H1", "name": "张三明"}
@@ -50,7 +54,11 @@ def test_an_admin_links_a_user_to_a_holder_and_reading_the_user_lists_it(world):
 def test_bad_links_get_a_clear_refusal_and_change_nothing(world):
     link(world, "rec", "H1")
     cases = [
-        (world.as_("admin").post("/users/rec/links", json={"holder": "H404"}), 422, "validation_error"),
+        (
+            world.as_("admin").post("/users/rec/links", json={"holder": "H404"}),
+            422,
+            "validation_error",
+        ),
         (world.as_("admin").post("/users/nobody/links", json={"holder": "H2"}), 404, "not_found"),
         (world.as_("zadmin").post("/users/rec/links", json={"holder": "H2"}), 403, "forbidden"),
         (world.as_("rec").post("/users/rec/links", json={"holder": "H2"}), 403, "forbidden"),
@@ -84,9 +92,15 @@ def test_the_command_line_links_and_unlinks(world):
 
 # --- recording -----------------------------------------------------------------------------
 
+
 def test_a_linked_recorder_cannot_record_for_that_household_but_can_for_others(world):
     link(world, "rec", "H1")
-    body = {"scheme": "longhua", "holder": "H1", "item": world.fixed_item(), "occurred_on": yesterday()}
+    body = {
+        "scheme": "longhua",
+        "holder": "H1",
+        "item": world.fixed_item(),
+        "occurred_on": yesterday(),
+    }
     assert refused(world.as_("rec").post("/entries", json=body), ["H1"])
     assert count_entries(world) == 0
     assert world.as_("rec").post("/entries", json={**body, "holder": "H2"}).status == 201
@@ -94,8 +108,15 @@ def test_a_linked_recorder_cannot_record_for_that_household_but_can_for_others(w
 
 def test_a_batch_with_one_linked_holder_fails_whole_naming_it(world):
     link(world, "rec", "H2")
-    answer = world.as_("rec").post("/entries/batch", json={
-        "scheme": "longhua", "holders": ["H1", "H2", "H3"], "item": world.fixed_item(), "occurred_on": yesterday()})
+    answer = world.as_("rec").post(
+        "/entries/batch",
+        json={
+            "scheme": "longhua",
+            "holders": ["H1", "H2", "H3"],
+            "item": world.fixed_item(),
+            "occurred_on": yesterday(),
+        },
+    )
     assert refused(answer, ["H2"])
     assert count_entries(world) == 0
 
@@ -104,7 +125,12 @@ def test_a_member_of_the_evaluation_group_cannot_record_or_approve_their_own_poi
     link(world, "srev1", "M1", by="zadmin")
     add_user(world, "srec_m1", "recorder", "branch")
     link(world, "srec_m1", "M1", by="zadmin")
-    body = {"scheme": "shita", "holder": "M1", "item": world.fixed_item("shita"), "occurred_on": yesterday()}
+    body = {
+        "scheme": "shita",
+        "holder": "M1",
+        "item": world.fixed_item("shita"),
+        "occurred_on": yesterday(),
+    }
     assert refused(world.as_("srec_m1").post("/entries", json=body))
     entry = world.record(holder="M1", scheme="shita", by="srec")
     assert refused(world.as_("srev1").post(f"/entries/{entry['id']}/approve", json={}))
@@ -113,16 +139,24 @@ def test_a_member_of_the_evaluation_group_cannot_record_or_approve_their_own_poi
 
 # --- review --------------------------------------------------------------------------------
 
+
 def test_a_linked_reviewer_cannot_approve_reject_or_revoke_but_others_can(world):
     link(world, "rev3", "H1")
     entry = world.record(holder="H1")
     assert refused(world.as_("rev3").post(f"/entries/{entry['id']}/approve", json={}))
-    assert refused(world.as_("rev3").post(f"/entries/{entry['id']}/reject", json={"reason": "不实"}))
+    assert refused(
+        world.as_("rev3").post(f"/entries/{entry['id']}/reject", json={"reason": "不实"})
+    )
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "pending"
     world.approve_all(entry["id"])
-    assert refused(world.as_("rev3").post(f"/entries/{entry['id']}/revoke", json={"reason": "不实"}))
+    assert refused(
+        world.as_("rev3").post(f"/entries/{entry['id']}/revoke", json={"reason": "不实"})
+    )
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "in_notice"
-    assert world.as_("rev1").post(f"/entries/{entry['id']}/revoke", json={"reason": "不实"}).status == 200
+    assert (
+        world.as_("rev1").post(f"/entries/{entry['id']}/revoke", json={"reason": "不实"}).status
+        == 200
+    )
 
 
 def test_a_kin_link_counts_like_ones_own_household(world):
@@ -139,21 +173,30 @@ def test_a_kin_link_counts_like_ones_own_household(world):
 def test_a_linked_reviewer_cannot_settle_a_dispute(world):
     link(world, "rev3", "H1")
     entry = in_notice(world)
-    assert world.as_("rev1").post(f"/entries/{entry['id']}/objections", json={"text": "没做"}).status == 201
+    assert (
+        world.as_("rev1").post(f"/entries/{entry['id']}/objections", json={"text": "没做"}).status
+        == 201
+    )
     assert refused(world.as_("rev3").post(f"/entries/{entry['id']}/approve", json={}))
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "disputed"
 
 
 # --- the objector never settles ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("action,body", [("approve", {}), ("reject", {"reason": "确有其事"})])
 def test_the_reviewer_who_objected_cannot_settle_the_dispute_another_can(world, action, body):
     entry = in_notice(world)
-    assert world.as_("rev3").post(f"/entries/{entry['id']}/objections", json={"text": "有疑问"}).status == 201
+    assert (
+        world.as_("rev3").post(f"/entries/{entry['id']}/objections", json={"text": "有疑问"}).status
+        == 201
+    )
     answer = world.as_("rev3").post(f"/entries/{entry['id']}/{action}", json=body)
     assert answer.status == 403 and answer.code == "conflict_of_interest"
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "disputed"
-    settled = world.as_("rev2").post(f"/entries/{entry['id']}/{action}", json=body)  # an earlier approver
+    settled = world.as_("rev2").post(
+        f"/entries/{entry['id']}/{action}", json=body
+    )  # an earlier approver
     assert settled.status == 200
     assert settled.json["status"] == ("posted" if action == "approve" else "rejected")
 
@@ -161,15 +204,21 @@ def test_the_reviewer_who_objected_cannot_settle_the_dispute_another_can(world, 
 def test_a_reviewer_whose_household_objected_cannot_settle_it(world):
     link(world, "rev3", "H2")
     entry = in_notice(world)
-    objection = world.anonymous.post(f"/public/entries/{entry['id']}/objections",
-                                     json={"holder": "H2", "pin": "1234", "text": "不属实"})
+    objection = world.anonymous.post(
+        f"/public/entries/{entry['id']}/objections",
+        json={"holder": "H2", "pin": "1234", "text": "不属实"},
+    )
     assert objection.status == 201
     answer = world.as_("rev3").post(f"/entries/{entry['id']}/approve", json={})
     assert answer.status == 403 and answer.code == "conflict_of_interest"
-    assert world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={}).json["status"] == "posted"
+    assert (
+        world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={}).json["status"]
+        == "posted"
+    )
 
 
 # --- the counter ---------------------------------------------------------------------------
+
 
 def test_a_linked_clerk_cannot_redeem_or_void_for_that_household(world):
     open_shop(world, goods=[("soap", "肥皂", 5, 10)])
@@ -181,13 +230,16 @@ def test_a_linked_clerk_cannot_redeem_or_void_for_that_household(world):
     assert world.balance("H1")["balance"] == 20
     done = redeem(world, [("soap", 1)], holder="H1", by="clerk2")
     assert done.status == 201
-    assert refused(world.as_("clerk").post(f"/redemptions/{done.json['id']}/void", json={"reason": "退货"}))
+    assert refused(
+        world.as_("clerk").post(f"/redemptions/{done.json['id']}/void", json={"reason": "退货"})
+    )
     assert world.balance("H1")["balance"] == 15
     assert redeem(world, [("soap", 1)], holder="H2").status == 201
     assert verify(world)[1] == []
 
 
 # --- the year-end close and its awards -----------------------------------------------------
+
 
 def posted_last_year(world, holder, by="rec", reviewers=("rev1", "rev2")):
     entry = world.record(holder=holder, by=by, occurred_on=f"{LAST_YEAR}-06-01")
@@ -198,11 +250,18 @@ def posted_last_year(world, holder, by="rec", reviewers=("rev1", "rev2")):
 def test_a_village_admin_cannot_close_a_year_that_reaches_beyond_the_village(world):
     add_user(world, "vadmin", "admin", "v1")
     posted_last_year(world, "H1")  # only v1 has accounts: households elsewhere still count
-    answer = world.as_("vadmin").post("/periods/close", json={"scheme": "longhua", "year": LAST_YEAR})
+    answer = world.as_("vadmin").post(
+        "/periods/close", json={"scheme": "longhua", "year": LAST_YEAR}
+    )
     assert answer.status == 403 and answer.code == "forbidden"
     assert world.as_("admin").get(f"/periods/longhua/{LAST_YEAR}").status == 404
     add_user(world, "tadmin", "admin", "town")  # the township covers every household
-    assert world.as_("tadmin").post("/periods/close", json={"scheme": "longhua", "year": LAST_YEAR}).status == 200
+    assert (
+        world.as_("tadmin")
+        .post("/periods/close", json={"scheme": "longhua", "year": LAST_YEAR})
+        .status
+        == 200
+    )
 
 
 def test_the_close_preview_tells_a_village_admin_before_any_button(world, staff):
@@ -218,15 +277,21 @@ def test_the_close_preview_tells_a_village_admin_before_any_button(world, staff)
 def test_awards_are_read_within_the_callers_units_only(world):
     posted_last_year(world, "H1")
     posted_last_year(world, "H9", by="rec2", reviewers=("rev_v2", "rev_v2b"))
-    closed = world.as_("admin").post("/periods/close", json={"scheme": "longhua", "year": LAST_YEAR})
+    closed = world.as_("admin").post(
+        "/periods/close", json={"scheme": "longhua", "year": LAST_YEAR}
+    )
     assert sorted(closed.json["awards"]) == ["H1", "H9"]
     add_user(world, "vadmin", "admin", "v1")
     assert world.as_("vadmin").get(f"/periods/longhua/{LAST_YEAR}").json["awards"] == ["H1"]
     assert world.as_("zadmin").get(f"/periods/longhua/{LAST_YEAR}").json["awards"] == []
-    assert sorted(world.as_("admin").get(f"/periods/longhua/{LAST_YEAR}").json["awards"]) == ["H1", "H9"]
+    assert sorted(world.as_("admin").get(f"/periods/longhua/{LAST_YEAR}").json["awards"]) == [
+        "H1",
+        "H9",
+    ]
 
 
 # --- users without grants ------------------------------------------------------------------
+
 
 def test_a_user_without_grants_belongs_to_the_admins_of_a_root_unit(world):
     add_user(world, "tadmin", "admin", "town")
@@ -234,7 +299,12 @@ def test_a_user_without_grants_belongs_to_the_admins_of_a_root_unit(world):
     assert world.as_("tadmin").post("/users", json=body).status == 403
     assert world.as_("admin").post("/users", json=body).status == 201
     assert world.as_("tadmin").get("/users/floating").status == 403
-    assert world.as_("tadmin").post("/users/floating/grants", json={"role": "clerk", "unit": "v1"}).status == 403
+    assert (
+        world.as_("tadmin")
+        .post("/users/floating/grants", json={"role": "clerk", "unit": "v1"})
+        .status
+        == 403
+    )
     assert world.as_("tadmin").post("/users/floating/disable").status == 403
     assert world.as_("admin").get("/users/floating").status == 200
     assert world.as_("zadmin").get("/users/floating").status == 200  # another root's admin too
@@ -242,11 +312,20 @@ def test_a_user_without_grants_belongs_to_the_admins_of_a_root_unit(world):
 
 # --- the pages -----------------------------------------------------------------------------
 
-def test_a_linked_recorder_on_the_page_gets_a_friendly_refusal_and_nothing_is_recorded(world, staff):
+
+def test_a_linked_recorder_on_the_page_gets_a_friendly_refusal_and_nothing_is_recorded(
+    world, staff
+):
     link(world, "rec", "H1")
     client = staff("rec")
-    data = {**record_form(client, "/entries/new?scheme=longhua&unit=g1&lang=en"), "scheme": "longhua",
-            "unit": "g1", "item": world.fixed_item(), "holders": ["H1", "H2"], "occurred_on": yesterday()}
+    data = {
+        **record_form(client, "/entries/new?scheme=longhua&unit=g1&lang=en"),
+        "scheme": "longhua",
+        "unit": "g1",
+        "item": world.fixed_item(),
+        "holders": ["H1", "H2"],
+        "occurred_on": yesterday(),
+    }
     answer = client.post("/entries/new", data=data)
     assert answer.status_code == 403 and "stand back" in html(answer) and "H1" in html(answer)
     assert count_entries(world) == 0
@@ -256,7 +335,9 @@ def test_a_linked_reviewer_on_the_review_page_is_refused_and_nothing_changes(wor
     link(world, "rev3", "H1")
     entry = world.record(holder="H1")
     client = staff("rev3")
-    answer = client.post("/review", data={"csrf_token": form_token(client, "/review"), "approve": entry["id"]})
+    answer = client.post(
+        "/review", data={"csrf_token": form_token(client, "/review"), "approve": entry["id"]}
+    )
     assert answer.status_code == 403 and "回避" in html(answer)
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["approvals"] == []
 
@@ -269,8 +350,17 @@ def test_a_linked_clerk_at_the_counter_page_is_refused(world, staff):
     page = html(client.get("/counter?shop=lh-shop&holder=H1"))
     token = form_token(client, "/counter?shop=lh-shop&holder=H1")
     key = re_key(page)
-    answer = client.post("/counter", data={"csrf_token": token, "key": key, "shop": "lh-shop", "scheme": "longhua",
-                                           "holder": "H1", "qty_soap": "1"})
+    answer = client.post(
+        "/counter",
+        data={
+            "csrf_token": token,
+            "key": key,
+            "shop": "lh-shop",
+            "scheme": "longhua",
+            "holder": "H1",
+            "qty_soap": "1",
+        },
+    )
     assert answer.status_code == 403 and "回避" in html(answer)
     assert world.balance("H1")["balance"] == 10
 
@@ -284,12 +374,16 @@ def re_key(page):
 def test_the_admin_page_links_a_user_by_name_and_lifts_the_link(world, staff):
     client = staff("admin")
     token = form_token(client, "/admin/users")
-    answer = client.post("/admin/users/rec", data={"csrf_token": token, "action": "link", "holder": "李四"})
+    answer = client.post(
+        "/admin/users/rec", data={"csrf_token": token, "action": "link", "holder": "李四"}
+    )
     assert answer.status_code == 302, html(answer)
     assert world.as_("admin").get("/users/rec").json["links"] == ["H2"]
     page = html(client.get("/admin/users"))
     assert "H2 · 李四" in page
-    answer = client.post("/admin/users/rec", data={"csrf_token": token, "action": "link", "holder": "无此人"})
+    answer = client.post(
+        "/admin/users/rec", data={"csrf_token": token, "action": "link", "holder": "无此人"}
+    )
     assert answer.status_code == 422 and "找不到这个编号" in html(answer)
     client.post("/admin/users/rec", data={"csrf_token": token, "action": "unlink", "holder": "H2"})
     assert world.as_("admin").get("/users/rec").json["links"] == []

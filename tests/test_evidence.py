@@ -1,6 +1,7 @@
 """照片佐证: a recorder attaches photos to a pending entry; they are judged by content, stored
 re-encoded without EXIF or GPS and with their hash, shown only to staff in scope, and an item
 with `evidence: required` is not approved without one."""
+
 import hashlib
 import io
 
@@ -24,8 +25,11 @@ def photo_with_gps(size=(3000, 2000), fmt="JPEG"):
 
 
 def upload(world, entry_id, data, by="rec", name="photo.jpg"):
-    return world.as_(by).post(f"/entries/{entry_id}/evidence",
-                              data={"photo": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    return world.as_(by).post(
+        f"/entries/{entry_id}/evidence",
+        data={"photo": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def entry_evidence(world, entry_id):
@@ -42,10 +46,15 @@ def test_a_photo_with_gps_comes_back_without_it_smaller_and_with_its_stated_hash
     stored = world.as_("rev1").get(f"/evidence/{answer.json['id']}")
     assert stored.status == 200 and stored.response.mimetype == "image/jpeg"
     body = stored.response.get_data()
-    assert hashlib.sha256(body).hexdigest() == answer.json["sha256"] and len(body) == answer.json["bytes"]
+    assert (
+        hashlib.sha256(body).hexdigest() == answer.json["sha256"]
+        and len(body) == answer.json["bytes"]
+    )
     kept = Image.open(io.BytesIO(body))
     assert not kept.getexif() and not kept.getexif().get_ifd(GPS_IFD)
-    assert entry_evidence(world, entry["id"]) == [{"id": answer.json["id"], "sha256": answer.json["sha256"]}]
+    assert entry_evidence(world, entry["id"]) == [
+        {"id": answer.json["id"], "sha256": answer.json["sha256"]}
+    ]
 
 
 def test_a_png_is_taken_and_stored_as_jpeg(world):
@@ -54,13 +63,22 @@ def test_a_png_is_taken_and_stored_as_jpeg(world):
     assert answer.status == 201 and (answer.json["width"], answer.json["height"]) == (800, 600)
 
 
-@pytest.mark.parametrize("data,name", [(b"not a picture at all", "photo.jpg"),
-                                       (b"GIF89a" + b"\x00" * 40, "photo.gif"),
-                                       (b"", "empty.jpg")])
+@pytest.mark.parametrize(
+    "data,name",
+    [
+        (b"not a picture at all", "photo.jpg"),
+        (b"GIF89a" + b"\x00" * 40, "photo.gif"),
+        (b"", "empty.jpg"),
+    ],
+)
 def test_a_file_that_is_not_a_photo_is_refused_whatever_its_name(world, data, name):
     entry = world.record()
     answer = upload(world, entry["id"], data, name=name)
-    assert answer.status == 422 and answer.code == "validation_error" and "photo" in answer.json["error"]["details"]
+    assert (
+        answer.status == 422
+        and answer.code == "validation_error"
+        and "photo" in answer.json["error"]["details"]
+    )
     assert entry_evidence(world, entry["id"]) == []
 
 
@@ -94,7 +112,12 @@ def test_photos_are_for_staff_in_scope_only(world):
 @pytest.fixture
 def rules_dir(tmp_path):
     """Longhua whose first item needs a photo."""
-    return edited_rules(tmp_path, "longhua", "      - code: LH02\n", "      - code: LH02\n        evidence: required\n")
+    return edited_rules(
+        tmp_path,
+        "longhua",
+        "      - code: LH02\n",
+        "      - code: LH02\n        evidence: required\n",
+    )
 
 
 def test_an_item_that_needs_a_photo_is_not_approved_without_one(world):
@@ -112,13 +135,19 @@ def test_the_recorder_uploads_from_the_holder_page_and_reviewers_see_it_in_the_q
     entry = world.record()
     client = staff("rec")
     token = form_token(client, "/holders/H1")
-    answer = client.post(f"/entries/{entry['id']}/photos", content_type="multipart/form-data",
-                         data={"csrf_token": token, "holder": "H1",
-                               "photo": (io.BytesIO(photo_with_gps((400, 300))), "p.jpg")})
+    answer = client.post(
+        f"/entries/{entry['id']}/photos",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "holder": "H1",
+            "photo": (io.BytesIO(photo_with_gps((400, 300))), "p.jpg"),
+        },
+    )
     assert answer.status_code == 302, html(answer)
     [evidence] = entry_evidence(world, entry["id"])
     queue = html(staff("rev1").get("/review"))
-    assert f'/evidence/{evidence["id"]}' in queue
+    assert f"/evidence/{evidence['id']}" in queue
     assert staff("rev1").get(f"/evidence/{evidence['id']}").status_code == 200
     assert staff("rec2").get(f"/evidence/{evidence['id']}").status_code == 403
 
@@ -126,6 +155,11 @@ def test_the_recorder_uploads_from_the_holder_page_and_reviewers_see_it_in_the_q
 def test_a_scheme_that_names_evidence_wrongly_is_refused_naming_the_item(tmp_path):
     from points.rules import check_dir
 
-    path = edited_rules(tmp_path / "bad", "longhua", "      - code: LH01\n", "      - code: LH01\n        evidence: maybe\n")
+    path = edited_rules(
+        tmp_path / "bad",
+        "longhua",
+        "      - code: LH01\n",
+        "      - code: LH01\n        evidence: maybe\n",
+    )
     problems = [str(p) for p in check_dir(str(path))]
     assert any("LH01" in p and "evidence" in p for p in problems), problems

@@ -1,5 +1,6 @@
 """人情分: the fairness report flags a recorder whose points go to one household, and a
 reviewer who never rejects (api.md, Oversight)."""
+
 import pytest
 
 from conftest import yesterday
@@ -64,11 +65,21 @@ def test_a_reviewer_with_50_approvals_and_no_rejection_is_flagged(village):
     assert rejected.status == 200
     assert village.as_("rev2").post("/entries/batch/approve", json={"ids": ids[:49]}).status == 200
     reviewers = {r["username"]: r for r in report(village)["reviewers"]}
-    assert reviewers["rev1"] == {"username": "rev1", "reviewed": 50, "approved": 50, "rejected": 0,
-                                 "flags": ["never_rejects"]}
+    assert reviewers["rev1"] == {
+        "username": "rev1",
+        "reviewed": 50,
+        "approved": 50,
+        "rejected": 0,
+        "flags": ["never_rejects"],
+    }
     assert reviewers["rev2"]["reviewed"] == 49 and reviewers["rev2"]["flags"] == []
-    assert reviewers["rev3"] == {"username": "rev3", "reviewed": 1, "approved": 0, "rejected": 1,
-                                 "flags": []}
+    assert reviewers["rev3"] == {
+        "username": "rev3",
+        "reviewed": 1,
+        "approved": 0,
+        "rejected": 1,
+        "flags": [],
+    }
 
 
 def test_thresholds_are_settings(village):

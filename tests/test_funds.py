@@ -1,13 +1,15 @@
 """公益金: a unit's fund as append-only movements in yuan, money in and out by its admins;
 bad amounts, unknown units and admins of other units change nothing (api.md, Oversight)."""
+
 import pytest
 
 from shop_helpers import add_user, verify
 
 
 def move(world, kind, amount, unit="v1", by="admin", source="合作社二次分配", **extra):
-    return world.as_(by).post(f"/funds/{unit}/movements",
-                              json={"kind": kind, "amount": amount, "source": source, **extra})
+    return world.as_(by).post(
+        f"/funds/{unit}/movements", json={"kind": kind, "amount": amount, "source": source, **extra}
+    )
 
 
 def fund(world, unit="v1", by="admin"):
@@ -20,7 +22,7 @@ def test_money_in_and_out_keeps_an_exact_balance_in_yuan(world):
     first = move(world, "in", 27720.5)
     assert first.status == 201, first
     assert first.json["amount"] == 27720.5 and first.json["balance_after"] == 27720.5
-    assert "\"amount\":27720.50," in first.text  # two decimals, a JSON number
+    assert '"amount":27720.50,' in first.text  # two decimals, a JSON number
     assert move(world, "in", "0.10", source="捐赠：张三明").status == 201
     bought = move(world, "out", 1234.56, source="采购：大米 20 袋", note="汤头沟村爱心超市")
     assert bought.status == 201 and bought.json["balance_after"] == pytest.approx(26486.04)
@@ -34,7 +36,7 @@ def test_money_in_and_out_keeps_an_exact_balance_in_yuan(world):
 def test_a_negative_zero_three_decimal_or_absurd_amount_is_refused(world):
     assert move(world, "in", 100).status == 201
     for kind in ("in", "out"):
-        for amount in (-5, -0.01, 0, 12.345, "1.001", 0.005, "abc", True, None, 10 ** 11):
+        for amount in (-5, -0.01, 0, 12.345, "1.001", 0.005, "abc", True, None, 10**11):
             answer = move(world, kind, amount)
             assert answer.status == 422 and answer.code == "validation_error", (amount, answer)
             assert "amount" in answer.json["error"]["details"]
@@ -72,8 +74,9 @@ def test_only_admins_over_the_unit_move_or_read_its_fund(world):
         answer = move(world, "in", 10, by=username)
         assert answer.status == 403 and answer.code == "forbidden", (username, answer)
         assert world.as_(username).get("/funds/v1/movements").status == 403
-    anonymous = world.anonymous.post("/funds/v1/movements",
-                                     json={"kind": "in", "amount": 1, "source": "x"})
+    anonymous = world.anonymous.post(
+        "/funds/v1/movements", json={"kind": "in", "amount": 1, "source": "x"}
+    )
     assert anonymous.status == 401
     assert fund(world)["total"] == 0
     assert move(world, "in", 10, unit="v2", by="v2admin").status == 201  # their own village
@@ -93,8 +96,9 @@ def test_ledger_verify_names_a_fund_whose_balance_was_edited_behind_the_services
         db.session.remove()
     checked, problems = verify(world)
     assert "1 funds" in checked
-    assert any(p.startswith("fund ") and "balance is 480.00, movements say 380.00" in p
-               for p in problems)
+    assert any(
+        p.startswith("fund ") and "balance is 480.00, movements say 380.00" in p for p in problems
+    )
     assert any("last balance_after is 380.00" in p for p in problems)
 
 

@@ -1,4 +1,5 @@
 """Several server processes at once: gunicorn workers sharing one database, as in production."""
+
 import http.client
 import json
 import os
@@ -27,8 +28,12 @@ def _free_port():
 def _call(port, method, path, body=None, headers=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request(method, path, body=json.dumps(body) if body is not None else None,
-                           headers={"Content-Type": "application/json", **(headers or {})})
+        connection.request(
+            method,
+            path,
+            body=json.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         response = connection.getresponse()
         return response.status, json.loads(response.read() or b"null")
     finally:
@@ -41,10 +46,27 @@ def server(app, database_uri, rules_dir):
     if not GUNICORN.exists():
         pytest.skip("gunicorn is not installed beside this Python")
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_uri, "POINTS_ENV": "development",
-           "POINTS_RULES_DIR": str(rules_dir), "POINTS_SETTLE_EVERY": "0"}
-    process = subprocess.Popen([str(GUNICORN), "--workers", "3", "--bind", f"127.0.0.1:{port}", "--log-level",
-                                "warning", "wsgi:app"], cwd=ROOT, env=env)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_uri,
+        "POINTS_ENV": "development",
+        "POINTS_RULES_DIR": str(rules_dir),
+        "POINTS_SETTLE_EVERY": "0",
+    }
+    process = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "--workers",
+            "3",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -70,9 +92,24 @@ def test_clerks_on_several_server_processes_never_overdraw_a_household(world, se
     open_shop(world, goods=[("soap", "肥皂", 5, 100)])
     give_points(world, "H1", 40)
     token = world.token("clerk")
-    body = {"shop": "lh-shop", "scheme": "longhua", "holder": "H1", "lines": [{"goods": "soap", "quantity": 1}]}
-    answers = at_once([lambda: _call(server, "POST", "/api/v1/redemptions", body, {
-        "Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})] * 24)
+    body = {
+        "shop": "lh-shop",
+        "scheme": "longhua",
+        "holder": "H1",
+        "lines": [{"goods": "soap", "quantity": 1}],
+    }
+    answers = at_once(
+        [
+            lambda: _call(
+                server,
+                "POST",
+                "/api/v1/redemptions",
+                body,
+                {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+            )
+        ]
+        * 24
+    )
     statuses = sorted(status for status, _ in answers)
     # 40 points, 5 a bar, a threshold of 10 that a balance of 5 is below: exactly 7 bars sold.
     assert statuses == [201] * 7 + [409] * 17
@@ -84,9 +121,24 @@ def test_the_same_key_on_several_server_processes_is_charged_once(world, server)
     open_shop(world, goods=[("rice", "大米", 50, 10)])
     give_points(world, "H1", 200)
     token = world.token("clerk")
-    body = {"shop": "lh-shop", "scheme": "longhua", "holder": "H1", "lines": [{"goods": "rice", "quantity": 1}]}
-    answers = at_once([lambda: _call(server, "POST", "/api/v1/redemptions", body, {
-        "Authorization": f"Bearer {token}", "Idempotency-Key": "counter-3-sale-17"})] * 9)
+    body = {
+        "shop": "lh-shop",
+        "scheme": "longhua",
+        "holder": "H1",
+        "lines": [{"goods": "rice", "quantity": 1}],
+    }
+    answers = at_once(
+        [
+            lambda: _call(
+                server,
+                "POST",
+                "/api/v1/redemptions",
+                body,
+                {"Authorization": f"Bearer {token}", "Idempotency-Key": "counter-3-sale-17"},
+            )
+        ]
+        * 9
+    )
     created = [answer for status, answer in answers if status == 201]
     assert {status for status, _ in answers} <= {201, 409}
     assert len({answer["id"] for answer in created}) == 1

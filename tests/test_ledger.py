@@ -1,4 +1,5 @@
 """Accounts, postings, the resident's balance by PIN, and `ledger verify`."""
+
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -14,8 +15,15 @@ def _posted(world, holder="H1", item=None):
 
 
 def test_a_holder_with_no_postings_has_an_account_of_zeros(world):
-    assert world.balance("H2") == {"scheme": "longhua", "holder": "H2", "balance": 0, "pending": 0,
-                                   "earned": 0, "deducted": 0, "redeemed": 0}
+    assert world.balance("H2") == {
+        "scheme": "longhua",
+        "holder": "H2",
+        "balance": 0,
+        "pending": 0,
+        "earned": 0,
+        "deducted": 0,
+        "redeemed": 0,
+    }
 
 
 def test_an_account_for_a_scheme_of_another_subject_is_not_found(world):
@@ -31,7 +39,11 @@ def test_balance_pending_earned_and_deducted(world):
     world.record(holder="H1", item=good.code)
     account = world.balance()
     assert (account["balance"], account["pending"], account["earned"], account["deducted"]) == (
-        float(good.points + deduction.points), float(good.points), float(good.points), float(-deduction.points))
+        float(good.points + deduction.points),
+        float(good.points),
+        float(good.points),
+        float(-deduction.points),
+    )
 
 
 def test_postings_are_newest_first_with_the_running_balance(world):
@@ -39,7 +51,10 @@ def test_postings_are_newest_first_with_the_running_balance(world):
     second = _posted(world, holder="H1", item=world.item_of("fixed", positive=False).code)
     postings = world.as_("clerk").get("/accounts/longhua/H1/postings").json
     assert postings["total"] == 2
-    assert [p["ref"] for p in postings["items"]] == [f"entry:{second['id']}", f"entry:{first['id']}"]
+    assert [p["ref"] for p in postings["items"]] == [
+        f"entry:{second['id']}",
+        f"entry:{first['id']}",
+    ]
     assert postings["items"][0]["balance_after"] == first["points"] + second["points"]
     assert set(postings["items"][0]) == {"id", "kind", "points", "balance_after", "at", "ref"}
 
@@ -64,7 +79,9 @@ def test_five_wrong_pins_lock_the_holder_across_the_service(world):
         assert wrong.status == 401 and wrong.code == "invalid_credentials"
     locked = world.anonymous.post("/public/balance", json={"holder": "H1", "pin": "1234"})
     assert locked.status == 429 and locked.code == "too_many_attempts"
-    assert world.anonymous.post("/public/balance", json={"holder": "H2", "pin": "1234"}).status == 200
+    assert (
+        world.anonymous.post("/public/balance", json={"holder": "H2", "pin": "1234"}).status == 200
+    )
 
 
 def test_ledger_verify_agrees_then_names_an_account_that_was_tampered_with(world):

@@ -1,5 +1,6 @@
 """Tamper evidence: every posting is chained to its account's previous one by SHA-256, and
 `ledger verify` names the first posting whose hash does not hold."""
+
 import hashlib
 import json
 from datetime import timezone
@@ -26,10 +27,17 @@ def postings(world, holder="H1"):
     from points.org.models import Holder
 
     with world.app.app_context():
-        rows = db.session.execute(
-            select(Posting).join(Account, Account.id == Posting.account_id)
-            .join(Holder, Holder.id == Account.holder_id).where(Holder.code == holder)
-            .order_by(Posting.id)).scalars().all()
+        rows = (
+            db.session.execute(
+                select(Posting)
+                .join(Account, Account.id == Posting.account_id)
+                .join(Holder, Holder.id == Account.holder_id)
+                .where(Holder.code == holder)
+                .order_by(Posting.id)
+            )
+            .scalars()
+            .all()
+        )
         db.session.expunge_all()
     return rows
 
@@ -48,9 +56,16 @@ def test_each_posting_carries_the_sha256_of_the_previous_hash_and_its_own_fields
     first, second = postings(books)[:2]
     for posting, previous in ((first, "0" * 64), (second, first.hash)):
         at = posting.at.replace(tzinfo=posting.at.tzinfo or timezone.utc).astimezone(timezone.utc)
-        fields = [previous, posting.account_id, posting.kind, int(posting.points * 10),
-                  int(posting.balance_after * 10), posting.ref, posting.user_id,
-                  at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")]
+        fields = [
+            previous,
+            posting.account_id,
+            posting.kind,
+            int(posting.points * 10),
+            int(posting.balance_after * 10),
+            posting.ref,
+            posting.user_id,
+            at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        ]
         canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
         assert posting.hash == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -62,9 +77,13 @@ def test_a_clean_ledger_verifies(books):
     assert "all agree" in clean.output and f"{count} postings" in clean.output
 
 
-@pytest.mark.parametrize("change", [
-    "ref = 'entry:999'",
-    "user_id = (SELECT min(id) FROM users WHERE id <> coalesce(postings.user_id, 0))"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "ref = 'entry:999'",
+        "user_id = (SELECT min(id) FROM users WHERE id <> coalesce(postings.user_id, 0))",
+    ],
+)
 def test_a_posting_edited_behind_the_services_back_is_named(books, change):
     """ref and user_id are held by no running figure: only the chain can tell."""
     edited = postings(books)[1]
@@ -78,8 +97,12 @@ def test_a_posting_edited_behind_the_services_back_is_named(books, change):
 def test_an_edit_that_keeps_every_figure_right_is_still_named(books):
     """A point moved from one posting to the next: the balance and last balance_after stay right."""
     a, b = postings(books)[:2]
-    tamper(books, "UPDATE postings SET points = points + 10, balance_after = balance_after + 10 "
-                  "WHERE id = :id", id=a.id)
+    tamper(
+        books,
+        "UPDATE postings SET points = points + 10, balance_after = balance_after + 10 "
+        "WHERE id = :id",
+        id=a.id,
+    )
     tamper(books, "UPDATE postings SET points = points - 10 WHERE id = :id", id=b.id)
     broken = ledger_verify(books)
     assert broken.exit_code == 1 and f"posting {a.id} (" in broken.output
@@ -103,9 +126,13 @@ def test_a_deleted_last_posting_is_found_by_the_accounts_last_hash(books):
 
 def test_an_inserted_posting_is_found(books):
     last = postings(books)[-1]
-    tamper(books, "INSERT INTO postings (account_id, kind, points, balance_after, at, ref, user_id,"
-                  " hash) SELECT account_id, 'entry', 0, balance_after, at, 'entry:1', NULL, hash "
-                  "FROM postings WHERE id = :id", id=last.id)
+    tamper(
+        books,
+        "INSERT INTO postings (account_id, kind, points, balance_after, at, ref, user_id,"
+        " hash) SELECT account_id, 'entry', 0, balance_after, at, 'entry:1', NULL, hash "
+        "FROM postings WHERE id = :id",
+        id=last.id,
+    )
     broken = ledger_verify(books)
     inserted = postings(books)[-1]
     assert broken.exit_code == 1 and f"posting {inserted.id} (" in broken.output

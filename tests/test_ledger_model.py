@@ -12,6 +12,7 @@ totals, the stock, the postings); the server's answer is only ever compared with
 Draws lean to actors and entries the model says may act, so most runs reach `posted`,
 `disputed` and `revoked`. `HYPOTHESIS_PROFILE=long` runs many more and longer sequences.
 """
+
 import copy
 import os
 import uuid
@@ -20,26 +21,44 @@ from datetime import timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, event, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from conftest import local_today, yesterday
 from shop_helpers import add_user
 
-PROFILES = {"default": {"max_examples": 8, "stateful_step_count": 30},
-            "long": {"max_examples": 200, "stateful_step_count": 60}}
+PROFILES = {
+    "default": {"max_examples": 8, "stateful_step_count": 30},
+    "long": {"max_examples": 200, "stateful_step_count": 60},
+}
 PROFILE = PROFILES.get(os.environ.get("HYPOTHESIS_PROFILE", "default"), PROFILES["default"])
 
 # The world's staff and their grants (conftest.World), plus `kin`, who records, reviews and
 # serves at the counter in v1 and is linked to each run's first household.
-GRANTS = {"admin": {("admin", "county")}, "rec": {("recorder", "v1")},
-          "rev1": {("reviewer", "v1"), ("recorder", "v1")}, "rev2": {("reviewer", "v1")},
-          "rev3": {("reviewer", "v1")}, "rec2": {("recorder", "v2")}, "rev_v2": {("reviewer", "v2")},
-          "rev_v2b": {("reviewer", "v2")}, "clerk": {("clerk", "v1")},
-          "kin": {("recorder", "v1"), ("reviewer", "v1"), ("clerk", "v1")}}
+GRANTS = {
+    "admin": {("admin", "county")},
+    "rec": {("recorder", "v1")},
+    "rev1": {("reviewer", "v1"), ("recorder", "v1")},
+    "rev2": {("reviewer", "v1")},
+    "rev3": {("reviewer", "v1")},
+    "rec2": {("recorder", "v2")},
+    "rev_v2": {("reviewer", "v2")},
+    "rev_v2b": {("reviewer", "v2")},
+    "clerk": {("clerk", "v1")},
+    "kin": {("recorder", "v1"), ("reviewer", "v1"), ("clerk", "v1")},
+}
 USERS = sorted(GRANTS)
-ABOVE = {"g1": {"g1", "v1", "town", "county"}, "g3": {"g3", "v2", "town", "county"},
-         "v1": {"v1", "town", "county"}}
+ABOVE = {
+    "g1": {"g1", "v1", "town", "county"},
+    "g3": {"g3", "v2", "town", "county"},
+    "v1": {"v1", "town", "county"},
+}
 VILLAGE = {"g1": "v1", "g3": "v2"}
 HOLDER_GRIDS = ("g1", "g1", "g3")  # two households of v1, one of v2
 SHOP_UNIT = "v1"
@@ -131,8 +150,16 @@ class Contract:
             raise Refused(403, "conflict_of_interest", linked)
         code, _, cap = self.items[item]
         for h in sorted(holders):  # caps are checked holder by holder in the order they were made
-            if cap is not None and sum(1 for e in self.entries.values() if e.holder == h and e.item == code
-                                       and e.status not in ("rejected", "revoked")) + 1 > cap:
+            if (
+                cap is not None
+                and sum(
+                    1
+                    for e in self.entries.values()
+                    if e.holder == h and e.item == code and e.status not in ("rejected", "revoked")
+                )
+                + 1
+                > cap
+            ):
                 raise Refused(409, "cap_exceeded", [h])
 
     def record(self, entry_id, user, holder, item, points):
@@ -150,7 +177,9 @@ class Contract:
             raise Refused(403, "conflict_of_interest")
 
     def _objected(self, user, entry):
-        return user in entry.objectors or bool(entry.objecting_holders & self.linked.get(user, set()))
+        return user in entry.objectors or bool(
+            entry.objecting_holders & self.linked.get(user, set())
+        )
 
     def approve(self, user, entry_id, today):
         """Judge and apply one approval; Refused leaves everything as it was."""
@@ -235,7 +264,11 @@ class Contract:
 
     def settle(self, as_of):
         """`notice_ends_on` is the last day of notice: posted when settled on a later day."""
-        due = [i for i, e in sorted(self.entries.items()) if e.status == "in_notice" and e.notice_ends_on < as_of]
+        due = [
+            i
+            for i, e in sorted(self.entries.items())
+            if e.status == "in_notice" and e.notice_ends_on < as_of
+        ]
         for entry_id in due:
             self._post(self.entries[entry_id])
         return due
@@ -282,23 +315,45 @@ def _dec(value):
 
 
 # (action, weight): the first is what a run of zeros does, so even Hypothesis's simplest runs go somewhere.
-ACTIONS = [("approve", 4), ("settle", 2), ("object_as_staff", 4), ("revoke", 2), ("object_as_resident", 2),
-           ("record", 3), ("record_batch", 1), ("approve_batch", 1), ("reject", 2), ("redeem", 3),
-           ("retry_the_last_sale", 1), ("void", 2)]
+ACTIONS = [
+    ("approve", 4),
+    ("settle", 2),
+    ("object_as_staff", 4),
+    ("revoke", 2),
+    ("object_as_resident", 2),
+    ("record", 3),
+    ("record_batch", 1),
+    ("approve_batch", 1),
+    ("reject", 2),
+    ("redeem", 3),
+    ("retry_the_last_sale", 1),
+    ("void", 2),
+]
 REACHED = ("posted", "disputed", "revoked", "rejected", "redeemed", "voided")
 
 
 def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(world):
     rules = world.rules()
     assert (rules.notice_days, rules.reviewers_required, Decimal(rules.redeem_threshold)) == (
-        NOTICE_DAYS, QUORUM, THRESHOLD)
-    big, deduction = world.item_of("fixed", capped=False), world.item_of("fixed", positive=False, capped=False)
+        NOTICE_DAYS,
+        QUORUM,
+        THRESHOLD,
+    )
+    big, deduction = (
+        world.item_of("fixed", capped=False),
+        world.item_of("fixed", positive=False, capped=False),
+    )
     capped = world.item_of("fixed", capped="year")
-    ranged = next(i for i in rules.items if i.type == "range" and i.min > 0 and i.cap is None and not i.veto)
+    ranged = next(
+        i for i in rules.items if i.type == "range" and i.min > 0 and i.cap is None and not i.veto
+    )
     assert capped.cap.count == 1 and ranged.min + Decimal("0.5") <= ranged.max
-    items = {"big": (big.code, big.points, None), "deduction": (deduction.code, deduction.points, None),
-             "capped": (capped.code, capped.points, capped.cap.count),
-             "range": (ranged.code, ranged.min + Decimal("0.5"), None)}  # a value with a tenth
+    items = {
+        "big": (big.code, big.points, None),
+        "deduction": (deduction.code, deduction.points, None),
+        "capped": (capped.code, capped.points, capped.cap.count),
+        "range": (ranged.code, ranged.min + Decimal("0.5"), None),
+    }  # a value with a tenth
     goods = [("soap", 5, 3), ("oil", 12.5, 2)]
     add_user(world, "kin", "recorder", "v1")
     with world.app.app_context():
@@ -318,20 +373,42 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             self.model = Contract(items, goods)
             self.shop = f"shop{self.run}"
             self.reached = set()
-            self.last_sale = None  # (user, key, body, answer) of the last redemption kept for replay
+            self.last_sale = (
+                None  # (user, key, body, answer) of the last redemption kept for replay
+            )
             # Fresh households and a fresh shop for every run, so the model starts from zero as they do.
             self.holders = [f"S{self.run}-{i}" for i in range(len(HOLDER_GRIDS))]
             admin = world.as_("admin")
             for code, grid in zip(self.holders, HOLDER_GRIDS):
-                made = admin.post("/holders", json={"code": code, "name": "测试户", "kind": "household",
-                                                    "unit": grid, "pin": "1234"})
+                made = admin.post(
+                    "/holders",
+                    json={
+                        "code": code,
+                        "name": "测试户",
+                        "kind": "household",
+                        "unit": grid,
+                        "pin": "1234",
+                    },
+                )
                 assert made.status == 201, made
             assert admin.post("/users/kin/links", json={"holder": self.holders[0]}).status == 201
-            assert admin.post("/shops", json={"code": self.shop, "name": "爱心超市", "unit": SHOP_UNIT,
-                                              "schemes": ["longhua"]}).status == 201
+            assert (
+                admin.post(
+                    "/shops",
+                    json={
+                        "code": self.shop,
+                        "name": "爱心超市",
+                        "unit": SHOP_UNIT,
+                        "schemes": ["longhua"],
+                    },
+                ).status
+                == 201
+            )
             for code, price, stock in goods:
-                made = admin.post(f"/shops/{self.shop}/goods",
-                                  json={"code": code, "name": code, "price": price, "stock": stock})
+                made = admin.post(
+                    f"/shops/{self.shop}/goods",
+                    json={"code": code, "name": code, "price": price, "stock": stock},
+                )
                 assert made.status == 201, made
 
         # --- drawing who acts on what, leaning to what the model allows ---
@@ -362,18 +439,23 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             # Otherwise one in a status the action is refused from: the status first, then an entry
             # in it, so a rare status (disputed) is tried as often as a common one (pending).
             status = data.draw(st.sampled_from(others), label="status")
-            return data.draw(st.sampled_from([i for i in ids if self.model.entries[i].status == status]), label="entry")
+            return data.draw(
+                st.sampled_from([i for i in ids if self.model.entries[i].status == status]),
+                label="entry",
+            )
 
         @staticmethod
         def _would(judge, strict=False):
             """Whether the model lets this user try: allowed, or (unless strict) refused for the
             state of things (409: below the threshold, already reviewed...), not for who they are."""
+
             def allowed(user):
                 try:
                     judge(user)
                 except Refused as refused:
                     return not strict and refused.status != 403
                 return True
+
             return allowed
 
         def _trial(self, action, *args):
@@ -406,25 +488,52 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             someone the model lets act, so settling, objecting and revoking have work at once."""
             item = "big"  # enough, once posted, to pass the counter's threshold
             for holder in (0, 1):
-                recorder = data.draw(st.sampled_from(
-                    [u for u in USERS if self._would(lambda u: self.model.check_record(u, [holder], item), strict=True)(u)]))
+                recorder = data.draw(
+                    st.sampled_from(
+                        [
+                            u
+                            for u in USERS
+                            if self._would(
+                                lambda u: self.model.check_record(u, [holder], item), strict=True
+                            )(u)
+                        ]
+                    )
+                )
                 entry_id = self._record_as(recorder, holder, item)
                 for _ in range(QUORUM):
                     today = local_today()
-                    user = data.draw(st.sampled_from([u for u in USERS if self._would(
-                        lambda u: copy.deepcopy(self.model).approve(u, entry_id, today), strict=True)(u)]))
+                    user = data.draw(
+                        st.sampled_from(
+                            [
+                                u
+                                for u in USERS
+                                if self._would(
+                                    lambda u: copy.deepcopy(self.model).approve(u, entry_id, today),
+                                    strict=True,
+                                )(u)
+                            ]
+                        )
+                    )
                     self._approve_as(user, entry_id, today)
 
         def _record_as(self, user, holder, item):
             code, points, _ = items[item]
-            body = {"scheme": "longhua", "holder": self.holders[holder], "item": code, "occurred_on": yesterday()}
+            body = {
+                "scheme": "longhua",
+                "holder": self.holders[holder],
+                "item": code,
+                "occurred_on": yesterday(),
+            }
             if item == "range":
                 body["points"] = float(points)
             refused, _ = self._trial("check_record", user, [holder], item)
             answer = world.as_(user).post("/entries", json=body)
             if self._expect(answer, refused, 201):
-                assert (answer.json["status"], _dec(answer.json["points"]), answer.json["recorded_by"]) == (
-                    "pending", points, user)
+                assert (
+                    answer.json["status"],
+                    _dec(answer.json["points"]),
+                    answer.json["recorded_by"],
+                ) == ("pending", points, user)
                 self.model.record(answer.json["id"], user, holder, item, points)
                 return answer.json["id"]
             if refused.code == "conflict_of_interest":
@@ -435,15 +544,23 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
 
         @rule(data=st.data())
         def act(self, data):
-            possible = [name for name, weight in ACTIONS for _ in range(weight) if self._possible(name)]
+            possible = [
+                name for name, weight in ACTIONS for _ in range(weight) if self._possible(name)
+            ]
             getattr(self, data.draw(st.sampled_from(possible), label="action"))(data)
 
         def _possible(self, action):
             """Actions with something to act on (the draws inside still pick a wrong one at times)."""
-            statuses = {"approve": ("pending", "disputed"), "reject": ("pending", "disputed"),
-                        "revoke": ("posted", "in_notice"), "object_as_staff": ("in_notice",),
-                        "object_as_resident": ("in_notice",), "settle": ("in_notice",), "redeem": ("posted",),
-                        "approve_batch": OPEN}
+            statuses = {
+                "approve": ("pending", "disputed"),
+                "reject": ("pending", "disputed"),
+                "revoke": ("posted", "in_notice"),
+                "object_as_staff": ("in_notice",),
+                "object_as_resident": ("in_notice",),
+                "settle": ("in_notice",),
+                "redeem": ("posted",),
+                "approve_batch": OPEN,
+            }
             if action in ("record", "record_batch"):
                 return sum(e.status in OPEN for e in self.model.entries.values()) < 4
             if action == "retry_the_last_sale":
@@ -455,26 +572,42 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
         def record(self, data):
             holder = data.draw(st.integers(0, len(HOLDER_GRIDS) - 1), label="holder")
             item = data.draw(st.sampled_from(sorted(items)), label="item")
-            user = self._actor(data, self._would(lambda u: self.model.check_record(u, [holder], item)))
+            user = self._actor(
+                data, self._would(lambda u: self.model.check_record(u, [holder], item))
+            )
             self._record_as(user, holder, item)
 
         def record_batch(self, data):
-            holders = data.draw(st.lists(st.integers(0, len(HOLDER_GRIDS) - 1), min_size=1, max_size=3, unique=True),
-                                label="holders")
+            holders = data.draw(
+                st.lists(
+                    st.integers(0, len(HOLDER_GRIDS) - 1), min_size=1, max_size=3, unique=True
+                ),
+                label="holders",
+            )
             item = data.draw(st.sampled_from(["big", "capped", "deduction"]), label="item")
-            user = self._actor(data, self._would(lambda u: self.model.check_record(u, holders, item)))
+            user = self._actor(
+                data, self._would(lambda u: self.model.check_record(u, holders, item))
+            )
             code, points, _ = items[item]
             refused, _ = self._trial("check_record", user, holders, item)
-            answer = world.as_(user).post("/entries/batch", json={
-                "scheme": "longhua", "item": code, "holders": [self.holders[h] for h in holders],
-                "occurred_on": yesterday()})
+            answer = world.as_(user).post(
+                "/entries/batch",
+                json={
+                    "scheme": "longhua",
+                    "item": code,
+                    "holders": [self.holders[h] for h in holders],
+                    "occurred_on": yesterday(),
+                },
+            )
             if self._expect(answer, refused, 201):
                 made = answer.json["items"]
                 assert [e["holder"] for e in made] == [self.holders[h] for h in holders]
                 for holder, entry in zip(holders, made):
                     self.model.record(entry["id"], user, holder, item, points)
             else:  # all or nothing, the failing holders named
-                assert set(answer.json["error"]["details"]["holders"]) == {self.holders[h] for h in refused.holders}
+                assert set(answer.json["error"]["details"]["holders"]) == {
+                    self.holders[h] for h in refused.holders
+                }
 
         # --- review ---
 
@@ -488,7 +621,9 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
         def approve(self, data):
             entry_id = self._entry(data, ("pending", "disputed"))
             today = local_today()
-            user = self._actor(data, self._would(lambda u: copy.deepcopy(self.model).approve(u, entry_id, today)))
+            user = self._actor(
+                data, self._would(lambda u: copy.deepcopy(self.model).approve(u, entry_id, today))
+            )
             self._approve_as(user, entry_id, today)
 
         def _approve_as(self, user, entry_id, today):
@@ -498,11 +633,17 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
                 self._check_entry(answer, entry_id)
 
         def approve_batch(self, data):
-            ids = sorted(data.draw(st.sets(st.sampled_from(sorted(self.model.entries)), min_size=1, max_size=3),
-                                   label="ids"))
+            ids = sorted(
+                data.draw(
+                    st.sets(st.sampled_from(sorted(self.model.entries)), min_size=1, max_size=3),
+                    label="ids",
+                )
+            )
             ids = data.draw(st.permutations(ids), label="order")
             today = local_today()
-            user = self._actor(data, self._would(lambda u: copy.deepcopy(self.model).approve_batch(u, ids, today)))
+            user = self._actor(
+                data, self._would(lambda u: copy.deepcopy(self.model).approve_batch(u, ids, today))
+            )
             refused, _ = self._trial("approve_batch", user, ids, today)
             answer = world.as_(user).post("/entries/batch/approve", json={"ids": ids})
             if self._expect(answer, refused, 200):
@@ -511,12 +652,16 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
                     assert entry["status"] == self.model.entries[entry_id].status
                     self._seen(entry_id)
             elif refused.holders is not None:  # the first entry refused is named
-                assert set(answer.json["error"]["details"]["ids"]) == {str(i) for i in refused.holders}
+                assert set(answer.json["error"]["details"]["ids"]) == {
+                    str(i) for i in refused.holders
+                }
 
         def reject(self, data):
             reason = data.draw(st.sampled_from(["核实不符", "核实不符", ""]), label="reason")
             entry_id = self._entry(data, ("pending", "disputed"))
-            user = self._actor(data, self._would(lambda u: copy.deepcopy(self.model).reject(u, entry_id)))
+            user = self._actor(
+                data, self._would(lambda u: copy.deepcopy(self.model).reject(u, entry_id))
+            )
             if reason:
                 refused, _ = self._trial("reject", user, entry_id)
             else:
@@ -527,7 +672,9 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
 
         def revoke(self, data):
             entry_id = self._entry(data, ("posted", "in_notice"))
-            user = self._actor(data, self._would(lambda u: copy.deepcopy(self.model).revoke(u, entry_id)))
+            user = self._actor(
+                data, self._would(lambda u: copy.deepcopy(self.model).revoke(u, entry_id))
+            )
             refused, _ = self._trial("revoke", user, entry_id)
             answer = world.as_(user).post(f"/entries/{entry_id}/revoke", json={"reason": "撤销"})
             if self._expect(answer, refused, 200):
@@ -537,9 +684,13 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
 
         def object_as_staff(self, data):
             entry_id = self._entry(data, ("in_notice",))
-            user = self._actor(data, self._would(lambda u: copy.deepcopy(self.model).object_as_user(u, entry_id)))
+            user = self._actor(
+                data, self._would(lambda u: copy.deepcopy(self.model).object_as_user(u, entry_id))
+            )
             refused, _ = self._trial("object_as_user", user, entry_id)
-            answer = world.as_(user).post(f"/entries/{entry_id}/objections", json={"text": "有异议"})
+            answer = world.as_(user).post(
+                f"/entries/{entry_id}/objections", json={"text": "有异议"}
+            )
             if self._expect(answer, refused, 201):
                 self._seen(entry_id)
 
@@ -547,15 +698,19 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             resident = data.draw(st.integers(0, len(HOLDER_GRIDS) - 1), label="resident")
             entry_id = self._entry(data, ("in_notice",))
             refused, _ = self._trial("object_as_resident", resident, entry_id)
-            answer = world.anonymous.post(f"/public/entries/{entry_id}/objections", json={
-                "holder": self.holders[resident], "pin": "1234", "text": "不属实"})
+            answer = world.anonymous.post(
+                f"/public/entries/{entry_id}/objections",
+                json={"holder": self.holders[resident], "pin": "1234", "text": "不属实"},
+            )
             if self._expect(answer, refused, 201):
                 assert answer.json["status"] == "disputed"
                 self._seen(entry_id)
 
         def settle(self, data):
             """The clock moved: settle as of some days after today (the notice's last day, the day after...)."""
-            days = data.draw(st.sampled_from([NOTICE_DAYS + 1, NOTICE_DAYS, NOTICE_DAYS + 1, 0, 9]), label="days")
+            days = data.draw(
+                st.sampled_from([NOTICE_DAYS + 1, NOTICE_DAYS, NOTICE_DAYS + 1, 0, 9]), label="days"
+            )
             as_of = local_today() + timedelta(days=days)
             due = self.model.settle(as_of)
             world.settle(as_of)
@@ -566,8 +721,12 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
         # --- the counter ---
 
         def _lines(self, data):
-            wanted = data.draw(st.lists(st.sampled_from(sorted(self.model.stock)), min_size=1, max_size=2,
-                                        unique=True), label="goods")
+            wanted = data.draw(
+                st.lists(
+                    st.sampled_from(sorted(self.model.stock)), min_size=1, max_size=2, unique=True
+                ),
+                label="goods",
+            )
             return [(g, data.draw(st.sampled_from([1, 1, 2, 3]), label="quantity")) for g in wanted]
 
         def redeem(self, data):
@@ -577,25 +736,42 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             else:
                 holder = data.draw(st.integers(0, len(HOLDER_GRIDS) - 1), label="holder")
             lines = self._lines(data)
-            user = self._actor(data, self._would(lambda u: copy.deepcopy(self.model).redeem(u, holder, lines)))
+            user = self._actor(
+                data, self._would(lambda u: copy.deepcopy(self.model).redeem(u, holder, lines))
+            )
             self._sell(user, holder, lines, uuid.uuid4().hex)
 
         def _sell(self, user, holder, lines, key):
-            body = {"shop": self.shop, "scheme": "longhua", "holder": self.holders[holder],
-                    "lines": [{"goods": g, "quantity": q} for g, q in lines]}
+            body = {
+                "shop": self.shop,
+                "scheme": "longhua",
+                "holder": self.holders[holder],
+                "lines": [{"goods": g, "quantity": q} for g, q in lines],
+            }
             balance = self.model.accounts[holder].balance
             refused, total = self._trial("redeem", user, holder, lines)
-            answer = world.as_(user).post("/redemptions", json=body, headers={"Idempotency-Key": key})
+            answer = world.as_(user).post(
+                "/redemptions", json=body, headers={"Idempotency-Key": key}
+            )
             if self._expect(answer, refused, 201):
-                assert (_dec(answer.json["total"]), _dec(answer.json["balance_after"]), answer.json["status"]) == (
-                    total, balance - total, "completed")
-                self.model.redemptions[answer.json["id"]] = {"holder": holder, "lines": lines, "total": total,
-                                                             "status": "completed"}
+                assert (
+                    _dec(answer.json["total"]),
+                    _dec(answer.json["balance_after"]),
+                    answer.json["status"],
+                ) == (total, balance - total, "completed")
+                self.model.redemptions[answer.json["id"]] = {
+                    "holder": holder,
+                    "lines": lines,
+                    "total": total,
+                    "status": "completed",
+                }
                 self.reached.add("redeemed")
                 event("reached redeemed")
             elif refused.code == "insufficient_balance":
-                assert answer.json["error"]["details"] == {"balance": float(balance), "total": float(
-                    sum((self.model.prices[g] * q for g, q in lines), ZERO))}
+                assert answer.json["error"]["details"] == {
+                    "balance": float(balance),
+                    "total": float(sum((self.model.prices[g] * q for g, q in lines), ZERO)),
+                }
             if answer.status in (201, 409):  # kept for a retry with the same key
                 self.last_sale = (user, key, body, answer)
 
@@ -605,8 +781,13 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             same = not data.draw(st.booleans(), label="another body")
             user, key, body, first = self.last_sale
             if not same:
-                body = {**body, "lines": [{**body["lines"][0], "quantity": body["lines"][0]["quantity"] + 1}]}
-            answer = world.as_(user).post("/redemptions", json=body, headers={"Idempotency-Key": key})
+                body = {
+                    **body,
+                    "lines": [{**body["lines"][0], "quantity": body["lines"][0]["quantity"] + 1}],
+                }
+            answer = world.as_(user).post(
+                "/redemptions", json=body, headers={"Idempotency-Key": key}
+            )
             if same:
                 assert (answer.status, answer.json) == (first.status, first.json)
             else:
@@ -615,9 +796,13 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
         def void(self, data):
             ids = sorted(self.model.redemptions)
             redemption_id = data.draw(st.sampled_from(ids), label="redemption")
-            user = self._actor(data, self._would(lambda u: copy.deepcopy(self.model).void(u, redemption_id)))
+            user = self._actor(
+                data, self._would(lambda u: copy.deepcopy(self.model).void(u, redemption_id))
+            )
             refused, _ = self._trial("void", user, redemption_id)
-            answer = world.as_(user).post(f"/redemptions/{redemption_id}/void", json={"reason": "退货"})
+            answer = world.as_(user).post(
+                f"/redemptions/{redemption_id}/void", json={"reason": "退货"}
+            )
             if self._expect(answer, refused, 200):
                 assert answer.json["status"] == "voided"
                 self.reached.add("voided")
@@ -633,22 +818,35 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             from points.ledger.service import read_account
 
             with world.app.app_context():
-                seen = [read_account("longhua", code, local_today().year).view for code in self.holders]
+                seen = [
+                    read_account("longhua", code, local_today().year).view for code in self.holders
+                ]
                 db.session.remove()
-            assert [self._figures(view) for view in seen] == [self._expected(a) for a in self.model.accounts]
+            assert [self._figures(view) for view in seen] == [
+                self._expected(a) for a in self.model.accounts
+            ]
 
         @staticmethod
         def _figures(view):
-            return {k: _dec(view[k]) for k in ("balance", "pending", "earned", "deducted", "redeemed")}
+            return {
+                k: _dec(view[k]) for k in ("balance", "pending", "earned", "deducted", "redeemed")
+            }
 
         @staticmethod
         def _expected(account):
-            return {"balance": account.balance, "pending": account.pending, "earned": account.earned,
-                    "deducted": account.deducted, "redeemed": account.redeemed}
+            return {
+                "balance": account.balance,
+                "pending": account.pending,
+                "earned": account.earned,
+                "deducted": account.deducted,
+                "redeemed": account.redeemed,
+            }
 
         def _statuses_match(self):
             for index, code in enumerate(self.holders):
-                listed = world.as_("admin").get(f"/entries?holder={code}&per_page=500").json["items"]
+                listed = (
+                    world.as_("admin").get(f"/entries?holder={code}&per_page=500").json["items"]
+                )
                 mine = {i: e.status for i, e in self.model.entries.items() if e.holder == index}
                 assert {e["id"]: e["status"] for e in listed} == mine
 
@@ -661,22 +859,43 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             self._statuses_match()
             for code, account in zip(self.holders, self.model.accounts):
                 assert self._figures(world.balance(code)) == self._expected(account), code
-                postings = world.as_("admin").get(f"/accounts/longhua/{code}/postings?per_page=500").json["items"]
-                assert [(p["kind"], _dec(p["points"]), _dec(p["balance_after"])) for p in reversed(postings)] == (
-                    account.postings)
-            goods_seen = {g["code"]: g["stock"] for g in world.as_("admin").get(f"/shops/{self.shop}/goods").json["items"]}
+                postings = (
+                    world.as_("admin")
+                    .get(f"/accounts/longhua/{code}/postings?per_page=500")
+                    .json["items"]
+                )
+                assert [
+                    (p["kind"], _dec(p["points"]), _dec(p["balance_after"]))
+                    for p in reversed(postings)
+                ] == (account.postings)
+            goods_seen = {
+                g["code"]: g["stock"]
+                for g in world.as_("admin").get(f"/shops/{self.shop}/goods").json["items"]
+            }
             assert goods_seen == self.model.stock
             with world.app.app_context():
                 assert verify()[1] == []
-                own = db.session.execute(select(Approval.id).join(EntryRow, EntryRow.id == Approval.entry_id)
-                                         .where(Approval.user_id == EntryRow.recorded_by_id)).first()
+                own = db.session.execute(
+                    select(Approval.id)
+                    .join(EntryRow, EntryRow.id == Approval.entry_id)
+                    .where(Approval.user_id == EntryRow.recorded_by_id)
+                ).first()
                 db.session.remove()
             assert own is None
 
-    run_state_machine_as_test(Books, settings=settings(
-        max_examples=PROFILE["max_examples"], stateful_step_count=PROFILE["stateful_step_count"], deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                               HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        Books,
+        settings=settings(
+            max_examples=PROFILE["max_examples"],
+            stateful_step_count=PROFILE["stateful_step_count"],
+            deadline=None,
+            suppress_health_check=[
+                HealthCheck.too_slow,
+                HealthCheck.function_scoped_fixture,
+                HealthCheck.filter_too_much,
+            ],
+        ),
+    )
     share = {state: sum(state in r for r in reached) / len(reached) for state in REACHED}
     print(f"\n{len(reached)} runs; share reaching each state: {share}")
     # The machine is only worth its time if it gets somewhere (measured: most runs reach all three).

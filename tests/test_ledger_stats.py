@@ -1,4 +1,5 @@
 """`ledger verify` recomputes the statistics counts (entry_stats) from the entries."""
+
 from datetime import timedelta
 
 import pytest
@@ -55,8 +56,9 @@ def test_statistics_of_every_kind_of_change_agree_with_the_entries(story):
     assert story.app.test_cli_runner().invoke(args=["ledger", "verify"]).exit_code == 0
 
 
-@pytest.mark.parametrize("column", ["recorded", "posted", "rejected", "revoked", "granted",
-                                    "deducted"])
+@pytest.mark.parametrize(
+    "column", ["recorded", "posted", "rejected", "revoked", "granted", "deducted"]
+)
 def test_a_tampered_statistics_row_is_named(story, column):
     row_id = tamper(story, f"UPDATE entry_stats SET {column} = {column} + 10 WHERE id = :id")
     broken = story.app.test_cli_runner().invoke(args=["ledger", "verify"])

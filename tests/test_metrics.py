@@ -1,4 +1,5 @@
 """GET /metrics: what a county's monitoring reads, from every gunicorn worker at once."""
+
 import http.client
 import os
 import subprocess
@@ -18,8 +19,11 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 def samples(text):
     """{(name, sorted labels): value} of an exposition."""
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def value(text, name, **labels):
@@ -38,29 +42,46 @@ def test_requests_redemptions_and_entries_are_counted(world, client):
     give_points(world, "H1", 20)
     before = scrape(client)
     assert redeem(world, [("soap", 1)]).status == 201
-    assert redeem(world, [("soap", 9)]).status == 409  # more than the balance: rolled back, not counted
+    assert (
+        redeem(world, [("soap", 9)]).status == 409
+    )  # more than the balance: rolled back, not counted
     world.record("H2")
     after = scrape(client)
     assert value(after, "points_redemptions_total") - value(before, "points_redemptions_total") == 1
-    assert value(after, "points_entries_total", status="pending") - value(
-        before, "points_entries_total", status="pending") == 1
+    assert (
+        value(after, "points_entries_total", status="pending")
+        - value(before, "points_entries_total", status="pending")
+        == 1
+    )
     created = dict(endpoint="shop.Redemptions", method="POST", status="201")
-    assert value(after, "points_http_requests_total", **created) - value(
-        before, "points_http_requests_total", **created) == 1
+    assert (
+        value(after, "points_http_requests_total", **created)
+        - value(before, "points_http_requests_total", **created)
+        == 1
+    )
     refused = dict(created, status="409")
-    assert value(after, "points_http_requests_total", **refused) - value(
-        before, "points_http_requests_total", **refused) == 1
+    assert (
+        value(after, "points_http_requests_total", **refused)
+        - value(before, "points_http_requests_total", **refused)
+        == 1
+    )
     timed = dict(endpoint="shop.Redemptions", status="201")
-    assert value(after, "points_http_request_duration_seconds_count", **timed) - value(
-        before, "points_http_request_duration_seconds_count", **timed) == 1
+    assert (
+        value(after, "points_http_request_duration_seconds_count", **timed)
+        - value(before, "points_http_request_duration_seconds_count", **timed)
+        == 1
+    )
 
 
 def test_posted_entries_are_counted_when_their_notice_ends(world, client):
     before = scrape(client)
     give_points(world, "H1", 10)
     after = scrape(client)
-    grew = {status: value(after, "points_entries_total", status=status) - value(
-        before, "points_entries_total", status=status) for status in ("pending", "in_notice", "posted")}
+    grew = {
+        status: value(after, "points_entries_total", status=status)
+        - value(before, "points_entries_total", status=status)
+        for status in ("pending", "in_notice", "posted")
+    }
     assert grew["pending"] >= 1 and grew["pending"] == grew["in_notice"] == grew["posted"]
 
 
@@ -69,10 +90,15 @@ def test_metrics_are_refused_from_elsewhere_without_the_token(app, client):
     refused = client.get("/metrics", environ_base=away)
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
     app.config["METRICS_TOKEN"] = "monitoring-token-1"
-    assert client.get("/metrics", environ_base=away,
-                      headers={"Authorization": "Bearer wrong"}).get_json()["error"]["code"] == "unauthorized"
-    assert "points_http_requests_total" in scrape(client, environ_base=away,
-                                                  headers={"Authorization": "Bearer monitoring-token-1"})
+    assert (
+        client.get(
+            "/metrics", environ_base=away, headers={"Authorization": "Bearer wrong"}
+        ).get_json()["error"]["code"]
+        == "unauthorized"
+    )
+    assert "points_http_requests_total" in scrape(
+        client, environ_base=away, headers={"Authorization": "Bearer monitoring-token-1"}
+    )
 
 
 def test_ledger_verify_ok_follows_the_last_verify(world, client, tmp_path):
@@ -112,11 +138,36 @@ def two_workers(app, database_uri, rules_dir, tmp_path):
     if not GUNICORN.exists():
         pytest.skip("gunicorn is not installed beside this Python")
     port, metrics_dir = _free_port(), tmp_path / "metrics"
-    env = {**os.environ, "DATABASE_URL": database_uri, "POINTS_ENV": "development", "POINTS_RULES_DIR": str(rules_dir),
-           "POINTS_SETTLE_EVERY": "0", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-    process = subprocess.Popen([str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "--workers", "2", "--max-requests",
-                                "5", "--max-requests-jitter", "0", "--bind", f"127.0.0.1:{port}", "--log-level",
-                                "warning", "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_uri,
+        "POINTS_ENV": "development",
+        "POINTS_RULES_DIR": str(rules_dir),
+        "POINTS_SETTLE_EVERY": "0",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    process = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "--workers",
+            "2",
+            "--max-requests",
+            "5",
+            "--max-requests-jitter",
+            "0",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "/dev/null",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -144,6 +195,9 @@ def test_metrics_add_up_every_worker_the_ended_ones_too(two_workers):
         assert _get(port, "/no-such-page")[0] == 404
     status, text = _get(port, "/metrics")
     assert status == 200
-    assert value(text, "points_http_requests_total", endpoint="unmatched", method="GET", status="404") == 12
+    assert (
+        value(text, "points_http_requests_total", endpoint="unmatched", method="GET", status="404")
+        == 12
+    )
     workers = {path.stem.rsplit("_", 1)[-1] for path in metrics_dir.glob("counter_*.db")}
     assert len(workers) >= 3  # 12 requests at most 5 a worker: at least three processes counted

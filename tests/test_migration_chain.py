@@ -4,6 +4,7 @@ Run on a database of its own: a SQLite file, or on PostgreSQL a scratch schema i
 database (dropped after), migrated to the revision before the chain, filled by SQL as the
 service of that time would have, then migrated to the head.
 """
+
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -38,35 +39,65 @@ def old_database(tmp_path):
 def _fill_as_before(connection, accounts=3, per_account=2000):
     """Units, a scheme, holders, a user and postings with their running figures, by SQL: more
     postings than the migration hashes in one batch, so a batch ends inside an account."""
+
     def run(sql, rows=None, **params):
         connection.execute(text(sql), rows if rows is not None else params)
 
-    run("INSERT INTO units (id, code, name, kind, parent_id, path) "
-        "VALUES (1, 'v', '村', 'village', NULL, '/1/')")
-    run("INSERT INTO schemes (id, code, name, subject, version) "
-        "VALUES (1, 's', '方案', 'household', 1)")
-    run("INSERT INTO users (id, username, display_name, password_hash, disabled, created_at) "
-        "VALUES (1, 'clerk', '', 'x', :f, :at)", f=False,
-        at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    run(
+        "INSERT INTO units (id, code, name, kind, parent_id, path) "
+        "VALUES (1, 'v', '村', 'village', NULL, '/1/')"
+    )
+    run(
+        "INSERT INTO schemes (id, code, name, subject, version) "
+        "VALUES (1, 's', '方案', 'household', 1)"
+    )
+    run(
+        "INSERT INTO users (id, username, display_name, password_hash, disabled, created_at) "
+        "VALUES (1, 'clerk', '', 'x', :f, :at)",
+        f=False,
+        at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )
     start = datetime(2026, 6, 1, 3, 4, 5, 123456, tzinfo=timezone.utc)
     posting_id = 0
     for a in list(range(1, accounts + 1)) + [99]:  # account 99 has no postings yet
-        run("INSERT INTO holders (id, code, name, kind, unit_id) "
-            "VALUES (:id, :code, '户', 'household', 1)", id=a, code=f"H{a}")
+        run(
+            "INSERT INTO holders (id, code, name, kind, unit_id) "
+            "VALUES (:id, :code, '户', 'household', 1)",
+            id=a,
+            code=f"H{a}",
+        )
         rows, balance = [], 0
         for n in range(per_account if a != 99 else 0):
             posting_id += 1
             balance += 20 + n % 7  # tenths
-            rows.append({"a": a, "p": 20 + n % 7, "b": balance,
-                         "at": start + timedelta(seconds=posting_id), "ref": f"entry:{posting_id}",
-                         "u": 1 if n % 2 else None})
-        run("INSERT INTO accounts (id, scheme_id, holder_id, balance, pending) "
-            "VALUES (:a, 1, :a, :b, 0)", a=a, b=balance)
+            rows.append(
+                {
+                    "a": a,
+                    "p": 20 + n % 7,
+                    "b": balance,
+                    "at": start + timedelta(seconds=posting_id),
+                    "ref": f"entry:{posting_id}",
+                    "u": 1 if n % 2 else None,
+                }
+            )
+        run(
+            "INSERT INTO accounts (id, scheme_id, holder_id, balance, pending) "
+            "VALUES (:a, 1, :a, :b, 0)",
+            a=a,
+            b=balance,
+        )
         if rows:
-            run("INSERT INTO postings (account_id, kind, points, balance_after, at, ref, user_id) "
-                "VALUES (:a, 'entry', :p, :b, :at, :ref, :u)", rows)
-            run("INSERT INTO account_years (account_id, year, earned, deducted, redeemed) "
-                "VALUES (:a, 2026, :b, 0, 0)", a=a, b=balance)
+            run(
+                "INSERT INTO postings (account_id, kind, points, balance_after, at, ref, user_id) "
+                "VALUES (:a, 'entry', :p, :b, :at, :ref, :u)",
+                rows,
+            )
+            run(
+                "INSERT INTO account_years (account_id, year, earned, deducted, redeemed) "
+                "VALUES (:a, 2026, :b, 0, 0)",
+                a=a,
+                b=balance,
+            )
     return posting_id
 
 

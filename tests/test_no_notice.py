@@ -1,4 +1,5 @@
 """A scheme with no public notice: the quorum posts at once, and only once."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -24,7 +25,8 @@ def _postings_of(world, entry_id):
 
     with world.app.app_context():
         count = db.session.execute(
-            select(func.count(Posting.id)).where(Posting.ref == f"entry:{entry_id}")).scalar_one()
+            select(func.count(Posting.id)).where(Posting.ref == f"entry:{entry_id}")
+        ).scalar_one()
         db.session.remove()
     return count
 
@@ -43,7 +45,9 @@ def test_reviewers_approving_one_entry_at_the_same_moment_post_it_once(world):
     apis = [world.as_(r) for r in reviewers]  # sign in first: only the approvals race
     for api in apis:
         api.client = world.app.test_client()
-    answers = at_once([lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis])
+    answers = at_once(
+        [lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis]
+    )
     statuses = sorted(a.status for a in answers)
     assert statuses == [200, 200, 409], answers
     assert {a.code for a in answers if a.status == 409} == {"invalid_state"}
@@ -60,7 +64,9 @@ def test_one_reviewer_clicking_approve_many_times_at_once_counts_once(world):
         api = world.as_("rev1")
         api.client, api.token = world.app.test_client(), token
         apis.append(api)
-    answers = at_once([lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis])
+    answers = at_once(
+        [lambda a=a: a.post(f"/entries/{entry['id']}/approve", json={}) for a in apis]
+    )
     assert sorted(a.status for a in answers) == [200] + [409] * 5, answers
     assert {a.code for a in answers if a.status == 409} == {"already_reviewed"}
     detail = world.as_("rec").get(f"/entries/{entry['id']}").json

@@ -2,6 +2,7 @@
 notice in the outbox when it is recorded and when it enters notice, `points notices send`
 drains it through the configured sender (by default marked for the slip, no network), and
 /holders/<code>/slip prints the notice slip (积分告知单) a grid worker hands the household."""
+
 from datetime import timedelta
 
 import pytest
@@ -51,9 +52,11 @@ def _no_messages_yet():
 def outbox(world, holder=None):
     with world.app.app_context():
         query = select(Notice).order_by(Notice.id)
-        rows = [(n.entry_id, n.event, n.status, n.channel, n.attempts, n.error)
-                for n in db.session.execute(query).scalars()
-                if holder is None or n.entry.holder.code == holder]
+        rows = [
+            (n.entry_id, n.event, n.status, n.channel, n.attempts, n.error)
+            for n in db.session.execute(query).scalars()
+            if holder is None or n.entry.holder.code == holder
+        ]
         db.session.remove()
     return rows
 
@@ -70,29 +73,52 @@ def deduction(world):
 
 # --- the outbox ----------------------------------------------------------------------------
 
+
 def test_an_entry_tells_its_household_when_recorded_and_again_when_it_enters_notice(world):
     entry = world.record(holder="H1")
     assert [(e, ev, st) for e, ev, st, *_ in outbox(world)] == [(entry["id"], "recorded", "queued")]
     world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={})
     assert [ev for _e, ev, *_ in outbox(world)] == ["recorded"]  # one approval: not in notice yet
     world.as_("rev2").post(f"/entries/{entry['id']}/approve", json={})
-    assert [(e, ev) for e, ev, *_ in outbox(world)] == [(entry["id"], "recorded"), (entry["id"], "in_notice")]
+    assert [(e, ev) for e, ev, *_ in outbox(world)] == [
+        (entry["id"], "recorded"),
+        (entry["id"], "in_notice"),
+    ]
     world.settle(local_today() + timedelta(days=30))
     assert len(outbox(world)) == 2  # posting after notice tells nothing new
 
 
 def test_a_batch_tells_each_household_and_a_refused_entry_tells_nobody(world):
-    answer = world.as_("rec").post("/entries/batch", json={
-        "scheme": "longhua", "item": world.fixed_item(), "holders": ["H1", "H2"],
-        "occurred_on": local_today().isoformat()})
+    answer = world.as_("rec").post(
+        "/entries/batch",
+        json={
+            "scheme": "longhua",
+            "item": world.fixed_item(),
+            "holders": ["H1", "H2"],
+            "occurred_on": local_today().isoformat(),
+        },
+    )
     assert answer.status == 201
     assert sorted(h for h in ("H1", "H2") if outbox(world, h)) == ["H1", "H2"]
     tomorrow = (local_today() + timedelta(days=1)).isoformat()
-    refused = world.as_("rec").post("/entries", json={"scheme": "longhua", "holder": "H3",
-                                                      "item": world.fixed_item(), "occurred_on": tomorrow})
-    outside = world.as_("rec2").post("/entries", json={"scheme": "longhua", "holder": "H3",
-                                                       "item": world.fixed_item(),
-                                                       "occurred_on": local_today().isoformat()})
+    refused = world.as_("rec").post(
+        "/entries",
+        json={
+            "scheme": "longhua",
+            "holder": "H3",
+            "item": world.fixed_item(),
+            "occurred_on": tomorrow,
+        },
+    )
+    outside = world.as_("rec2").post(
+        "/entries",
+        json={
+            "scheme": "longhua",
+            "holder": "H3",
+            "item": world.fixed_item(),
+            "occurred_on": local_today().isoformat(),
+        },
+    )
     assert (refused.status, outside.status) == (422, 403) and outbox(world, "H3") == []
 
 
@@ -119,7 +145,10 @@ def test_notices_are_sent_in_rounds_and_two_runs_at_once_send_each_once(world):
 
     for holder in ("H1", "H2", "H3"):
         world.record(holder=holder)
-    assert "sent 3 notices" in world.app.test_cli_runner().invoke(args=["notices", "send", "--batch", "1"]).output
+    assert (
+        "sent 3 notices"
+        in world.app.test_cli_runner().invoke(args=["notices", "send", "--batch", "1"]).output
+    )
     for holder in ("H1", "H2", "H3"):
         world.record(holder=holder)
 
@@ -136,10 +165,12 @@ def test_notices_are_sent_in_rounds_and_two_runs_at_once_send_each_once(world):
     with world.app.app_context():
         first = send_queued(Impatient(), batch=2)
         db.session.remove()
-    (_label, second), = [m for m in Recording.sent if isinstance(m, tuple)]
+    ((_label, second),) = [m for m in Recording.sent if isinstance(m, tuple)]
     told = [m.notice for m in Recording.sent if not isinstance(m, tuple)]
     assert sorted(told) == sorted(set(told)) and len(told) == 3  # each once, none twice
-    assert first["sent"] + second["sent"] == 3 and second["sent"] == 1  # it took the one not yet claimed
+    assert (
+        first["sent"] + second["sent"] == 3 and second["sent"] == 1
+    )  # it took the one not yet claimed
     assert {st for _e, _ev, st, *_ in outbox(world)} == {"sent"}
 
 
@@ -162,7 +193,7 @@ def test_a_failed_send_stays_queued_with_its_error_and_is_given_up_after_the_las
     for attempt in range(1, MAX_ATTEMPTS + 1):
         result = send(world, "test_notices:Unreachable")
         assert result.exit_code == 1 and "1 failed" in result.output  # tried once per run
-        (_e, _ev, status, channel, attempts, error), = outbox(world)
+        ((_e, _ev, status, channel, attempts, error),) = outbox(world)
         assert attempts == attempt and error == "ConnectionError: gateway down" and channel is None
         assert status == ("failed" if attempt == MAX_ATTEMPTS else "queued")
     assert "sent 0 notices by sms, 0 failed" in send(world, "test_notices:Recording").output
@@ -178,6 +209,7 @@ def test_a_sender_setting_that_names_nothing_is_a_clear_error(world):
 
 # --- the slip ------------------------------------------------------------------------------
 
+
 def test_the_slip_lists_open_entries_deductions_first_with_reason_and_last_day(world, staff):
     good = world.record(holder="H1", note="打扫村道")
     bad = world.record(holder="H1", item=deduction(world), note="乱堆柴草")
@@ -190,7 +222,9 @@ def test_the_slip_lists_open_entries_deductions_first_with_reason_and_last_day(w
     assert [int(r.split('"')[0]) for r in rows] == [bad["id"], good["id"]]
     day = world.as_("rec").get(f"/entries/{bad['id']}").json["notice_ends_on"]
     y, m, d = (int(x) for x in day.split("-"))
-    assert "乱堆柴草" in rows[0] and f"公示中，最后一天 {y}年{m}月{d}日" in rows[0] and "-" in rows[0]
+    assert (
+        "乱堆柴草" in rows[0] and f"公示中，最后一天 {y}年{m}月{d}日" in rows[0] and "-" in rows[0]
+    )
     assert "打扫村道" in rows[1] and "待审核" in rows[1]
     assert "汤头沟村 · 第一网格" in page and "H1 张三明" in page
     assert "http://localhost/lookup" in page and "/notices?unit=v1" in page
@@ -212,6 +246,7 @@ def test_the_slip_is_for_staff_in_scope_only(world, staff, client):
 
 # --- the migration -------------------------------------------------------------------------
 
+
 def test_the_outbox_migration_upgrades_a_database_of_the_previous_head_and_back(old_database):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import inspect, text
@@ -223,8 +258,12 @@ def test_the_outbox_migration_upgrades_a_database_of_the_previous_head_and_back(
     with app.app_context():
         upgrade(revision=previous)
         with db.engine.begin() as connection:
-            connection.execute(text("INSERT INTO units (id, code, name, kind, parent_id, path) "
-                                    "VALUES (1, 'v', '村', 'village', NULL, '/1/')"))
+            connection.execute(
+                text(
+                    "INSERT INTO units (id, code, name, kind, parent_id, path) "
+                    "VALUES (1, 'v', '村', 'village', NULL, '/1/')"
+                )
+            )
         upgrade()
         assert db.session.execute(text("SELECT count(*) FROM notices")).scalar_one() == 0
         db.session.remove()

@@ -1,5 +1,6 @@
 """参与度 and 积分兑付能力: whether households take part, and whether the points they hold are
 covered by the love supermarket's goods and the 公益金 fund (api.md, Oversight)."""
+
 from datetime import timedelta
 
 import pytest
@@ -36,21 +37,46 @@ def test_participation_counts_households_with_a_posted_entry_per_village(world):
     posted(world, "H3", deduction)
     world.record(holder="H2", item=item)  # pending: H2 is not active yet
     disputed = posted(world, "H2", item)
-    objection = world.anonymous.post(f"/public/entries/{disputed['id']}/objections",
-                                     json={"holder": "H3", "pin": "1234", "text": "那天他不在村里"})
+    objection = world.anonymous.post(
+        f"/public/entries/{disputed['id']}/objections",
+        json={"holder": "H3", "pin": "1234", "text": "那天他不在村里"},
+    )
     assert objection.status == 201
     world.settle(local_today() + timedelta(days=30))
     report = participation(world)
     assert report["unit"] == "town" and report["year"] == YEAR and report["total"] == 2
     assert by_unit(report) == {
-        "v1": {"unit": "v1", "name": "汤头沟村", "holders": 3, "active": 2, "share": 0.667,
-               "deductions": 1, "deducted": -world.item_of("fixed", positive=False).points,
-               "objections": 1},
-        "v2": {"unit": "v2", "name": "西沟村", "holders": 1, "active": 0, "share": 0,
-               "deductions": 0, "deducted": 0, "objections": 0}}
-    assert report["summary"] == {"unit": "town", "name": "汤头沟镇", "holders": 4, "active": 2,
-                                 "share": 0.5, "deductions": 1,
-                                 "deducted": by_unit(report)["v1"]["deducted"], "objections": 1}
+        "v1": {
+            "unit": "v1",
+            "name": "汤头沟村",
+            "holders": 3,
+            "active": 2,
+            "share": 0.667,
+            "deductions": 1,
+            "deducted": -world.item_of("fixed", positive=False).points,
+            "objections": 1,
+        },
+        "v2": {
+            "unit": "v2",
+            "name": "西沟村",
+            "holders": 1,
+            "active": 0,
+            "share": 0,
+            "deductions": 0,
+            "deducted": 0,
+            "objections": 0,
+        },
+    }
+    assert report["summary"] == {
+        "unit": "town",
+        "name": "汤头沟镇",
+        "holders": 4,
+        "active": 2,
+        "share": 0.5,
+        "deductions": 1,
+        "deducted": by_unit(report)["v1"]["deducted"],
+        "objections": 1,
+    }
 
 
 def test_only_entries_of_the_year_and_still_posted_make_a_household_active(world):
@@ -89,6 +115,7 @@ def test_participation_is_for_admins_over_the_unit(world):
 
 # --- 积分兑付能力 -------------------------------------------------------------------------------
 
+
 def liability(world, unit="v1", by="admin", **query):
     extra = "".join(f"&{k}={v}" for k, v in query.items())
     answer = world.as_(by).get(f"/reports/liability?unit={unit}{extra}")
@@ -97,8 +124,10 @@ def liability(world, unit="v1", by="admin", **query):
 
 
 def fund(world, kind, amount, unit="v1", by="admin"):
-    answer = world.as_(by).post(f"/funds/{unit}/movements",
-                                json={"kind": kind, "amount": amount, "source": "合作社二次分配"})
+    answer = world.as_(by).post(
+        f"/funds/{unit}/movements",
+        json={"kind": kind, "amount": amount, "source": "合作社二次分配"},
+    )
     assert answer.status == 201, answer
 
 
@@ -143,8 +172,10 @@ def test_inactive_goods_and_negative_balances_do_not_count(shop):
 def test_donated_goods_come_in_through_restock_with_a_donor(shop):
     from points.shop.models import StockMovement
 
-    answer = shop.as_("admin").post("/shops/lh-shop/goods/rice/restock",
-                                    json={"quantity": 2, "donor": "县妇联", "note": "爱心捐赠"})
+    answer = shop.as_("admin").post(
+        "/shops/lh-shop/goods/rice/restock",
+        json={"quantity": 2, "donor": "县妇联", "note": "爱心捐赠"},
+    )
     assert answer.status == 200 and answer.json["stock"] == 3
     assert liability(shop)["stock_value"] == 170
     with shop.app.app_context():
@@ -152,8 +183,9 @@ def test_donated_goods_come_in_through_restock_with_a_donor(shop):
         movement = db.session.execute(last).scalar_one()
         assert (movement.kind, movement.quantity, movement.donor) == ("restock", 2, "县妇联")
         db.session.remove()
-    too_long = shop.as_("admin").post("/shops/lh-shop/goods/rice/restock",
-                                      json={"quantity": 1, "donor": "x" * 201})
+    too_long = shop.as_("admin").post(
+        "/shops/lh-shop/goods/rice/restock", json={"quantity": 1, "donor": "x" * 201}
+    )
     assert too_long.status == 422 and "donor" in too_long.json["error"]["details"]
     assert liability(shop)["stock_value"] == 170
 
@@ -207,5 +239,8 @@ def test_ledger_verify_names_participation_figures_edited_behind_the_services_ba
         db.session.remove()
     assert by_unit(participation(world, unit="v1"))["v1"]["active"] == 0  # read from the figure
     problems = verify(world)[1]
-    assert any(f"posted entries {YEAR} is 0 (0 deductions, 0.0 deducted), postings say 1 "
-               "(0 deductions, 0.0 deducted)" in p for p in problems), problems
+    assert any(
+        f"posted entries {YEAR} is 0 (0 deductions, 0.0 deducted), postings say 1 "
+        "(0 deductions, 0.0 deducted)" in p
+        for p in problems
+    ), problems

@@ -1,6 +1,7 @@
 """The server-rendered pages: each renders for the right role in Chinese and English, forms
 are protected, errors are friendly and change nothing, and every answer carries the
 security headers."""
+
 import re
 from pathlib import Path
 
@@ -27,17 +28,21 @@ def form_token(client, path):
 
 def sign_in(client, username, password=PASSWORD):
     token = form_token(client, "/login")
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 @pytest.fixture
 def staff(world, client):
     """staff("rec") → the test client signed in as that user (a fresh session)."""
+
     def as_(username):
         client.delete_cookie("session")
         answer = sign_in(client, username)
         assert answer.status_code == 302, html(answer)
         return client
+
     return as_
 
 
@@ -47,6 +52,7 @@ def entries(world, by="admin", **filters):
 
 
 # --- sign-in and the session ---------------------------------------------------------------
+
 
 def test_signing_in_leads_home_and_a_protected_page_asks_to_sign_in_first(world, client):
     answer = client.get("/review")
@@ -100,21 +106,39 @@ def test_the_json_api_needs_no_csrf_token(world):
 # --- every page, in both languages ---------------------------------------------------------
 
 PAGES = [
-    (None, "/login"), (None, "/lookup"), (None, "/notices"), (None, "/notices?unit=v1"),
-    ("rec", "/"), ("rec", "/entries/new"), ("rec", "/entries/new?scheme=longhua&unit=g1"),
-    ("srec", "/entries/new?scheme=shita&unit=branch"), ("rev1", "/"), ("rev1", "/review"),
-    ("admin", "/holders/H1"), ("clerk", "/"),
-    ("clerk", "/counter"), ("clerk", "/counter?q=H1"), ("admin", "/reports/ranking"), ("admin", "/reports/stats"),
-    ("admin", "/reports/ranking/print?scheme=longhua&unit=v1"), ("admin", "/admin/holders"),
-    ("admin", "/admin/users"), ("admin", "/admin/schemes"), ("admin", "/admin/close?scheme=longhua"),
-    (None, "/lookup/claim"), ("rec", "/claims"), ("rev1", "/claims"),
+    (None, "/login"),
+    (None, "/lookup"),
+    (None, "/notices"),
+    (None, "/notices?unit=v1"),
+    ("rec", "/"),
+    ("rec", "/entries/new"),
+    ("rec", "/entries/new?scheme=longhua&unit=g1"),
+    ("srec", "/entries/new?scheme=shita&unit=branch"),
+    ("rev1", "/"),
+    ("rev1", "/review"),
+    ("admin", "/holders/H1"),
+    ("clerk", "/"),
+    ("clerk", "/counter"),
+    ("clerk", "/counter?q=H1"),
+    ("admin", "/reports/ranking"),
+    ("admin", "/reports/stats"),
+    ("admin", "/reports/ranking/print?scheme=longhua&unit=v1"),
+    ("admin", "/admin/holders"),
+    ("admin", "/admin/users"),
+    ("admin", "/admin/schemes"),
+    ("admin", "/admin/close?scheme=longhua"),
+    (None, "/lookup/claim"),
+    ("rec", "/claims"),
+    ("rev1", "/claims"),
     ("admin", "/holders/H1/statement?scheme=longhua"),
 ]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("user, path", PAGES)
-def test_each_page_renders_in_chinese_and_english_without_inline_script(world, staff, client, user, path, lang):
+def test_each_page_renders_in_chinese_and_english_without_inline_script(
+    world, staff, client, user, path, lang
+):
     world.record()  # something in the review queue and the history
     if user:
         staff(user)
@@ -122,8 +146,16 @@ def test_each_page_renders_in_chinese_and_english_without_inline_script(world, s
     assert answer.status_code == 200, html(answer)
     text = html(answer)
     assert f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in text
-    assert ("Sign in" in text or "Sign out" in text) if lang == "en" else ("登录" in text or "退出" in text)
-    assert not INLINE_SCRIPT.search(text) and not INLINE_HANDLER.search(text) and not STYLE_ATTRIBUTE.search(text)
+    assert (
+        ("Sign in" in text or "Sign out" in text)
+        if lang == "en"
+        else ("登录" in text or "退出" in text)
+    )
+    assert (
+        not INLINE_SCRIPT.search(text)
+        and not INLINE_HANDLER.search(text)
+        and not STYLE_ATTRIBUTE.search(text)
+    )
 
 
 def test_the_language_chosen_is_remembered(client):
@@ -150,7 +182,10 @@ def test_security_headers_are_on_pages_api_and_static_files(world, client):
     for path in ("/login", "/lookup", "/static/site.css", "/api/v1/schemes", "/healthz"):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        assert (
+            "script-src 'self'" in csp
+            and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        )
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["Referrer-Policy"] and headers["X-Content-Type-Options"] == "nosniff"
 
@@ -158,11 +193,15 @@ def test_security_headers_are_on_pages_api_and_static_files(world, client):
 def test_the_api_docs_page_still_loads_its_own_assets(client):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and "/static/docs.js" in html(page)
-    assert "unsafe-inline" not in page.headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    assert (
+        "unsafe-inline"
+        not in page.headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    )
     assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
 # --- recording -----------------------------------------------------------------------------
+
 
 def record_form(client, path="/entries/new?scheme=longhua&unit=g1"):
     page = html(client.get(path))
@@ -172,8 +211,14 @@ def record_form(client, path="/entries/new?scheme=longhua&unit=g1"):
 def test_a_recorder_records_one_deed_for_two_households_of_a_grid_once(world, staff):
     client = staff("rec")
     item = world.fixed_item()
-    data = {**record_form(client), "scheme": "longhua", "unit": "g1", "item": item,
-            "holders": ["H1", "H2"], "occurred_on": yesterday()}
+    data = {
+        **record_form(client),
+        "scheme": "longhua",
+        "unit": "g1",
+        "item": item,
+        "holders": ["H1", "H2"],
+        "occurred_on": yesterday(),
+    }
     first = client.post("/entries/new", data=data)
     assert first.status_code == 302, html(first)
     again = client.post("/entries/new", data=data)  # a double tap: the same form key
@@ -187,8 +232,13 @@ def test_a_recorder_records_one_deed_for_two_households_of_a_grid_once(world, st
 def test_a_range_item_without_points_is_a_friendly_message_and_nothing_is_recorded(world, staff):
     client = staff("srec")
     item = world.item_of("range", "shita").code
-    data = {**record_form(client, "/entries/new?scheme=shita&lang=en"), "scheme": "shita", "item": item,
-            "holder": "M1", "occurred_on": yesterday()}
+    data = {
+        **record_form(client, "/entries/new?scheme=shita&lang=en"),
+        "scheme": "shita",
+        "item": item,
+        "holder": "M1",
+        "occurred_on": yesterday(),
+    }
     answer = client.post("/entries/new", data=data)
     assert answer.status_code == 422
     assert "Please check" in html(answer) and "required for this item" in html(answer)
@@ -197,8 +247,13 @@ def test_a_range_item_without_points_is_a_friendly_message_and_nothing_is_record
 
 def test_an_unknown_holder_code_is_named_and_nothing_is_recorded(world, staff):
     client = staff("rec")
-    data = {**record_form(client), "scheme": "longhua", "item": world.fixed_item(), "holder": "H404",
-            "occurred_on": yesterday()}
+    data = {
+        **record_form(client),
+        "scheme": "longhua",
+        "item": world.fixed_item(),
+        "holder": "H404",
+        "occurred_on": yesterday(),
+    }
     answer = client.post("/entries/new", data=data)
     assert answer.status_code == 422 and "找不到这个编号" in html(answer)
     assert entries(world, recorded_by="rec") == []
@@ -206,23 +261,31 @@ def test_an_unknown_holder_code_is_named_and_nothing_is_recorded(world, staff):
 
 # --- review --------------------------------------------------------------------------------
 
+
 def test_the_queue_shows_own_entries_without_approve(world, staff):
     own = world.record(by="rev1", holder="H2")
     other = world.record(holder="H1")
     page = html(staff("rev1").get("/review"))
     assert f'name="approve" value="{other["id"]}"' in page
     assert f'name="approve" value="{own["id"]}"' not in page and "这是您自己记录的" in page
-    assert page.index(f'id="entry-{other["id"]}"') < page.index(f'id="entry-{own["id"]}"')  # newest first
+    assert page.index(f'id="entry-{other["id"]}"') < page.index(
+        f'id="entry-{own["id"]}"'
+    )  # newest first
 
 
 def test_rejecting_without_a_reason_is_refused_and_changes_nothing(world, staff):
     entry = world.record()
     client = staff("rev1")
     token = form_token(client, "/review")
-    answer = client.post("/review", data={"csrf_token": token, "reject": entry["id"], f"reason_{entry['id']}": ""})
+    answer = client.post(
+        "/review", data={"csrf_token": token, "reject": entry["id"], f"reason_{entry['id']}": ""}
+    )
     assert answer.status_code == 422 and "驳回原因" in html(answer)
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "pending"
-    done = client.post("/review", data={"csrf_token": token, "reject": entry["id"], f"reason_{entry['id']}": "证据不足"})
+    done = client.post(
+        "/review",
+        data={"csrf_token": token, "reject": entry["id"], f"reason_{entry['id']}": "证据不足"},
+    )
     assert done.status_code == 302
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "rejected"
 
@@ -231,8 +294,10 @@ def test_two_reviewers_approve_a_selection_into_notice(world, staff):
     ids = [world.record(holder=h)["id"] for h in ("H1", "H2")]
     for reviewer in ("rev1", "rev2"):
         client = staff(reviewer)
-        answer = client.post("/review", data={"csrf_token": form_token(client, "/review"), "ids": ids,
-                                              "approve_selected": "1"})
+        answer = client.post(
+            "/review",
+            data={"csrf_token": form_token(client, "/review"), "ids": ids, "approve_selected": "1"},
+        )
         assert answer.status_code == 302, html(answer)
     assert {world.as_("rec").get(f"/entries/{i}").json["status"] for i in ids} == {"in_notice"}
 
@@ -247,6 +312,7 @@ def test_approving_twice_is_a_friendly_message(world, staff):
 
 
 # --- residents -----------------------------------------------------------------------------
+
 
 def lookup(client, holder, pin, lang="zh"):
     token = form_token(client, f"/lookup?lang={lang}")
@@ -273,7 +339,9 @@ def test_the_lookup_locks_out_as_the_api_does(world, client):
         assert lookup(client, "H2", "0000").status_code == 401
     locked = lookup(client, "H2", "1234")
     assert locked.status_code == 429 and "15 分钟" in html(locked)
-    assert world.anonymous.post("/public/balance", json={"holder": "H2", "pin": "1234"}).status == 429
+    assert (
+        world.anonymous.post("/public/balance", json={"holder": "H2", "pin": "1234"}).status == 429
+    )
 
 
 def test_the_notice_board_masks_names_and_takes_an_objection(world, client):
@@ -282,8 +350,17 @@ def test_the_notice_board_masks_names_and_takes_an_objection(world, client):
     page = html(client.get("/notices?unit=v1"))
     assert "张*明" in page and "张三明" not in page and "@media print" not in page
     token = TOKEN.search(page).group(1)
-    answer = client.post("/notices", data={"csrf_token": token, "unit": "v1", "entry": entry["id"],
-                                           "holder": "H3", "pin": "1234", "text": "那天他不在村里"})
+    answer = client.post(
+        "/notices",
+        data={
+            "csrf_token": token,
+            "unit": "v1",
+            "entry": entry["id"],
+            "holder": "H3",
+            "pin": "1234",
+            "text": "那天他不在村里",
+        },
+    )
     assert answer.status_code == 302
     assert "异议已提交" in html(client.get(answer.headers["Location"]))
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "disputed"
@@ -293,8 +370,17 @@ def test_a_resident_of_another_village_cannot_object(world, client):
     entry = world.record(holder="H1")
     world.approve_all(entry["id"])
     token = form_token(client, "/notices?unit=v1")
-    answer = client.post("/notices", data={"csrf_token": token, "unit": "v1", "entry": entry["id"],
-                                           "holder": "H9", "pin": "1234", "text": "不对"})
+    answer = client.post(
+        "/notices",
+        data={
+            "csrf_token": token,
+            "unit": "v1",
+            "entry": entry["id"],
+            "holder": "H9",
+            "pin": "1234",
+            "text": "不对",
+        },
+    )
     assert answer.status_code == 403 and "没有权限" in html(answer)
     assert world.as_("rec").get(f"/entries/{entry['id']}").json["status"] == "in_notice"
 
@@ -306,6 +392,7 @@ def test_an_unknown_village_on_the_notice_board_is_friendly(client):
 
 # --- the catalog ---------------------------------------------------------------------------
 
+
 def test_every_word_on_the_pages_has_its_english(app):
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
@@ -315,6 +402,9 @@ def test_every_word_on_the_pages_has_its_english(app):
         catalog = read_po(po)
     method_map = [("points/**.py", "python"), ("points/templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
-    missing = {message for _file, _line, message, _c, _ctx in extract_from_dir(root, method_map, keywords=keywords)
-               if not (catalog.get(message) and catalog.get(message).string)}
+    missing = {
+        message
+        for _file, _line, message, _c, _ctx in extract_from_dir(root, method_map, keywords=keywords)
+        if not (catalog.get(message) and catalog.get(message).string)
+    }
     assert not missing, f"add these to messages.po (make translations): {sorted(missing)}"

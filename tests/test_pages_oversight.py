@@ -1,5 +1,6 @@
 """The oversight pages: participation with its chart, liability, the 公益金 page, donated goods
 at restock, and the warning on an admin's home page when the points cannot be covered."""
+
 from datetime import timedelta
 
 from conftest import local_today, yesterday
@@ -35,8 +36,10 @@ def test_the_home_page_warns_an_admin_when_the_points_cannot_be_covered(world, s
     page = html(client.get("/reports/liability?unit=v1"))
     assert 'id="shortfall"' in page and "缺口 20 分" in page and "¥1.00" in page
     token = form_token(client, "/admin/funds?unit=v1")
-    answer = client.post("/admin/funds/v1", data={"csrf_token": token, "kind": "in",
-                                                  "amount": "20.00", "source": "合作社二次分配"})
+    answer = client.post(
+        "/admin/funds/v1",
+        data={"csrf_token": token, "kind": "in", "amount": "20.00", "source": "合作社二次分配"},
+    )
     assert answer.status_code == 302
     assert 'id="liability-warning"' not in html(client.get("/"))
     assert "够兑付" in html(client.get("/reports/liability?unit=v1&lang=zh"))
@@ -48,7 +51,9 @@ def test_the_fund_page_records_money_in_and_out_and_refuses_bad_amounts(world, s
     token = form_token(client, "/admin/funds?unit=v1")
 
     def post(**form):
-        return client.post("/admin/funds/v1", data={"csrf_token": token, "source": "采购：大米", **form})
+        return client.post(
+            "/admin/funds/v1", data={"csrf_token": token, "source": "采购：大米", **form}
+        )
 
     assert post(kind="in", amount="1234.5").status_code == 302
     page = html(client.get("/admin/funds?unit=v1"))
@@ -58,7 +63,11 @@ def test_the_fund_page_records_money_in_and_out_and_refuses_bad_amounts(world, s
     negative = post(kind="in", amount="-5")
     assert negative.status_code == 422 and "必须大于 0" in html(negative)
     beyond = post(kind="out", amount="2000")
-    assert beyond.status_code == 409 and "公益金余额不足" in html(beyond) and "¥1,234.50" in html(beyond)
+    assert (
+        beyond.status_code == 409
+        and "公益金余额不足" in html(beyond)
+        and "¥1,234.50" in html(beyond)
+    )
     assert post(kind="out", amount="234.50").status_code == 302
     assert '<span id="balance">¥1,000.00</span>' in html(client.get("/admin/funds?unit=v1"))
     english = client.get("/admin/funds?unit=v1&lang=en")
@@ -75,15 +84,19 @@ def test_an_admin_restocks_donated_goods_naming_the_donor(world, staff):
     client = staff("admin")
     token = form_token(client, "/admin/shops/lh-shop")
     assert 'name="donor"' in html(client.get("/admin/shops/lh-shop"))
-    answer = client.post("/admin/shops/lh-shop/goods/soap", data={
-        "csrf_token": token, "action": "restock", "quantity": "10", "donor": "县妇联"})
+    answer = client.post(
+        "/admin/shops/lh-shop/goods/soap",
+        data={"csrf_token": token, "action": "restock", "quantity": "10", "donor": "县妇联"},
+    )
     assert answer.status_code == 302
     with world.app.app_context():
         movement = db.session.query(StockMovement).order_by(StockMovement.id.desc()).first()
         assert (movement.quantity, movement.donor) == (10, "县妇联")
         db.session.remove()
-    bought = client.post("/admin/shops/lh-shop/goods/soap", data={
-        "csrf_token": token, "action": "restock", "quantity": "1"})  # bought: no donor
+    bought = client.post(
+        "/admin/shops/lh-shop/goods/soap",
+        data={"csrf_token": token, "action": "restock", "quantity": "1"},
+    )  # bought: no donor
     assert bought.status_code == 302
     rows = html(client.get("/admin/funds?unit=town")).split('id="donations"')[1]
     assert "县妇联" in rows and "肥皂" in rows and ">50<" in rows  # 10 × 5 points
@@ -95,8 +108,12 @@ def test_the_oversight_pages_render_in_both_languages_without_inline_script(worl
 
     open_shop(world, goods=(("soap", "肥皂", 5, 2),))
     client = staff("admin")
-    for path in ("/reports/participation?unit=town", "/reports/liability?unit=town",
-                 "/admin/funds?unit=v1", "/"):
+    for path in (
+        "/reports/participation?unit=town",
+        "/reports/liability?unit=town",
+        "/admin/funds?unit=v1",
+        "/",
+    ):
         for lang in ("zh", "en"):
             answer = client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}")
             assert answer.status_code == 200, (path, lang)

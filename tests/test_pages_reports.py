@@ -1,5 +1,6 @@
 """The report pages: the ranking with stars, its exports and A4 printout, and the statistics,
 for administrators only."""
+
 import csv
 import io
 
@@ -18,11 +19,14 @@ def test_the_ranking_shows_stars_a_chart_and_export_buttons(world, staff):
     answer = client.get(f"/reports/ranking?scheme=longhua&unit=v1&year={YEAR}")
     assert answer.status_code == 200, html(answer)
     page = html(answer)
-    rows = page[page.index('id="ranking"'):]
+    rows = page[page.index('id="ranking"') :]
     assert rows.index("张三明") < rows.index("李四")  # H1 first
     assert "★★<" in page  # 35 points: two stars in the shipped longhua table
-    assert '<svg viewBox' in page and 'id="ranking-chart"' in page and "张三明" in page
-    assert "/reports/ranking/export?format=xlsx" in page and "/reports/ranking/export?format=csv" in page
+    assert "<svg viewBox" in page and 'id="ranking-chart"' in page and "张三明" in page
+    assert (
+        "/reports/ranking/export?format=xlsx" in page
+        and "/reports/ranking/export?format=csv" in page
+    )
 
 
 def test_the_ranking_exports_are_the_apis_files(world, staff):
@@ -34,7 +38,12 @@ def test_the_ranking_exports_are_the_apis_files(world, staff):
     text = answer.get_data().decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows[0] == ["排名", "编号", "姓名", "积分", "星级"] and rows[1][:4] == ["1", "H2", "李四", "12.0"]
+    assert rows[0] == ["排名", "编号", "姓名", "积分", "星级"] and rows[1][:4] == [
+        "1",
+        "H2",
+        "李四",
+        "12.0",
+    ]
     book = client.get(f"/reports/ranking/export?format=xlsx&{query}")
     sheet = load_workbook(io.BytesIO(book.get_data())).active
     assert sheet["A1"].value == f"汤头沟村 {YEAR} 年度积分排名" and sheet["B3"].value == "H2"
@@ -72,7 +81,10 @@ def test_reports_are_for_admins_of_the_unit(world, staff, client):
     assert other.status_code == 403 and "没有权限" in html(other)
     unknown = staff("admin").get(f"/reports/stats?unit=nowhere&year={YEAR}")
     assert unknown.status_code == 422 and "找不到这个单位" in html(unknown)
-    assert staff("zadmin").get("/reports/ranking/export?format=csv&scheme=longhua&unit=v1").status_code == 403
+    assert (
+        staff("zadmin").get("/reports/ranking/export?format=csv&scheme=longhua&unit=v1").status_code
+        == 403
+    )
 
 
 def test_the_fairness_page_shows_flagged_recorders_first_with_a_chart(world, staff):

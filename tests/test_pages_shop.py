@@ -1,6 +1,7 @@
 """The counter (/counter): a clerk finds a household, redeems goods once however often the
 confirm is tapped, prints a 兑换小票, and voids from the day's list; refusals are friendly
 and charge nothing."""
+
 import re
 
 from shop_helpers import give_points, open_shop, verify
@@ -12,8 +13,13 @@ GOODS = (("soap", "肥皂", 5, 10), ("towel", "毛巾", 8, 3))
 
 def counter_form(client, holder="H1"):
     page = html(client.get(f"/counter?holder={holder}"))
-    return {"csrf_token": TOKEN.search(page).group(1), "key": KEY.search(page).group(1),
-            "shop": "lh-shop", "scheme": "longhua", "holder": holder}
+    return {
+        "csrf_token": TOKEN.search(page).group(1),
+        "key": KEY.search(page).group(1),
+        "shop": "lh-shop",
+        "scheme": "longhua",
+        "holder": holder,
+    }
 
 
 def goods(world, code):
@@ -87,17 +93,23 @@ def test_voiding_needs_a_reason_and_gives_points_and_stock_back(world, staff):
     redemption = int(done.headers["Location"].rsplit("/", 1)[1])
     token = form_token(client, "/counter")
     assert f'id="redemption-{redemption}"' in html(client.get("/counter"))
-    no_reason = client.post("/counter/void", data={"csrf_token": token, "shop": "lh-shop",
-                                                   "redemption": redemption, "reason": " "})
+    no_reason = client.post(
+        "/counter/void",
+        data={"csrf_token": token, "shop": "lh-shop", "redemption": redemption, "reason": " "},
+    )
     assert no_reason.status_code == 422 and "请填写作废原因" in html(no_reason)
     assert world.balance("H1")["balance"] == 4
-    voided = client.post("/counter/void", data={"csrf_token": token, "shop": "lh-shop",
-                                                "redemption": redemption, "reason": "拿错了"})
+    voided = client.post(
+        "/counter/void",
+        data={"csrf_token": token, "shop": "lh-shop", "redemption": redemption, "reason": "拿错了"},
+    )
     assert voided.status_code == 302
     assert "已作废" in html(client.get(voided.headers["Location"]))
     assert world.balance("H1")["balance"] == 20 and goods(world, "towel")["stock"] == 3
-    twice = client.post("/counter/void", data={"csrf_token": token, "shop": "lh-shop",
-                                              "redemption": redemption, "reason": "再来"})
+    twice = client.post(
+        "/counter/void",
+        data={"csrf_token": token, "shop": "lh-shop", "redemption": redemption, "reason": "再来"},
+    )
     assert twice.status_code == 409 and "已经作废" in html(twice)
 
 

@@ -1,5 +1,6 @@
 """Behind pgbouncer in transaction pooling (POINTS_TEST_PGBOUNCER_URL, .ci/pgbouncer): each
 transaction may run on another server connection, so the service keeps no session state."""
+
 import pytest
 from sqlalchemy import select
 
@@ -7,7 +8,9 @@ from conftest import PGBOUNCER_URL, at_once
 from points.extensions import db
 from shop_helpers import give_points
 
-pytestmark = pytest.mark.skipif(not PGBOUNCER_URL, reason="needs pgbouncer (POINTS_TEST_PGBOUNCER_URL)")
+pytestmark = pytest.mark.skipif(
+    not PGBOUNCER_URL, reason="needs pgbouncer (POINTS_TEST_PGBOUNCER_URL)"
+)
 
 
 def test_the_same_statement_in_many_transactions_at_once_never_meets_a_stale_prepared_one(world):
@@ -26,4 +29,3 @@ def test_the_same_statement_in_many_transactions_at_once_never_meets_a_stale_pre
             db.session.remove()
 
     at_once([reads] * 8)
-

@@ -1,6 +1,7 @@
 """Pingquan's grading of village party organisations (平泉市村党组织评档定级, issue 12 item 1):
 holders of kind organisation, a scheme of 5 classes and 20 standards, grades A–D by the year's
 net points, the grades report with its chart, and grades on the ranking and its exports."""
+
 import re
 from datetime import timedelta
 
@@ -30,24 +31,38 @@ def pingquan(world):
             create_unit_cli(f"pq-v{n}", f"卧龙镇第{n}村", "village", "pq-wolong")
         with write():
             for n in range(1, 8):
-                db.session.add(Holder(code=f"PQ-{n}", name=f"卧龙镇第{n}村党支部", kind="organisation",
-                                      unit_id=unit_by_code(f"pq-v{n}").id))
-        for username, role, unit in [("pqadmin", "admin", "pq"), ("pqrec", "recorder", "pq-wolong"),
-                                     ("pqrev1", "reviewer", "pq-wolong"), ("pqrev2", "reviewer", "pq-wolong")]:
+                db.session.add(
+                    Holder(
+                        code=f"PQ-{n}",
+                        name=f"卧龙镇第{n}村党支部",
+                        kind="organisation",
+                        unit_id=unit_by_code(f"pq-v{n}").id,
+                    )
+                )
+        for username, role, unit in [
+            ("pqadmin", "admin", "pq"),
+            ("pqrec", "recorder", "pq-wolong"),
+            ("pqrev1", "reviewer", "pq-wolong"),
+            ("pqrev2", "reviewer", "pq-wolong"),
+        ]:
             create_user_cli(username, PASSWORD, role, unit)
         db.session.remove()
     return world
 
 
 def score(world, holder, item, **values):
-    answer = world.as_("pqrec").post("/entries", json={"scheme": "pingquan", "holder": holder, "item": item,
-                                                       "occurred_on": DAY, **values})
+    answer = world.as_("pqrec").post(
+        "/entries",
+        json={"scheme": "pingquan", "holder": holder, "item": item, "occurred_on": DAY, **values},
+    )
     assert answer.status == 201, answer
     world.approve_all(answer.json["id"], ("pqrev1", "pqrev2"))
     return answer.json
 
 
-def test_pingquan_has_five_classes_and_twenty_standards_with_the_collective_economy_and_grades(pingquan):
+def test_pingquan_has_five_classes_and_twenty_standards_with_the_collective_economy_and_grades(
+    pingquan,
+):
     rules = pingquan.rules("pingquan")
     assert rules.subject == "organisation" and len(rules.categories) == 5 and len(rules.items) == 20
     assert any("集体经济" in item.name for item in rules.items)
@@ -59,35 +74,63 @@ def test_an_organisation_is_scored_reviewed_and_graded_through_the_api(pingquan)
     economy = next(item for item in pingquan.rules("pingquan").items if "集体经济" in item.name)
     best = max(economy.grades, key=lambda g: economy.grades[g])
     score(pingquan, "PQ-1", economy.code, grade=best)
-    household = pingquan.as_("pqrec").post("/entries", json={"scheme": "pingquan", "holder": "H1",
-                                                             "item": economy.code, "occurred_on": DAY, "grade": best})
+    household = pingquan.as_("pqrec").post(
+        "/entries",
+        json={
+            "scheme": "pingquan",
+            "holder": "H1",
+            "item": economy.code,
+            "occurred_on": DAY,
+            "grade": best,
+        },
+    )
     assert household.status in (403, 422)
     pingquan.settle(local_today() + timedelta(days=10))
     answer = pingquan.as_("pqadmin").get("/reports/grades?scheme=pingquan&unit=pq-wolong")
     assert answer.status == 200, answer
     rows = {row["holder"]: row for row in answer.json["items"]}
     expected = pingquan.rules("pingquan").grade_for(economy.grades[best])
-    assert rows["PQ-1"]["points"] == float(economy.grades[best]) and rows["PQ-1"]["grade"] == expected
-    assert sum(answer.json["counts"].values()) == 7 and list(answer.json["counts"]) == ["A", "B", "C", "D"]
+    assert (
+        rows["PQ-1"]["points"] == float(economy.grades[best]) and rows["PQ-1"]["grade"] == expected
+    )
+    assert sum(answer.json["counts"].values()) == 7 and list(answer.json["counts"]) == [
+        "A",
+        "B",
+        "C",
+        "D",
+    ]
 
 
 def test_grades_report_is_for_admins_of_the_unit_and_refuses_a_scheme_without_grades(pingquan):
     assert pingquan.as_("pqrec").get("/reports/grades?scheme=pingquan&unit=pq-wolong").status == 403
-    assert pingquan.as_("zadmin").get("/reports/grades?scheme=pingquan&unit=pq-wolong").status == 403
+    assert (
+        pingquan.as_("zadmin").get("/reports/grades?scheme=pingquan&unit=pq-wolong").status == 403
+    )
     no_grades = pingquan.as_("admin").get("/reports/grades?scheme=longhua&unit=v1")
     assert no_grades.status == 422 and "scheme" in no_grades.json["error"]["details"]
     unknown = pingquan.as_("pqadmin").get("/reports/grades?scheme=nope&unit=pq-wolong")
     assert unknown.status == 422
     bad = pingquan.as_("pqadmin").get("/reports/grades?scheme=pingquan&unit=pq-wolong&period=last")
     assert bad.status == 422 and "period" in bad.json["error"]["details"]
-    year = pingquan.as_("pqadmin").get(f"/reports/grades?scheme=pingquan&unit=pq-wolong&period={YEAR}")
+    year = pingquan.as_("pqadmin").get(
+        f"/reports/grades?scheme=pingquan&unit=pq-wolong&period={YEAR}"
+    )
     assert year.status == 200 and year.json["period"] == str(YEAR)
 
 
 def test_grade_boundaries_of_the_shipped_table(pingquan):
     rules = pingquan.rules("pingquan")
-    cases = {"100": "A", "90": "A", "89.9": "B", "75": "B", "74.9": "C", "60": "C", "59.9": "D", "0": "D",
-             "-25": "D"}
+    cases = {
+        "100": "A",
+        "90": "A",
+        "89.9": "B",
+        "75": "B",
+        "74.9": "C",
+        "60": "C",
+        "59.9": "D",
+        "0": "D",
+        "-25": "D",
+    }
     assert {points: rules.grade_for(points) for points in cases} == cases
 
 
@@ -96,14 +139,19 @@ class TestGradesAtEachBoundary:
 
     @pytest.fixture
     def rules_dir(self, tmp_path):
-        path = edited_rules(tmp_path, "pingquan", "  - {min: 90, grade: A}", "  - {min: 9, grade: A}")
+        path = edited_rules(
+            tmp_path, "pingquan", "  - {min: 90, grade: A}", "  - {min: 9, grade: A}"
+        )
         text = (path / "pingquan.yaml").read_text(encoding="utf-8")
-        text = text.replace("{min: 75, grade: B}", "{min: 7.5, grade: B}").replace("{min: 60, grade: C}",
-                                                                                  "{min: 6, grade: C}")
+        text = text.replace("{min: 75, grade: B}", "{min: 7.5, grade: B}").replace(
+            "{min: 60, grade: C}", "{min: 6, grade: C}"
+        )
         (path / "pingquan.yaml").write_text(text, encoding="utf-8")
         return path
 
-    def test_each_boundary_gives_its_grade_on_the_report_the_ranking_its_files_and_print(self, pingquan, staff):
+    def test_each_boundary_gives_its_grade_on_the_report_the_ranking_its_files_and_print(
+        self, pingquan, staff
+    ):
         item = next(i for i in pingquan.rules("pingquan").items if i.type == "range" and i.max >= 9)
         given = {"PQ-1": 9, "PQ-2": 8.9, "PQ-3": 7.5, "PQ-4": 7.4, "PQ-5": 6, "PQ-6": 5.9}
         for holder, points in given.items():
@@ -112,16 +160,29 @@ class TestGradesAtEachBoundary:
         admin = pingquan.as_("pqadmin")
         report = admin.get("/reports/grades?scheme=pingquan&unit=pq-wolong").json
         grades = {row["holder"]: row["grade"] for row in report["items"]}
-        assert grades == {"PQ-1": "A", "PQ-2": "B", "PQ-3": "B", "PQ-4": "C", "PQ-5": "C", "PQ-6": "D", "PQ-7": "D"}
+        assert grades == {
+            "PQ-1": "A",
+            "PQ-2": "B",
+            "PQ-3": "B",
+            "PQ-4": "C",
+            "PQ-5": "C",
+            "PQ-6": "D",
+            "PQ-7": "D",
+        }
         assert report["counts"] == {"A": 1, "B": 2, "C": 2, "D": 2}
         ranking = admin.get("/reports/ranking?scheme=pingquan&unit=pq-wolong").json["items"]
-        assert [(row["holder"], row["grade"]) for row in ranking][:2] == [("PQ-1", "A"), ("PQ-2", "B")]
+        assert [(row["holder"], row["grade"]) for row in ranking][:2] == [
+            ("PQ-1", "A"),
+            ("PQ-2", "B"),
+        ]
         longhua = pingquan.as_("admin").get("/reports/ranking?scheme=longhua&unit=v1").json["items"]
         assert all("grade" not in row for row in longhua)
         csv_text = admin.get("/reports/ranking?scheme=pingquan&unit=pq-wolong&format=csv").text
         assert "档次" in csv_text.splitlines()[0] and csv_text.splitlines()[1].endswith(",A")
         client = staff("pqadmin")
-        printed = html(client.get(f"/reports/ranking/print?scheme=pingquan&unit=pq-wolong&year={YEAR}"))
+        printed = html(
+            client.get(f"/reports/ranking/print?scheme=pingquan&unit=pq-wolong&year={YEAR}")
+        )
         assert "档次" in printed and '<td class="grade">A</td>' in printed
         page = html(client.get(f"/reports/grades?scheme=pingquan&unit=pq-wolong&year={YEAR}"))
         chart = page.split('id="grades-chart"', 1)[1].split("</svg>", 1)[0]
@@ -137,7 +198,9 @@ def test_a_grade_table_out_of_order_is_refused_naming_the_file_and_row(tmp_path)
     assert len(problems) == 1
     assert problems[0].file.endswith("pingquan.yaml") and problems[0].item == "grades[1]"
     assert "highest min to the lowest" in problems[0].reason
-    twice = edited_rules(tmp_path / "twice", "pingquan", "  - {min: 75, grade: B}", "  - {min: 75, grade: A}")
+    twice = edited_rules(
+        tmp_path / "twice", "pingquan", "  - {min: 75, grade: B}", "  - {min: 75, grade: A}"
+    )
     assert "written twice" in check_dir(str(twice))[0].reason
 
 
@@ -152,7 +215,9 @@ def test_the_service_refuses_to_start_on_a_grade_table_out_of_order(tmp_path):
 
 def test_the_scheme_api_shows_grades_ratification_and_year_end_items(pingquan):
     described = pingquan.as_("pqadmin").get("/schemes/pingquan").json
-    assert [row["grade"] for row in described["grades"]] == ["A", "B", "C", "D"] and described["grades"][0]["min"] == 90
+    assert [row["grade"] for row in described["grades"]] == ["A", "B", "C", "D"] and described[
+        "grades"
+    ][0]["min"] == 90
     assert described["adopted"]["by"] and described["subject"] == "organisation"
     longhua = pingquan.as_("admin").get("/schemes/longhua").json
     assert any(i.get("when") == "year_end" for c in longhua["categories"] for i in c["items"])

@@ -1,4 +1,5 @@
 """One service per county: a county's year as a signed file, the province's merge of them."""
+
 import csv
 import json
 
@@ -25,14 +26,28 @@ def export(runner, tmp_path, county, key=None, year=None):
     from conftest import local_today
 
     out = tmp_path / f"{county}-stats.json"
-    done = runner.invoke(args=["stats", "export", "--year", str(year or local_today().year), "--unit", county,
-                               "--key", str(tmp_path / f"{key or county}.key"), "--out", str(out)])
+    done = runner.invoke(
+        args=[
+            "stats",
+            "export",
+            "--year",
+            str(year or local_today().year),
+            "--unit",
+            county,
+            "--key",
+            str(tmp_path / f"{key or county}.key"),
+            "--out",
+            str(out),
+        ]
+    )
     assert done.exit_code == 0, done.output
     return out
 
 
 def merge(runner, keys, out, *files):
-    return runner.invoke(args=["stats", "merge", "--keys", str(keys), "--out", str(out), *map(str, files)])
+    return runner.invoke(
+        args=["stats", "merge", "--keys", str(keys), "--out", str(out), *map(str, files)]
+    )
 
 
 def test_two_counties_merge_into_one_province_table(world, counties):
@@ -44,10 +59,17 @@ def test_two_counties_merge_into_one_province_table(world, counties):
     files = [export(runner, tmp_path, "county"), export(runner, tmp_path, "zhao")]
     done = merge(runner, keys, tmp_path / "province.csv", *files)
     assert done.exit_code == 0, done.output
-    rows = list(csv.DictReader((tmp_path / "province.csv").read_text(encoding="utf-8-sig").splitlines()))
+    rows = list(
+        csv.DictReader((tmp_path / "province.csv").read_text(encoding="utf-8-sig").splitlines())
+    )
     longhua = next(r for r in rows if r["县编码"] == "county" and r["方案"] == "longhua")
-    assert (longhua["县"], longhua["户数/人数"], longhua["获得积分"], longhua["兑换次数"], longhua["兑换积分"]) == (
-        "隆化县", "4", "40.0", "1", "10.0")
+    assert (
+        longhua["县"],
+        longhua["户数/人数"],
+        longhua["获得积分"],
+        longhua["兑换次数"],
+        longhua["兑换积分"],
+    ) == ("隆化县", "4", "40.0", "1", "10.0")
     assert next(r for r in rows if r["县编码"] == "zhao")["获得积分"] == "10.0"
     assert [r["县编码"] for r in rows][-2:] == ["合计", "合计"]
 
@@ -57,9 +79,16 @@ def test_the_table_can_be_a_spreadsheet(world, counties):
 
     runner, tmp_path, keys = counties
     give_points(world, "H1", 10)
-    assert merge(runner, keys, tmp_path / "province.xlsx", export(runner, tmp_path, "county")).exit_code == 0
+    assert (
+        merge(
+            runner, keys, tmp_path / "province.xlsx", export(runner, tmp_path, "county")
+        ).exit_code
+        == 0
+    )
     sheet = load_workbook(tmp_path / "province.xlsx").active
-    assert [c.value for c in sheet[2]][:3] == ["county", "隆化县", "longhua"] and sheet[2][9].value == 10
+    assert [c.value for c in sheet[2]][:3] == ["county", "隆化县", "longhua"] and sheet[2][
+        9
+    ].value == 10
 
 
 def _refused(runner, keys, tmp_path, *files):
@@ -110,9 +139,16 @@ def test_a_signed_file_of_another_shape_is_refused(world, counties):
     from points.reports.province import signed
 
     runner, tmp_path, keys = counties
-    document = signed({"format": "points-county-stats/1", "county": {"code": "county", "name": "隆化县"},
-                       "year": 2026, "exported_at": "2026-12-01T00:00:00+00:00",
-                       "schemes": [{"scheme": "longhua", "name": "x", "holders": -1}]}, tmp_path / "county.key")
+    document = signed(
+        {
+            "format": "points-county-stats/1",
+            "county": {"code": "county", "name": "隆化县"},
+            "year": 2026,
+            "exported_at": "2026-12-01T00:00:00+00:00",
+            "schemes": [{"scheme": "longhua", "name": "x", "holders": -1}],
+        },
+        tmp_path / "county.key",
+    )
     odd = tmp_path / "odd.json"
     odd.write_text(json.dumps(document), encoding="utf-8")
     assert "not a statistics file this version reads" in _refused(runner, keys, tmp_path, odd)
@@ -129,7 +165,9 @@ def test_files_of_two_years_are_refused(world, counties):
 
 def test_export_names_the_county_when_the_database_has_several(world, counties):
     runner, tmp_path, _ = counties
-    done = runner.invoke(args=["stats", "export", "--year", "2026", "--key", str(tmp_path / "county.key")])
+    done = runner.invoke(
+        args=["stats", "export", "--year", "2026", "--key", str(tmp_path / "county.key")]
+    )
     assert done.exit_code == 1 and "--unit" in done.output and "county, zhao" in done.output
 
 

@@ -2,6 +2,7 @@
 
 PostgreSQL only; the two clusters are made once per test session (tests/pg_clusters.py).
 """
+
 import logging
 
 import pytest
@@ -36,8 +37,11 @@ def pair():
 def _empty(url):
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")).scalars()
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -46,8 +50,12 @@ def _app(pair, rules_dir, tmp_path, replica_url):
     from points import replica
 
     _empty(pair.primary.url())
-    app = make_app(pair.primary.url(), REPLICA_URL=replica_url, RULES_DIR=str(rules_dir),
-                   EVIDENCE_DIR=str(tmp_path / "evidence"))
+    app = make_app(
+        pair.primary.url(),
+        REPLICA_URL=replica_url,
+        RULES_DIR=str(rules_dir),
+        EVIDENCE_DIR=str(tmp_path / "evidence"),
+    )
     with app.app_context():
         from points.schemes.service import sync
 
@@ -85,7 +93,9 @@ def test_a_posted_entry_shows_in_the_balance_at_once_and_in_the_ranking_after_re
         assert county.balance("H1")["balance"] == 30  # the primary, at once
         assert ranked(county) == 10  # the standby, still replaying nothing
         assert redeem(county, [("soap", 1)]).status == 201
-        assert county.balance("H1")["balance"] == 25  # right after one's own redemption: the primary
+        assert (
+            county.balance("H1")["balance"] == 25
+        )  # right after one's own redemption: the primary
         pair.received()
         lagging = county.client.get("/metrics").get_data(as_text=True)
         assert value(lagging, "points_replica_up") == 1
@@ -94,7 +104,10 @@ def test_a_posted_entry_shows_in_the_balance_at_once_and_in_the_ranking_after_re
         pair.standby.scalar("SELECT pg_wal_replay_resume()")
     pair.caught_up()
     assert ranked(county) == 30
-    assert value(county.client.get("/metrics").get_data(as_text=True), "points_replica_lag_seconds") == 0
+    assert (
+        value(county.client.get("/metrics").get_data(as_text=True), "points_replica_lag_seconds")
+        == 0
+    )
 
 
 def test_statistics_and_fairness_read_the_standby_too(pair, county):
@@ -110,8 +123,10 @@ def test_statistics_and_fairness_read_the_standby_too(pair, county):
     finally:
         pair.standby.scalar("SELECT pg_wal_replay_resume()")
     pair.caught_up()
-    assert sum(m["recorded"] for m in admin.get("/reports/stats?unit=v1").json["months"]) == sum(
-        m["recorded"] for m in posted) + 1
+    assert (
+        sum(m["recorded"] for m in admin.get("/reports/stats?unit=v1").json["months"])
+        == sum(m["recorded"] for m in posted) + 1
+    )
 
 
 def test_with_the_standby_stopped_reports_read_the_primary_and_say_so(pair, county, caplog):
@@ -122,25 +137,37 @@ def test_with_the_standby_stopped_reports_read_the_primary_and_say_so(pair, coun
             assert ranked(county) == 10
             assert ranked(county) == 10
         said = [r.getMessage() for r in caplog.records if r.name == "points.replica"]
-        assert len(said) == 1 and "does not answer" in said[0] and "reports read the primary" in said[0]
+        assert (
+            len(said) == 1
+            and "does not answer" in said[0]
+            and "reports read the primary" in said[0]
+        )
         assert value(county.client.get("/metrics").get_data(as_text=True), "points_replica_up") == 0
     finally:
         pair.standby.start()
 
 
-def test_a_replica_url_that_points_at_a_primary_is_named_and_not_used(pair, rules_dir, tmp_path, caplog):
+def test_a_replica_url_that_points_at_a_primary_is_named_and_not_used(
+    pair, rules_dir, tmp_path, caplog
+):
     with caplog.at_level(logging.ERROR, logger="points.replica"):
         for app in _app(pair, rules_dir, tmp_path, pair.primary.url()):
             world = World(app, app.test_client())
             give_points(world, "H1", 10)
             assert ranked(world) == 10
-            assert value(world.client.get("/metrics").get_data(as_text=True), "points_replica_up") == 0
+            assert (
+                value(world.client.get("/metrics").get_data(as_text=True), "points_replica_up") == 0
+            )
     assert any("points at a primary" in r.getMessage() for r in caplog.records)
 
 
 def test_the_replica_command_says_what_the_standby_is(pair, county, rules_dir, tmp_path):
     said = county.app.test_cli_runner().invoke(args=["replica"])
-    assert said.exit_code == 0 and "reports read the standby" in said.output and "s behind" in said.output
+    assert (
+        said.exit_code == 0
+        and "reports read the standby" in said.output
+        and "s behind" in said.output
+    )
     for app in _app(pair, rules_dir, tmp_path / "wrong", pair.primary.url()):
         said = app.test_cli_runner().invoke(args=["replica"])
         assert said.exit_code == 1 and "points at a primary, not a hot standby" in said.output

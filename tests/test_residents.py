@@ -1,6 +1,7 @@
 """Nothing about a household happens behind its back: its open entries on the public balance
 and /lookup (deductions first, with the objection button while in notice), and the passbook
 (积分存折) of a year, through the API and as a printable page for staff and the resident."""
+
 from datetime import date, timedelta
 
 from sqlalchemy import text as sql
@@ -26,17 +27,25 @@ def deduction(world):
 
 # --- open entries --------------------------------------------------------------------------
 
+
 def test_a_deduction_shows_to_the_household_before_it_is_final_deductions_first(world):
     good = world.record(holder="H1")
     bad = world.record(holder="H1", item=deduction(world), note="乱堆柴草")
     world.record(holder="H2", item=deduction(world))
     shown = public_balance(world)["open_entries"]
     assert [e["id"] for e in shown] == [bad["id"], good["id"]]
-    assert shown[0]["points"] < 0 and shown[0]["status"] == "pending" and shown[0]["note"] == "乱堆柴草"
+    assert (
+        shown[0]["points"] < 0
+        and shown[0]["status"] == "pending"
+        and shown[0]["note"] == "乱堆柴草"
+    )
     world.approve_all(bad["id"])
     in_notice = public_balance(world)["open_entries"][0]
-    assert in_notice["status"] == "in_notice" and in_notice["notice_ends_on"] == world.as_("rec").get(
-        f"/entries/{bad['id']}").json["notice_ends_on"]
+    assert (
+        in_notice["status"] == "in_notice"
+        and in_notice["notice_ends_on"]
+        == world.as_("rec").get(f"/entries/{bad['id']}").json["notice_ends_on"]
+    )
 
 
 def test_entries_no_longer_open_leave_the_list(world):
@@ -44,7 +53,10 @@ def test_entries_no_longer_open_leave_the_list(world):
     world.approve_all(entry["id"])
     world.settle(local_today() + timedelta(days=30))
     rejected = world.record(holder="H1")
-    assert world.as_("rev1").post(f"/entries/{rejected['id']}/reject", json={"reason": "重复"}).status == 200
+    assert (
+        world.as_("rev1").post(f"/entries/{rejected['id']}/reject", json={"reason": "重复"}).status
+        == 200
+    )
     assert public_balance(world)["open_entries"] == []
 
 
@@ -58,13 +70,23 @@ def test_lookup_lists_open_entries_with_an_objection_form_only_while_in_notice(w
     assert page.index(f'id="open-{pending["id"]}"') < page.index(f'id="open-{noticed["id"]}"')
     assert f'name="entry" value="{noticed["id"]}"' in page
     assert f'name="entry" value="{pending["id"]}"' not in page
-    objected = client.post("/notices", data={"csrf_token": token, "unit": "v1", "entry": noticed["id"],
-                                             "holder": "H1", "pin": "1234", "text": "我家没有做"})
+    objected = client.post(
+        "/notices",
+        data={
+            "csrf_token": token,
+            "unit": "v1",
+            "entry": noticed["id"],
+            "holder": "H1",
+            "pin": "1234",
+            "text": "我家没有做",
+        },
+    )
     assert objected.status_code == 302
     assert world.as_("rec").get(f"/entries/{noticed['id']}").json["status"] == "disputed"
 
 
 # --- the passbook --------------------------------------------------------------------------
+
 
 def move_postings_to(world, day):
     with world.app.app_context():
@@ -111,12 +133,22 @@ def test_a_resident_prints_their_own_passbook_from_lookup_and_no_other(world, cl
     page = html(client.post("/lookup", data={"csrf_token": token, "holder": "H1", "pin": "1234"}))
     assert f"/holders/H1/statement?scheme=longhua&amp;year={THIS_YEAR}" in page
     printed = client.get(path)
-    assert printed.status_code == 200 and 'id="closing">4<' in html(printed) and "汤头沟村" in html(printed)
+    assert (
+        printed.status_code == 200
+        and 'id="closing">4<' in html(printed)
+        and "汤头沟村" in html(printed)
+    )
     assert client.get(f"/holders/H2/statement?scheme=longhua&year={THIS_YEAR}").status_code == 302
 
 
 def test_staff_print_a_passbook_within_their_units(world, staff):
     give_points(world, "H1", 4)
-    assert staff("rec").get(f"/holders/H1/statement?scheme=longhua&year={THIS_YEAR}").status_code == 200
-    assert staff("rec2").get(f"/holders/H1/statement?scheme=longhua&year={THIS_YEAR}").status_code == 403
+    assert (
+        staff("rec").get(f"/holders/H1/statement?scheme=longhua&year={THIS_YEAR}").status_code
+        == 200
+    )
+    assert (
+        staff("rec2").get(f"/holders/H1/statement?scheme=longhua&year={THIS_YEAR}").status_code
+        == 403
+    )
     assert staff("rec").get("/holders/H1/statement?scheme=shita").status_code == 404

@@ -1,4 +1,5 @@
 """Four-eyes review, public notice, objections, settling and revoking."""
+
 from datetime import timedelta
 
 from conftest import local_today
@@ -74,12 +75,17 @@ def test_the_settle_command_posts_entries_as_of_a_day(world):
 def test_a_neighbour_objects_and_one_reviewer_settles_the_dispute(world):
     entry = world.record()
     world.approve_all(entry["id"])
-    objection = world.anonymous.post(f"/public/entries/{entry['id']}/objections",
-                                     json={"holder": "H3", "pin": "1234", "text": "那天他不在村里"})
+    objection = world.anonymous.post(
+        f"/public/entries/{entry['id']}/objections",
+        json={"holder": "H3", "pin": "1234", "text": "那天他不在村里"},
+    )
     assert objection.status == 201 and objection.json["status"] == "disputed"
     assert world.settle(local_today() + timedelta(days=10)) == 0  # a disputed entry does not settle
     # The recorder cannot settle the dispute; an earlier approver can, at once, with no new notice.
-    assert world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={}).json["status"] == "posted"
+    assert (
+        world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={}).json["status"]
+        == "posted"
+    )
     assert world.balance()["balance"] == entry["points"]
     history = world.as_("rec").get(f"/entries/{entry['id']}").json["history"]
     assert [h["action"] for h in history] == ["record", "approve", "approve", "object", "approve"]
@@ -89,7 +95,10 @@ def test_a_neighbour_objects_and_one_reviewer_settles_the_dispute(world):
 def test_a_disputed_entry_can_be_rejected(world):
     entry = world.record()
     world.approve_all(entry["id"])
-    assert world.as_("rec").post(f"/entries/{entry['id']}/objections", json={"text": "有误"}).status == 201
+    assert (
+        world.as_("rec").post(f"/entries/{entry['id']}/objections", json={"text": "有误"}).status
+        == 201
+    )
     answer = world.as_("rev3").post(f"/entries/{entry['id']}/reject", json={"reason": "核实有误"})
     assert answer.json["status"] == "rejected"
     account = world.balance()
@@ -105,11 +114,15 @@ def test_objections_only_while_in_notice(world):
 def test_a_resident_of_another_village_cannot_object(world):
     entry = world.record()
     world.approve_all(entry["id"])
-    answer = world.anonymous.post(f"/public/entries/{entry['id']}/objections",
-                                  json={"holder": "H9", "pin": "1234", "text": "不服"})
+    answer = world.anonymous.post(
+        f"/public/entries/{entry['id']}/objections",
+        json={"holder": "H9", "pin": "1234", "text": "不服"},
+    )
     assert answer.status == 403 and answer.code == "forbidden"
-    wrong_pin = world.anonymous.post(f"/public/entries/{entry['id']}/objections",
-                                     json={"holder": "H3", "pin": "9999", "text": "不服"})
+    wrong_pin = world.anonymous.post(
+        f"/public/entries/{entry['id']}/objections",
+        json={"holder": "H3", "pin": "9999", "text": "不服"},
+    )
     assert wrong_pin.status == 401 and wrong_pin.code == "invalid_credentials"
 
 
@@ -120,7 +133,10 @@ def test_the_public_notice_board_masks_names(world):
     world.record(holder="H3")  # still pending: not on the board
     board = world.anonymous.get("/public/notices?unit=v1")
     assert board.status == 200 and board.json["total"] == 2
-    assert sorted(n["holder_name"] for n in board.json["items"]) == ["張*明".replace("張", "张"), "李*"]
+    assert sorted(n["holder_name"] for n in board.json["items"]) == [
+        "張*明".replace("張", "张"),
+        "李*",
+    ]
     assert all("notice_ends_on" in n and "points" in n for n in board.json["items"])
     assert world.anonymous.get("/public/notices?unit=v2").json["total"] == 0
 
@@ -139,7 +155,9 @@ def test_revoking_a_posted_entry_posts_the_reverse_even_below_zero(world):
     assert account["balance"] == float(deduction.points)  # below zero: deductions stand
     postings = world.as_("admin").get("/accounts/longhua/H1/postings").json["items"]
     assert [p["kind"] for p in postings] == ["revoke", "entry", "entry"]
-    assert postings[0]["points"] == -entry["points"] and postings[0]["ref"] == f"entry:{entry['id']}"
+    assert (
+        postings[0]["points"] == -entry["points"] and postings[0]["ref"] == f"entry:{entry['id']}"
+    )
     again = world.as_("rev1").post(f"/entries/{entry['id']}/revoke", json={"reason": "再次"})
     assert again.status == 409 and again.code == "invalid_state"
 
@@ -147,7 +165,10 @@ def test_revoking_a_posted_entry_posts_the_reverse_even_below_zero(world):
 def test_revoking_an_entry_in_notice_only_drops_its_pending_points(world):
     entry = world.record()
     world.approve_all(entry["id"])
-    assert world.as_("rev3").post(f"/entries/{entry['id']}/revoke", json={"reason": "误记"}).status == 200
+    assert (
+        world.as_("rev3").post(f"/entries/{entry['id']}/revoke", json={"reason": "误记"}).status
+        == 200
+    )
     account = world.balance()
     assert account["pending"] == 0 and account["balance"] == 0
     assert world.as_("admin").get("/accounts/longhua/H1/postings").json["total"] == 0
@@ -188,8 +209,10 @@ def test_a_running_service_settles_on_its_own(database_uri, rules_dir):
     assert settler.wait_for_run(1, JOIN_TIMEOUT)  # this process's first run: nothing due
     later = make_app(database_uri, RULES_DIR=str(rules_dir), SETTLE_EVERY=3600)
     with later.app_context():
-        db.session.execute(db.text("UPDATE entries SET notice_ends_on = :d"),
-                           {"d": local_today() - timedelta(days=1)})
+        db.session.execute(
+            db.text("UPDATE entries SET notice_ends_on = :d"),
+            {"d": local_today() - timedelta(days=1)},
+        )
         db.session.commit()
     answer = world.as_("rec").get(f"/entries/{entry['id']}")
     assert answer.json["status"] == "in_notice"  # this process settled within the hour

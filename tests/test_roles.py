@@ -1,11 +1,17 @@
 """Everyone who may not act, trying to act: a recorder, a clerk, the unit's admin, a reviewer of
 another village and the recorder itself, at every door where points move or are judged."""
+
 import pytest
 
 from conftest import local_today
 from shop_helpers import add_user
 
-NOT_REVIEWERS = ["rec", "clerk", "admin", "rev_v2"]  # recorder, clerk, admin of the unit, other village
+NOT_REVIEWERS = [
+    "rec",
+    "clerk",
+    "admin",
+    "rev_v2",
+]  # recorder, clerk, admin of the unit, other village
 YEAR = local_today().year
 
 
@@ -54,14 +60,24 @@ def test_a_reviewer_who_recorded_the_entry_may_not_revoke_it(world):
 
 def test_a_reviewer_who_recorded_the_entry_may_not_settle_its_dispute(world):
     entry = _in_notice(world, recorder="rev1", reviewers=("rev2", "rev3"))
-    assert world.as_("admin").post(f"/entries/{entry['id']}/objections", json={"text": "不属实"}).status == 201
+    assert (
+        world.as_("admin")
+        .post(f"/entries/{entry['id']}/objections", json={"text": "不属实"})
+        .status
+        == 201
+    )
     answer = world.as_("rev1").post(f"/entries/{entry['id']}/approve", json={})
     assert (answer.status, answer.code, _status(world, entry)) == (403, "self_review", "disputed")
 
 
 @pytest.mark.parametrize("who", ["clerk", "admin", "rev2"])
 def test_only_a_recorder_records(world, who):
-    body = {"scheme": "longhua", "holder": "H1", "item": world.fixed_item(), "occurred_on": local_today().isoformat()}
+    body = {
+        "scheme": "longhua",
+        "holder": "H1",
+        "item": world.fixed_item(),
+        "occurred_on": local_today().isoformat(),
+    }
     answer = world.as_(who).post("/entries", json=body)
     assert (answer.status, answer.code) == (403, "forbidden")
 

@@ -1,5 +1,6 @@
 """Hardening (issue 10): no secret in the source, PINs that cannot be sprayed, exports
 without formulas, limits instead of 500s, sessions that end, anonymous objectors."""
+
 import ast
 import os
 import stat
@@ -31,6 +32,7 @@ def _signed_in_cookie(client):
 
 # --- 1. no secret in the source ------------------------------------------------------------
 
+
 def test_without_secret_key_a_private_key_file_is_made_and_kept(database_uri, tmp_path):
     key_file = tmp_path / "instance" / "secret_key"
     first = make_app(database_uri, SECRET_KEY=None, SECRET_KEY_FILE=str(key_file))
@@ -43,8 +45,12 @@ def test_without_secret_key_a_private_key_file_is_made_and_kept(database_uri, tm
 
 def test_production_without_secret_key_refuses_to_start(database_uri, tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        make_app(database_uri, SECRET_KEY=None, ENV_NAME="production",
-                 SECRET_KEY_FILE=str(tmp_path / "secret_key"))
+        make_app(
+            database_uri,
+            SECRET_KEY=None,
+            ENV_NAME="production",
+            SECRET_KEY_FILE=str(tmp_path / "secret_key"),
+        )
     assert not (tmp_path / "secret_key").exists()
 
 
@@ -101,8 +107,9 @@ SPRAY = [("H1", "0000"), ("H2", "0000"), ("H3", "0000"), ("H9", "0000"), ("NOBOD
 
 
 def _pin(world, holder, pin, address="10.0.0.1", path="/public/balance", **body):
-    return world.anonymous.post(path, json={"holder": holder, "pin": pin, **body},
-                                environ_base={"REMOTE_ADDR": address})
+    return world.anonymous.post(
+        path, json={"holder": holder, "pin": pin, **body}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def test_twenty_failed_pins_from_one_address_lock_it_for_every_holder(world):
@@ -129,10 +136,20 @@ def test_a_right_pin_forgives_its_own_attempt_and_the_lock_lifts_after_fifteen_m
         _pin(world, holder, pin)
     assert _pin(world, "M2", "1234").status == 429
     with world.app.app_context():
-        oldest = db.session.execute(select(LoginFailure).where(LoginFailure.scope == "address")
-                                    .order_by(LoginFailure.id)).scalars().first()
-        db.session.execute(update(LoginFailure).where(LoginFailure.id == oldest.id)
-                           .values(at=oldest.at - timedelta(minutes=16)))
+        oldest = (
+            db.session.execute(
+                select(LoginFailure)
+                .where(LoginFailure.scope == "address")
+                .order_by(LoginFailure.id)
+            )
+            .scalars()
+            .first()
+        )
+        db.session.execute(
+            update(LoginFailure)
+            .where(LoginFailure.id == oldest.id)
+            .values(at=oldest.at - timedelta(minutes=16))
+        )
         db.session.commit()
     assert _pin(world, "M2", "1234").status == 200
 
@@ -144,8 +161,11 @@ def test_the_lookup_page_counts_against_the_same_address(world, client):
         _pin(world, holder, pin, address="10.0.0.7")
     page = client.get("/lookup", environ_base={"REMOTE_ADDR": "10.0.0.7"})
     token = TOKEN.search(html(page)).group(1)
-    answer = client.post("/lookup", data={"csrf_token": token, "holder": "M2", "pin": "1234"},
-                         environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    answer = client.post(
+        "/lookup",
+        data={"csrf_token": token, "holder": "M2", "pin": "1234"},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
     assert answer.status_code == 429 and "尝试次数过多" in html(answer)
 
 
@@ -154,21 +174,48 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(world, database_uri
 
     def spray(client, forwarded):
         for holder, pin in SPRAY:
-            Api(client).post("/public/balance", json={"holder": holder, "pin": pin},
-                             headers={"X-Forwarded-For": forwarded})
-        return Api(client).post("/public/balance", json={"holder": "M2", "pin": "1234"},
-                                headers={"X-Forwarded-For": forwarded}).status
+            Api(client).post(
+                "/public/balance",
+                json={"holder": holder, "pin": pin},
+                headers={"X-Forwarded-For": forwarded},
+            )
+        return (
+            Api(client)
+            .post(
+                "/public/balance",
+                json={"holder": "M2", "pin": "1234"},
+                headers={"X-Forwarded-For": forwarded},
+            )
+            .status
+        )
 
     proxied = make_app(database_uri, RULES_DIR=str(rules_dir), PROXIES=1).test_client()
     assert spray(proxied, "198.51.100.1") == 429
-    assert Api(proxied).post("/public/balance", json={"holder": "M2", "pin": "1234"},
-                             headers={"X-Forwarded-For": "198.51.100.2"}).status == 200
+    assert (
+        Api(proxied)
+        .post(
+            "/public/balance",
+            json={"holder": "M2", "pin": "1234"},
+            headers={"X-Forwarded-For": "198.51.100.2"},
+        )
+        .status
+        == 200
+    )
     # Without POINTS_PROXIES the header is not believed: a client cannot pick a fresh address.
     for n, (holder, pin) in enumerate(SPRAY):
-        world.anonymous.post("/public/balance", json={"holder": holder, "pin": pin},
-                             headers={"X-Forwarded-For": f"203.0.113.{n}"})
-    assert world.anonymous.post("/public/balance", json={"holder": "M2", "pin": "1234"},
-                                headers={"X-Forwarded-For": "203.0.113.99"}).status == 429
+        world.anonymous.post(
+            "/public/balance",
+            json={"holder": holder, "pin": pin},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        )
+    assert (
+        world.anonymous.post(
+            "/public/balance",
+            json={"holder": "M2", "pin": "1234"},
+            headers={"X-Forwarded-For": "203.0.113.99"},
+        ).status
+        == 429
+    )
 
 
 def test_old_failures_are_purged_when_the_service_settles(world):
@@ -183,8 +230,11 @@ def test_old_failures_are_purged_when_the_service_settles(world):
     with world.app.app_context():
         with write():
             for minutes in (16, 60, 1):
-                db.session.add(LoginFailure(scope="address", name="10.9.9.9",
-                                            at=utcnow() - timedelta(minutes=minutes)))
+                db.session.add(
+                    LoginFailure(
+                        scope="address", name="10.9.9.9", at=utcnow() - timedelta(minutes=minutes)
+                    )
+                )
         db.session.remove()
     assert world.app.test_cli_runner().invoke(args=["settle"]).exit_code == 0
     with world.app.app_context():
@@ -194,7 +244,7 @@ def test_old_failures_are_purged_when_the_service_settles(world):
 
 # --- 3. exports without formulas -----------------------------------------------------------
 
-FORMULA_NAMES = ["=1+1", "@SUM(1)", "+1", "-1+1", "\tx", "=HYPERLINK(\"http://x\")"]
+FORMULA_NAMES = ["=1+1", "@SUM(1)", "+1", "-1+1", "\tx", '=HYPERLINK("http://x")']
 
 
 def _holders_named_like_formulas(world):
@@ -243,6 +293,7 @@ def test_the_xlsx_export_holds_text_cells_never_formulas(world):
 
 # --- 4. limits in the envelope, never a 500 ------------------------------------------------
 
+
 def _nothing_recorded(world):
     return world.as_("admin").get("/entries").json["total"] == 0
 
@@ -275,19 +326,36 @@ def test_json_nested_32_deep_is_parsed(world):
     assert answer.status == 422 and "note" in answer.json["error"]["details"]
 
 
-@pytest.mark.parametrize("query", ["page=9223372036854775808", "page=100000000000000000000000000000",
-                                   "per_page=9223372036854775808"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=9223372036854775808",
+        "page=100000000000000000000000000000",
+        "per_page=9223372036854775808",
+    ],
+)
 def test_a_page_beyond_what_the_database_stores_is_422(world, query):
-    for path in ("/holders", "/entries", "/public/notices?unit=v1", "/accounts/longhua/H1/postings",
-                 "/reports/ranking?scheme=longhua&unit=v1"):
+    for path in (
+        "/holders",
+        "/entries",
+        "/public/notices?unit=v1",
+        "/accounts/longhua/H1/postings",
+        "/reports/ranking?scheme=longhua&unit=v1",
+    ):
         answer = world.as_("admin").get(path + ("&" if "?" in path else "?") + query)
         assert answer.status == 422 and answer.code == "validation_error", (path, answer)
 
 
 def test_a_huge_page_past_the_last_is_an_empty_page(world):
-    for path in ("/holders", "/entries", "/reports/ranking?scheme=longhua&unit=v1",
-                 "/accounts/longhua/H1/postings"):
-        answer = world.as_("admin").get(path + ("&" if "?" in path else "?") + "page=9223372036854775807")
+    for path in (
+        "/holders",
+        "/entries",
+        "/reports/ranking?scheme=longhua&unit=v1",
+        "/accounts/longhua/H1/postings",
+    ):
+        answer = world.as_("admin").get(
+            path + ("&" if "?" in path else "?") + "page=9223372036854775807"
+        )
         assert answer.status == 200 and answer.json["items"] == [], (path, answer)
         assert answer.json["page"] == 9223372036854775807
 
@@ -297,8 +365,10 @@ def test_fuzzing_found_huge_pages_of_postings_and_goods(world):
     from shop_helpers import open_shop
 
     open_shop(world, goods=[("soap", "肥皂", 5, 100)])
-    for path in ("/accounts/longhua/H1/postings?per_page=157&page=212771481619549677434821410816",
-                 "/shops/lh-shop/goods?page=39763021098638089047362017762111127552"):
+    for path in (
+        "/accounts/longhua/H1/postings?per_page=157&page=212771481619549677434821410816",
+        "/shops/lh-shop/goods?page=39763021098638089047362017762111127552",
+    ):
         answer = world.as_("admin").get(path)
         assert answer.status == 422 and "page" in answer.json["error"]["details"], (path, answer)
 
@@ -318,19 +388,32 @@ def test_ids_and_quantities_beyond_what_is_stored_are_422(world):
 def test_a_method_override_is_not_honoured(world):
     entry = world.record()
     for header in ({}, {"X-HTTP-Method-Override": "DELETE"}):
-        answer = world.as_("admin").post(f"/entries/{entry['id']}?_method=DELETE", json={}, headers=header)
+        answer = world.as_("admin").post(
+            f"/entries/{entry['id']}?_method=DELETE", json={}, headers=header
+        )
         assert answer.status == 405 and answer.code == "method_not_allowed"
     assert world.as_("admin").get(f"/entries/{entry['id']}").status == 200
 
 
-@pytest.mark.parametrize("target", ["/review\r\nSet-Cookie: x=1", "/review\nx", "/\\evil.example",
-                                    "//evil.example", "https://evil.example/", "/\tx"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/review\r\nSet-Cookie: x=1",
+        "/review\nx",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/\tx",
+    ],
+)
 def test_login_goes_only_to_a_local_path_without_cr_lf_or_backslash(world, client, target):
     from test_pages import form_token
 
     token = form_token(client, "/login")
-    answer = client.post("/login", data={"username": "rec", "password": PASSWORD, "csrf_token": token,
-                                         "next": target})
+    answer = client.post(
+        "/login",
+        data={"username": "rec", "password": PASSWORD, "csrf_token": token, "next": target},
+    )
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/"
 
@@ -339,12 +422,15 @@ def test_login_goes_to_a_local_next_path(world, client):
     from test_pages import form_token
 
     token = form_token(client, "/login")
-    answer = client.post("/login", data={"username": "rec", "password": PASSWORD, "csrf_token": token,
-                                         "next": "/review?x=1"})
+    answer = client.post(
+        "/login",
+        data={"username": "rec", "password": PASSWORD, "csrf_token": token, "next": "/review?x=1"},
+    )
     assert answer.headers["Location"] == "/review?x=1"
 
 
 # --- 5. sessions that end ------------------------------------------------------------------
+
 
 def test_a_cookie_copied_before_logout_is_signed_out_afterwards(world, client):
     from test_pages import form_token, sign_in
@@ -406,11 +492,14 @@ def test_production_sends_hsts(database_uri, rules_dir):
 
 # --- 6. objectors stay anonymous to staff --------------------------------------------------
 
+
 def test_a_resident_objector_is_named_by_village_and_the_text_shown_to_settlers(world):
     entry = world.record()
     world.approve_all(entry["id"])
-    objection = world.anonymous.post(f"/public/entries/{entry['id']}/objections",
-                                     json={"holder": "H3", "pin": "1234", "text": "那天他不在村里"})
+    objection = world.anonymous.post(
+        f"/public/entries/{entry['id']}/objections",
+        json={"holder": "H3", "pin": "1234", "text": "那天他不在村里"},
+    )
     assert objection.status == 201
     seen = {}
     for user in ("rec", "admin", "rev1", "rev3"):
@@ -427,7 +516,18 @@ def test_a_resident_objector_is_named_by_village_and_the_text_shown_to_settlers(
 def test_a_staff_objector_cannot_read_the_text_as_a_settling_reviewer(world):
     entry = world.record(by="rev1")  # rev1 also records; rev2 and rev3 approve
     world.approve_all(entry["id"], reviewers=("rev2", "rev3"))
-    assert world.as_("rev2").post(f"/entries/{entry['id']}/objections", json={"text": "分值不对"}).status == 201
-    notes = {user: next(h for h in world.as_(user).get(f"/entries/{entry['id']}").json["history"]
-                        if h["action"] == "object")["note"] for user in ("rev1", "rev2", "rev3")}
+    assert (
+        world.as_("rev2")
+        .post(f"/entries/{entry['id']}/objections", json={"text": "分值不对"})
+        .status
+        == 201
+    )
+    notes = {
+        user: next(
+            h
+            for h in world.as_(user).get(f"/entries/{entry['id']}").json["history"]
+            if h["action"] == "object"
+        )["note"]
+        for user in ("rev1", "rev2", "rev3")
+    }
     assert notes == {"rev1": "", "rev2": "", "rev3": "分值不对"}

@@ -21,7 +21,15 @@ from points.shop import service as shop
 from points.shop.schemas import GoodsChangeSchema, NewGoodsSchema, NewShopSchema, RestockSchema
 from points.users import service as users
 from points.users.schemas import GrantSchema, NewUserSchema
-from points.web import friendly, page_errors, points_text, principal, reason_text, role_required, status_of
+from points.web import (
+    friendly,
+    page_errors,
+    points_text,
+    principal,
+    reason_text,
+    role_required,
+    status_of,
+)
 
 bp = page_errors(Blueprint("admin_pages", __name__, url_prefix="/admin"))
 
@@ -48,13 +56,15 @@ def index():
 
 # --- units ---------------------------------------------------------------------------------
 
+
 def _units_page(form=None, error=None, status=200):
     units = org.units_within(principal(), "admin")
     depth = {u.id: u.path.count("/") for u in units}
     top = min(depth.values(), default=0)
     rows = [(u, depth[u.id] - top) for u in units]
-    return render_template("admin/units.html", rows=rows, units=units, kinds=UNIT_KINDS, form=form or {},
-                           error=error), status
+    return render_template(
+        "admin/units.html", rows=rows, units=units, kinds=UNIT_KINDS, form=form or {}, error=error
+    ), status
 
 
 @bp.get("/units")
@@ -65,8 +75,12 @@ def units():
 @bp.post("/units")
 def create_unit():
     try:
-        data = UnitSchema().load({k: request.form.get(k, "").strip() for k in ("code", "name", "kind", "parent")})
-        unit = org.create_unit(principal(), data["code"], data["name"], data["kind"], data["parent"] or None)
+        data = UnitSchema().load(
+            {k: request.form.get(k, "").strip() for k in ("code", "name", "kind", "parent")}
+        )
+        unit = org.create_unit(
+            principal(), data["code"], data["name"], data["kind"], data["parent"] or None
+        )
     except (PointsError, ValidationError) as error:
         return _units_page(_form(), friendly(error), status_of(error))
     flash(_("已创建单位 %(name)s。", name=unit.name), "success")
@@ -75,13 +89,24 @@ def create_unit():
 
 # --- holders -------------------------------------------------------------------------------
 
+
 def _holders_page(form=None, error=None, status=200, problems=None, csv_text=""):
     me = principal()
     unit, q = request.args.get("unit", "").strip(), request.args.get("q", "").strip()
     holders = org.holders_within(me, LISTED, unit_code=unit or None, q=q or None)
-    return render_template("admin/holders.html", holders=holders, units=org.units_within(me, "admin"),
-                           kinds=HOLDER_KINDS, unit=unit, q=q, form=form or {}, error=error, problems=problems,
-                           csv_text=csv_text, listed=LISTED), status
+    return render_template(
+        "admin/holders.html",
+        holders=holders,
+        units=org.units_within(me, "admin"),
+        kinds=HOLDER_KINDS,
+        unit=unit,
+        q=q,
+        form=form or {},
+        error=error,
+        problems=problems,
+        csv_text=csv_text,
+        listed=LISTED,
+    ), status
 
 
 @bp.get("/holders")
@@ -89,9 +114,19 @@ def holders():
     try:
         return _holders_page()
     except PointsError as error:
-        return render_template("admin/holders.html", holders=[], units=org.units_within(principal(), "admin"),
-                               kinds=HOLDER_KINDS, unit="", q="", form={}, error=friendly(error),
-                               problems=None, csv_text="", listed=LISTED), error.status
+        return render_template(
+            "admin/holders.html",
+            holders=[],
+            units=org.units_within(principal(), "admin"),
+            kinds=HOLDER_KINDS,
+            unit="",
+            q="",
+            form={},
+            error=friendly(error),
+            problems=None,
+            csv_text="",
+            listed=LISTED,
+        ), error.status
 
 
 @bp.post("/holders")
@@ -102,7 +137,9 @@ def create_holder():
             del raw["pin"]
         data = HolderSchema().load(raw)
         pin_hash = users.hash_pin(data["pin"]) if data.get("pin") else None
-        holder = org.create_holder(principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash)
+        holder = org.create_holder(
+            principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash
+        )
     except (PointsError, ValidationError) as error:
         return _holders_page(_form(pin=""), friendly(error), status_of(error))
     flash(_("已登记 %(code)s %(name)s。", code=holder.code, name=holder.name), "success")
@@ -111,8 +148,12 @@ def create_holder():
 
 def _problems(error):
     """{"3": ["unknown unit"]} → [(3, "找不到这个单位")], in the user's language."""
-    return [(int(line), "；".join(reason_text(r) for r in reasons))
-            for line, reasons in sorted(error.details.get("lines", {}).items(), key=lambda item: int(item[0]))]
+    return [
+        (int(line), "；".join(reason_text(r) for r in reasons))
+        for line, reasons in sorted(
+            error.details.get("lines", {}).items(), key=lambda item: int(item[0])
+        )
+    ]
 
 
 @bp.post("/holders/import")
@@ -125,8 +166,12 @@ def import_holders():
         count = users.import_holders(principal(), org.read_holder_list(data, IMPORT_ROWS))
     except PointsError as error:
         if error.code == "validation_error" and "lines" in (error.details or {}):
-            return _holders_page(error=_("名单有错误，没有导入任何一户。请改正后重新导入："),
-                                 problems=_problems(error), status=422, csv_text=pasted)
+            return _holders_page(
+                error=_("名单有错误，没有导入任何一户。请改正后重新导入："),
+                problems=_problems(error),
+                status=422,
+                csv_text=pasted,
+            )
         if error.code == "too_many_rows":
             message = _("一次最多导入 %(n)s 行。", n=IMPORT_ROWS)
         else:
@@ -138,11 +183,19 @@ def import_holders():
 
 # --- users and grants ----------------------------------------------------------------------
 
+
 def _users_page(form=None, error=None, status=200):
     me = principal()
     listed = users.managed_users(me, LISTED)
-    return render_template("admin/users.html", users=listed, links=users.links_of([u.id for u in listed]),
-                           units=org.units_within(me, "admin"), roles=ROLES, form=form or {}, error=error), status
+    return render_template(
+        "admin/users.html",
+        users=listed,
+        links=users.links_of([u.id for u in listed]),
+        units=org.units_within(me, "admin"),
+        roles=ROLES,
+        form=form or {},
+        error=error,
+    ), status
 
 
 @bp.get("/users")
@@ -155,12 +208,19 @@ def create_user():
     try:
         body = {k: request.form.get(k, "").strip() for k in ("username", "display_name")}
         body["password"] = request.form.get("password", "")
-        body["grants"] = [{"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}]
+        body["grants"] = [
+            {"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}
+        ]
         if not body["display_name"]:
             del body["display_name"]
         data = NewUserSchema().load(body)
-        user = users.create_user(principal(), data["username"], data["password"], data.get("display_name"),
-                                 data["grants"])
+        user = users.create_user(
+            principal(),
+            data["username"],
+            data["password"],
+            data.get("display_name"),
+            data["grants"],
+        )
     except (PointsError, ValidationError) as error:
         return _users_page(_form(password=""), friendly(error), status_of(error))
     flash(_("已创建用户 %(name)s。", name=user.username), "success")
@@ -177,15 +237,21 @@ def change_user(username):
             holder = org.holder_by_code_or_name(me, request.form.get("holder", ""))
             if action == "link":
                 users.add_link(me, username, holder.code)
-                message = _("已登记 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name)
+                message = _(
+                    "已登记 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name
+                )
             else:
                 users.remove_link(me, username, holder.code)
-                message = _("已解除 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name)
+                message = _(
+                    "已解除 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name
+                )
         elif action == "disable":
             users.disable_user(me, username)
             message = _("已停用 %(name)s，其登录立即失效。", name=username)
         else:
-            grant = GrantSchema().load({"role": request.form.get("role", ""), "unit": request.form.get("unit", "")})
+            grant = GrantSchema().load(
+                {"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}
+            )
             if action == "remove":
                 users.remove_grant(me, username, grant["role"], grant["unit"])
                 message = _("已取消 %(name)s 的一项权限。", name=username)
@@ -200,10 +266,17 @@ def change_user(username):
 
 # --- shops and goods -----------------------------------------------------------------------
 
+
 def _shops_page(form=None, error=None, status=200):
     me = principal()
-    return render_template("admin/shops.html", shops=shop.admin_shops(me, LISTED), units=org.units_within(me, "admin"),
-                           schemes=all_schemes(), form=form or {}, error=error), status
+    return render_template(
+        "admin/shops.html",
+        shops=shop.admin_shops(me, LISTED),
+        units=org.units_within(me, "admin"),
+        schemes=all_schemes(),
+        form=form or {},
+        error=error,
+    ), status
 
 
 @bp.get("/shops")
@@ -214,10 +287,17 @@ def shops():
 @bp.post("/shops")
 def create_shop():
     try:
-        data = NewShopSchema().load({"code": request.form.get("code", "").strip(),
-                                     "name": request.form.get("name", "").strip(),
-                                     "unit": request.form.get("unit", ""), "schemes": request.form.getlist("schemes")})
-        created = shop.create_shop(principal(), data["code"], data["name"], data["unit"], data["schemes"])
+        data = NewShopSchema().load(
+            {
+                "code": request.form.get("code", "").strip(),
+                "name": request.form.get("name", "").strip(),
+                "unit": request.form.get("unit", ""),
+                "schemes": request.form.getlist("schemes"),
+            }
+        )
+        created = shop.create_shop(
+            principal(), data["code"], data["name"], data["unit"], data["schemes"]
+        )
     except (PointsError, ValidationError) as error:
         return _shops_page(_form(), friendly(error), status_of(error))
     flash(_("已开设爱心超市 %(name)s。", name=created.name), "success")
@@ -226,8 +306,9 @@ def create_shop():
 
 def _shop_page(code, form=None, error=None, status=200):
     found, goods = shop.shop_with_goods(principal(), code)
-    return render_template("admin/shop.html", shop=found, goods=goods,
-                           form=form or {}, error=error), status
+    return render_template(
+        "admin/shop.html", shop=found, goods=goods, form=form or {}, error=error
+    ), status
 
 
 @bp.get("/shops/<code>")
@@ -241,7 +322,9 @@ def add_goods(code):
         raw = {k: request.form.get(k, "").strip() for k in ("code", "name", "price", "stock")}
         raw["stock"] = int(raw["stock"]) if raw["stock"].isdigit() else raw["stock"]
         data = NewGoodsSchema().load(raw)
-        goods = shop.add_goods(principal(), code, data["code"], data["name"], data["price"], data["stock"])
+        goods = shop.add_goods(
+            principal(), code, data["code"], data["name"], data["price"], data["stock"]
+        )
     except (PointsError, ValidationError) as error:
         return _shop_page(code, _form(), friendly(error), status_of(error))
     flash(_("已上架 %(name)s。", name=goods.name), "success")
@@ -255,14 +338,27 @@ def change_goods(code, goods):
     try:
         if request.form.get("action") == "restock":
             raw = request.form.get("quantity", "").strip()
-            data = RestockSchema().load({"quantity": int(raw) if raw.isdigit() else raw,
-                                         "note": request.form.get("note", "").strip(),
-                                         "donor": request.form.get("donor", "").strip()})
-            changed = shop.restock(me, code, goods, data["quantity"], data.get("note") or None,
-                                   data.get("donor") or None)
+            data = RestockSchema().load(
+                {
+                    "quantity": int(raw) if raw.isdigit() else raw,
+                    "note": request.form.get("note", "").strip(),
+                    "donor": request.form.get("donor", "").strip(),
+                }
+            )
+            changed = shop.restock(
+                me,
+                code,
+                goods,
+                data["quantity"],
+                data.get("note") or None,
+                data.get("donor") or None,
+            )
             message = _("%(name)s 已入库，库存 %(n)s。", name=changed.name, n=changed.stock)
         else:
-            body = {"price": request.form.get("price", "").strip(), "active": request.form.get("active") == "1"}
+            body = {
+                "price": request.form.get("price", "").strip(),
+                "active": request.form.get("active") == "1",
+            }
             name = request.form.get("name", "").strip()
             if name:
                 body["name"] = name
@@ -277,22 +373,30 @@ def change_goods(code, goods):
 
 # --- schemes (read only) -------------------------------------------------------------------
 
+
 @bp.get("/schemes")
 def schemes():
     listed = [(s, rules_of(s.current_version_id)) for s in all_schemes()]
-    return render_template("admin/schemes.html", schemes=listed,
-                           versions={s.code: scheme_versions(s) for s in all_schemes()})
+    return render_template(
+        "admin/schemes.html",
+        schemes=listed,
+        versions={s.code: scheme_versions(s) for s in all_schemes()},
+    )
 
 
 @bp.get("/schemes/<code>/changes")
 def scheme_changes(code):
     """A version beside the one before it, item by item, printable for the villagers' meeting."""
     version = request.args.get("version", "")
-    return render_template("admin/scheme_changes.html",
-                           **comparison(code, int(version) if version.isdigit() else None), printed_on=today())
+    return render_template(
+        "admin/scheme_changes.html",
+        **comparison(code, int(version) if version.isdigit() else None),
+        printed_on=today(),
+    )
 
 
 # --- year-end close ------------------------------------------------------------------------
+
 
 def _close_args(source):
     schemes = all_schemes()
@@ -312,8 +416,15 @@ def close():
             preview = reports.close_preview(principal(), code, year)
         except (PointsError, ValidationError) as failure:
             error, status = friendly(failure), status_of(failure)
-    return render_template("admin/close.html", schemes=schemes, code=code, year=year, preview=preview,
-                           error=error, years=list(range(today().year, today().year - 5, -1))), status
+    return render_template(
+        "admin/close.html",
+        schemes=schemes,
+        code=code,
+        year=year,
+        preview=preview,
+        error=error,
+        years=list(range(today().year, today().year - 5, -1)),
+    ), status
 
 
 @bp.post("/close")
@@ -331,13 +442,34 @@ def close_confirm():
             pass
         message = friendly(error)
         if isinstance(error, PointsError) and error.code == "invalid_state" and preview is not None:
-            message = (_("%(year)s 年度已经结算过了。", year=year) if preview["closed"] else
-                       _("还有 %(n)s 条 %(year)s 年的积分记录未审核或在公示中，请先处理完再结算。",
-                         n=preview["open"], year=year))
-        return render_template("admin/close.html", schemes=schemes, code=code, year=year, preview=preview,
-                               error=message, years=list(range(today().year, today().year - 5, -1))), status_of(error)
-    flash(_("%(year)s 年度已结算：评优 %(n)s 户，清零 %(expired)s 分，结转 %(carried)s 分。", year=year,
-            n=len(done["awards"]), expired=_points(done["expired"]), carried=_points(done["carried"])), "success")
+            message = (
+                _("%(year)s 年度已经结算过了。", year=year)
+                if preview["closed"]
+                else _(
+                    "还有 %(n)s 条 %(year)s 年的积分记录未审核或在公示中，请先处理完再结算。",
+                    n=preview["open"],
+                    year=year,
+                )
+            )
+        return render_template(
+            "admin/close.html",
+            schemes=schemes,
+            code=code,
+            year=year,
+            preview=preview,
+            error=message,
+            years=list(range(today().year, today().year - 5, -1)),
+        ), status_of(error)
+    flash(
+        _(
+            "%(year)s 年度已结算：评优 %(n)s 户，清零 %(expired)s 分，结转 %(carried)s 分。",
+            year=year,
+            n=len(done["awards"]),
+            expired=_points(done["expired"]),
+            carried=_points(done["carried"]),
+        ),
+        "success",
+    )
     return redirect(url_for("admin_pages.close", scheme=code, year=year))
 
 

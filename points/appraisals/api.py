@@ -1,4 +1,5 @@
 """民主测评: /api/v1/appraisals/rounds (admin) and /api/v1/public/appraisals (residents)."""
+
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
@@ -6,8 +7,17 @@ from sqlalchemy import select
 
 from points.appraisals import service
 from points.appraisals.models import ROUND_STATES, AppraisalRound
-from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
-                         text_field)
+from points.http import (
+    Blueprint,
+    PageArgs,
+    Schema,
+    page_of,
+    paginate,
+    points_field,
+    principal,
+    protected,
+    text_field,
+)
 from points.org.models import Unit
 from points.org.service import unit_by_code
 from points.public.schemas import PinSchema
@@ -15,10 +25,20 @@ from points.public.service import mask
 from points.rules.model import period_window
 from points.users.service import resident
 
-blp = protected(Blueprint("appraisals", __name__, url_prefix="/api/v1",
-                          description="Democratic appraisal (民主测评): rounds opened and closed by an admin"))
-public = Blueprint("public_appraisals", __name__, url_prefix="/api/v1/public",
-                   description="Democratic appraisal (民主测评): a household rates its grid worker")
+blp = protected(
+    Blueprint(
+        "appraisals",
+        __name__,
+        url_prefix="/api/v1",
+        description="Democratic appraisal (民主测评): rounds opened and closed by an admin",
+    )
+)
+public = Blueprint(
+    "public_appraisals",
+    __name__,
+    url_prefix="/api/v1/public",
+    description="Democratic appraisal (民主测评): a household rates its grid worker",
+)
 
 
 def _period(value):
@@ -32,10 +52,13 @@ class RoundField(ma.fields.Field):
     """A round by its id (a number) or by its period ("2026-H2")."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and
-                                                                            not 0 < len(value.strip()) <= 20):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, str))
+            or (isinstance(value, str) and not 0 < len(value.strip()) <= 20)
+        ):
             raise ma.ValidationError("a round id, or a period like 2026-H2")
-        if isinstance(value, int) and not 0 < value < 2 ** 31:
+        if isinstance(value, int) and not 0 < value < 2**31:
             raise ma.ValidationError("unknown round")
         return value
 
@@ -118,18 +141,33 @@ class PublicResultsQuery(PageArgs):
 def round_view(appraisal_round, results=None):
     from points.database import aware
 
-    return {"id": appraisal_round.id, "scheme": appraisal_round.scheme.code, "round": appraisal_round.period,
-            "unit": appraisal_round.unit.code, "status": appraisal_round.status,
-            "opened_at": aware(appraisal_round.opened_at), "closed_at": aware(appraisal_round.closed_at),
-            "results": results if results is not None else service.results(appraisal_round)}
+    return {
+        "id": appraisal_round.id,
+        "scheme": appraisal_round.scheme.code,
+        "round": appraisal_round.period,
+        "unit": appraisal_round.unit.code,
+        "status": appraisal_round.status,
+        "opened_at": aware(appraisal_round.opened_at),
+        "closed_at": aware(appraisal_round.closed_at),
+        "results": results if results is not None else service.results(appraisal_round),
+    }
 
 
 def public_view(appraisal_round):
     """A closed round's counts, names masked as on the notice board."""
-    rows = [{key: row[key] for key in ("subject", "ballots", "counts", "points")} | {"name": mask(row["name"])}
-            for row in service.results(appraisal_round)]
-    return {"id": appraisal_round.id, "scheme": appraisal_round.scheme.code, "round": appraisal_round.period,
-            "unit": appraisal_round.unit.code, "status": appraisal_round.status, "results": rows}
+    rows = [
+        {key: row[key] for key in ("subject", "ballots", "counts", "points")}
+        | {"name": mask(row["name"])}
+        for row in service.results(appraisal_round)
+    ]
+    return {
+        "id": appraisal_round.id,
+        "scheme": appraisal_round.scheme.code,
+        "round": appraisal_round.period,
+        "unit": appraisal_round.unit.code,
+        "status": appraisal_round.status,
+        "results": rows,
+    }
 
 
 @blp.route("/appraisals/rounds")
@@ -138,13 +176,17 @@ class Rounds(MethodView):
     @blp.response(201, RoundSchema)
     def post(self, data):
         """Open a round (测评轮次) of a scheme with an appraisal, for a unit and a period."""
-        return round_view(service.open_round(principal(), data["scheme"], data["round"], data["unit"]))
+        return round_view(
+            service.open_round(principal(), data["scheme"], data["round"], data["unit"])
+        )
 
     @blp.arguments(RoundQuery, location="query")
     @blp.response(200, page_of(RoundSchema))
     def get(self, args):
         """Rounds within the caller's admin units, newest first."""
-        query = service.rounds_query(principal(), args.get("scheme"), args.get("unit"), args.get("status"))
+        query = service.rounds_query(
+            principal(), args.get("scheme"), args.get("unit"), args.get("status")
+        )
         return paginate(query, args, round_view)
 
 
@@ -173,9 +215,15 @@ class Ballots(MethodView):
     def post(self, data):
         """民主测评: a household rates a grid worker of its own grid once per round (secret ballot)."""
         rater = resident(data["holder"], data["pin"], request.remote_addr)
-        appraisal_round, subject = service.cast(rater, data["round"], data["subject"], data["rating"])
-        return {"round": data["round"], "id": appraisal_round.id, "period": appraisal_round.period,
-                "subject": subject.code}
+        appraisal_round, subject = service.cast(
+            rater, data["round"], data["subject"], data["rating"]
+        )
+        return {
+            "round": data["round"],
+            "id": appraisal_round.id,
+            "period": appraisal_round.period,
+            "subject": subject.code,
+        }
 
     @public.arguments(PublicResultsQuery, location="query")
     @public.response(200, page_of(PublicRoundSchema))
@@ -183,7 +231,10 @@ class Ballots(MethodView):
     def get(self, args):
         """Closed rounds under a unit (and above it), counts only: never who rated whom how."""
         unit = unit_by_code(args["unit"], "unit")
-        query = (select(AppraisalRound).join(Unit, AppraisalRound.unit_id == Unit.id)
-                 .where(AppraisalRound.status == "closed", Unit.path.startswith(unit.path))
-                 .order_by(AppraisalRound.id.desc()))
+        query = (
+            select(AppraisalRound)
+            .join(Unit, AppraisalRound.unit_id == Unit.id)
+            .where(AppraisalRound.status == "closed", Unit.path.startswith(unit.path))
+            .order_by(AppraisalRound.id.desc())
+        )
         return paginate(query, args, public_view)

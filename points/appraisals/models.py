@@ -5,6 +5,7 @@ row. It adds one to its rating's tally (`appraisal_tallies`), and the household 
 having voted for that grid worker in that round (`appraisal_voters`), in two tables with no
 ballot id, no time and no sequence between them, so nothing links a household to its rating.
 """
+
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
@@ -37,7 +38,11 @@ class AppraisalRound(db.Model):
     scheme: Mapped[Scheme] = relationship(lazy="joined")
     unit: Mapped[Unit] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("scheme_id", "period", "unit_id", name="uq_appraisal_rounds_scheme_period_unit"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "scheme_id", "period", "unit_id", name="uq_appraisal_rounds_scheme_period_unit"
+        ),
+    )
 
 
 class AppraisalVoter(db.Model):

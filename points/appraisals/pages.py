@@ -1,6 +1,7 @@
 """/appraise (民主测评, no login): a household signs in with code + PIN, as at /lookup, and
 rates each grid worker of its grid once in every open round. Phone-first: one column, big
 buttons, one form per grid worker."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -34,8 +35,12 @@ def _refusal(error):
 
 
 def _ballot_page(holder, error=None, status=200):
-    return render_template("appraisals/ballots.html", holder=holder, rounds=service.open_rounds_for(holder),
-                           error=error), status
+    return render_template(
+        "appraisals/ballots.html",
+        holder=holder,
+        rounds=service.open_rounds_for(holder),
+        error=error,
+    ), status
 
 
 @bp.get("/appraise")
@@ -56,7 +61,9 @@ def sign_in():
         holder = resident(data["holder"], data["pin"], request.remote_addr)
     except (PointsError, ValidationError) as error:
         status = error.status if isinstance(error, PointsError) else 422
-        return render_template("appraisals/sign_in.html", holder=code, error=friendly(error, resident=True)), status
+        return render_template(
+            "appraisals/sign_in.html", holder=code, error=friendly(error, resident=True)
+        ), status
     remember_resident(holder.code)
     return _ballot_page(holder)
 
@@ -70,8 +77,12 @@ def ballot():
         return redirect(url_for("appraisals_pages.appraise"))
     holder = holder_by_code(code)
     try:
-        service.cast(holder, request.form.get("round", ""), request.form.get("subject", ""),
-                     request.form.get("rating", ""))
+        service.cast(
+            holder,
+            request.form.get("round", ""),
+            request.form.get("subject", ""),
+            request.form.get("rating", ""),
+        )
     except PointsError as error:
         return _ballot_page(holder, _refusal(error), error.status)
     flash(_("谢谢！您的评议已记下，评议结果只公布票数，不显示谁投了什么。"), "success")
@@ -89,9 +100,15 @@ def _rounds_page(form=None, error=None, status=200, closed=None):
     me = principal()
     schemes = [s for s in all_schemes() if rules_of(s.current_version_id).appraisal is not None]
     rounds = db.session.execute(service.rounds_query(me).limit(ROUNDS_LISTED)).scalars().all()
-    return render_template("appraisals/rounds.html", schemes=schemes, units=units_within(me, "admin"),
-                           rounds=[(r, service.results(r)) for r in rounds], form=form or {"round": today().strftime("%Y-%m")},
-                           error=error, closed=closed), status
+    return render_template(
+        "appraisals/rounds.html",
+        schemes=schemes,
+        units=units_within(me, "admin"),
+        rounds=[(r, service.results(r)) for r in rounds],
+        form=form or {"round": today().strftime("%Y-%m")},
+        error=error,
+        closed=closed,
+    ), status
 
 
 @bp.get("/admin/appraisals")
@@ -109,7 +126,9 @@ def open_round():
         data = NewRoundSchema().load(form)
         service.open_round(principal(), data["scheme"], data["round"], data["unit"])
     except (PointsError, ValidationError) as error:
-        return _rounds_page(form, friendly(error), error.status if isinstance(error, PointsError) else 422)
+        return _rounds_page(
+            form, friendly(error), error.status if isinstance(error, PointsError) else 422
+        )
     flash(_("测评轮次已开始，网格内农户可以在 /appraise 评议。"), "success")
     return redirect(url_for("appraisals_pages.rounds"))
 

@@ -4,6 +4,7 @@ the service's own records of their work) recorded as pending entries, reviewed l
 
 Lock order, as in entries: the round first, then entries and accounts (through add_entry).
 """
+
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, update
@@ -11,7 +12,16 @@ from sqlalchemy.orm import aliased
 
 from points.appraisals.models import AppraisalRound, AppraisalTally, AppraisalVoter
 from points.claims.models import Claim
-from points.database import end_read, aware, for_update, insert_ignore, local_tz, today, utcnow, write
+from points.database import (
+    end_read,
+    aware,
+    for_update,
+    insert_ignore,
+    local_tz,
+    today,
+    utcnow,
+    write,
+)
 from points.entries.models import Entry
 from points.entries.service import add_entry
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
@@ -24,8 +34,11 @@ from points.users.models import UserLink
 from points.users.service import refuse_conflict
 
 
-RATER_WORDS = {"household": "本次测评由网格内农户参加", "member": "本次测评由党员参加",
-               "both": "本次测评由农户和党员参加"}
+RATER_WORDS = {
+    "household": "本次测评由网格内农户参加",
+    "member": "本次测评由党员参加",
+    "both": "本次测评由农户和党员参加",
+}
 
 
 def _round(round_id, field=None):
@@ -42,13 +55,19 @@ def _require_admin(principal, unit):
 
 def subjects_query(appraisal_round):
     """The grid workers a round assesses: the scheme's subjects within its unit."""
-    return (select(Holder).join(Unit, Holder.unit_id == Unit.id)
-            .where(Holder.kind == appraisal_round.scheme.subject,
-                   Unit.path.startswith(appraisal_round.unit.path))
-            .order_by(Holder.code))
+    return (
+        select(Holder)
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(
+            Holder.kind == appraisal_round.scheme.subject,
+            Unit.path.startswith(appraisal_round.unit.path),
+        )
+        .order_by(Holder.code)
+    )
 
 
 # --- opening and reading -------------------------------------------------------------------
+
 
 def open_round(principal, scheme_code, period, unit_code):
     """测评轮次: 201 the new round; one per scheme, period and unit."""
@@ -63,14 +82,26 @@ def open_round(principal, scheme_code, period, unit_code):
         raise invalid({"round": [f"the period has not begun (it begins on {first.isoformat()})"]})
     end_read()
     with write():
-        taken = db.session.execute(select(AppraisalRound.id).where(
-            AppraisalRound.scheme_id == scheme.id, AppraisalRound.period == period,
-            AppraisalRound.unit_id == unit.id)).first()
+        taken = db.session.execute(
+            select(AppraisalRound.id).where(
+                AppraisalRound.scheme_id == scheme.id,
+                AppraisalRound.period == period,
+                AppraisalRound.unit_id == unit.id,
+            )
+        ).first()
         if taken is not None:
-            raise PointsError("conflict", f"{unit.name} {period} 的测评轮次已存在", 409, {"id": taken[0]})
-        appraisal_round = AppraisalRound(scheme_id=scheme.id, scheme_version_id=scheme.current_version_id,
-                                         period=period, unit_id=unit.id, status="open",
-                                         opened_by_id=principal.user_id, opened_at=utcnow())
+            raise PointsError(
+                "conflict", f"{unit.name} {period} 的测评轮次已存在", 409, {"id": taken[0]}
+            )
+        appraisal_round = AppraisalRound(
+            scheme_id=scheme.id,
+            scheme_version_id=scheme.current_version_id,
+            period=period,
+            unit_id=unit.id,
+            status="open",
+            opened_by_id=principal.user_id,
+            opened_at=utcnow(),
+        )
         db.session.add(appraisal_round)
     return appraisal_round
 
@@ -82,8 +113,12 @@ def get_round(principal, round_id):
 
 
 def rounds_query(principal, scheme=None, unit=None, status=None):
-    query = (select(AppraisalRound).join(Unit, AppraisalRound.unit_id == Unit.id)
-             .where(in_scope(Unit.path, principal.paths("admin"))).order_by(AppraisalRound.id.desc()))
+    query = (
+        select(AppraisalRound)
+        .join(Unit, AppraisalRound.unit_id == Unit.id)
+        .where(in_scope(Unit.path, principal.paths("admin")))
+        .order_by(AppraisalRound.id.desc())
+    )
     if scheme:
         query = query.where(AppraisalRound.scheme_id == scheme_by_code(scheme, "scheme").id)
     if unit:
@@ -98,10 +133,15 @@ def tallies(appraisal_round):
     ratings = rules_of(appraisal_round.scheme_version_id).appraisal.ratings
     counted = {}
     for subject_id, rating, ballots in db.session.execute(
-            select(AppraisalTally.subject_id, AppraisalTally.rating, AppraisalTally.ballots)
-            .where(AppraisalTally.round_id == appraisal_round.id)):
+        select(AppraisalTally.subject_id, AppraisalTally.rating, AppraisalTally.ballots).where(
+            AppraisalTally.round_id == appraisal_round.id
+        )
+    ):
         counted.setdefault(subject_id, {})[rating] = ballots
-    return {subject_id: {name: found.get(name, 0) for name in ratings} for subject_id, found in counted.items()}
+    return {
+        subject_id: {name: found.get(name, 0) for name in ratings}
+        for subject_id, found in counted.items()
+    }
 
 
 def results(appraisal_round, subjects=None):
@@ -110,7 +150,11 @@ def results(appraisal_round, subjects=None):
     early count sways nobody."""
     appraisal = rules_of(appraisal_round.scheme_version_id).appraisal
     counts = tallies(appraisal_round)
-    subjects = subjects if subjects is not None else db.session.execute(subjects_query(appraisal_round)).scalars()
+    subjects = (
+        subjects
+        if subjects is not None
+        else db.session.execute(subjects_query(appraisal_round)).scalars()
+    )
     rows = []
     for subject in subjects:
         found = counts.get(subject.id, {name: 0 for name in appraisal.ratings})
@@ -123,6 +167,7 @@ def results(appraisal_round, subjects=None):
 
 # --- ballots -------------------------------------------------------------------------------
 
+
 def resolve_round(value, subject):
     """A round given by its id, or by its period (the open round of that period whose unit
     holds the subject; more than one → name it by id)."""
@@ -132,9 +177,13 @@ def resolve_round(value, subject):
         period_window(value)
     except ValueError as error:
         raise invalid({"round": [f"a round id, or {error}"]}) from None
-    found = [r for r in db.session.execute(
-        select(AppraisalRound).where(AppraisalRound.period == value.strip())).scalars()
-        if subject.unit.path.startswith(r.unit.path)]
+    found = [
+        r
+        for r in db.session.execute(
+            select(AppraisalRound).where(AppraisalRound.period == value.strip())
+        ).scalars()
+        if subject.unit.path.startswith(r.unit.path)
+    ]
     if not found:
         raise invalid({"round": ["unknown round"]})
     if len(found) > 1:
@@ -147,7 +196,9 @@ def cast(rater, round_value, subject_code, rating):
     subject = holder_by_code(subject_code, "subject")
     appraisal_round = resolve_round(round_value, subject)
     appraisal = rules_of(appraisal_round.scheme_version_id).appraisal
-    if subject.kind != appraisal_round.scheme.subject or not subject.unit.path.startswith(appraisal_round.unit.path):
+    if subject.kind != appraisal_round.scheme.subject or not subject.unit.path.startswith(
+        appraisal_round.unit.path
+    ):
         raise invalid({"subject": ["not assessed in this round"]})
     if not isinstance(rating, str) or rating.strip() not in appraisal.ratings:
         raise invalid({"rating": [f"must be one of {', '.join(appraisal.ratings)}"]})
@@ -160,20 +211,37 @@ def cast(rater, round_value, subject_code, rating):
     end_read()
     with write():
         locked = db.session.execute(
-            for_update(select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id), of=AppraisalRound)
-            .execution_options(populate_existing=True)).scalar_one()
+            for_update(
+                select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id),
+                of=AppraisalRound,
+            ).execution_options(populate_existing=True)
+        ).scalar_one()
         if locked.status != "open":
             raise invalid_state("本轮测评已结束")
-        voted = db.session.execute(select(AppraisalVoter).where(
-            AppraisalVoter.round_id == locked.id, AppraisalVoter.subject_id == subject.id,
-            AppraisalVoter.holder_id == rater.id)).first()
+        voted = db.session.execute(
+            select(AppraisalVoter).where(
+                AppraisalVoter.round_id == locked.id,
+                AppraisalVoter.subject_id == subject.id,
+                AppraisalVoter.holder_id == rater.id,
+            )
+        ).first()
         if voted is not None:
             raise PointsError("already_voted", "您已经评议过这位网格员，每轮只能评议一次", 409)
-        db.session.add(AppraisalVoter(round_id=locked.id, subject_id=subject.id, holder_id=rater.id))
-        insert_ignore(AppraisalTally, round_id=locked.id, subject_id=subject.id, rating=rating, ballots=0)
-        db.session.execute(update(AppraisalTally).where(
-            AppraisalTally.round_id == locked.id, AppraisalTally.subject_id == subject.id,
-            AppraisalTally.rating == rating).values(ballots=AppraisalTally.ballots + 1))
+        db.session.add(
+            AppraisalVoter(round_id=locked.id, subject_id=subject.id, holder_id=rater.id)
+        )
+        insert_ignore(
+            AppraisalTally, round_id=locked.id, subject_id=subject.id, rating=rating, ballots=0
+        )
+        db.session.execute(
+            update(AppraisalTally)
+            .where(
+                AppraisalTally.round_id == locked.id,
+                AppraisalTally.subject_id == subject.id,
+                AppraisalTally.rating == rating,
+            )
+            .values(ballots=AppraisalTally.ballots + 1)
+        )
     return appraisal_round, subject
 
 
@@ -182,35 +250,63 @@ def _refuse_own_kin(rater, subject):
     not rate them."""
     mine, theirs = aliased(UserLink), aliased(UserLink)
     shared = db.session.execute(
-        select(mine.user_id).join(theirs, theirs.user_id == mine.user_id)
-        .where(mine.holder_id == rater.id, theirs.holder_id == subject.id).limit(1)).first()
+        select(mine.user_id)
+        .join(theirs, theirs.user_id == mine.user_id)
+        .where(mine.holder_id == rater.id, theirs.holder_id == subject.id)
+        .limit(1)
+    ).first()
     if shared is not None:
-        raise PointsError("conflict_of_interest", "网格员本人或亲属户不参加对其本人的评议", 403,
-                          {"holders": {subject.code: ["conflict of interest"]}})
+        raise PointsError(
+            "conflict_of_interest",
+            "网格员本人或亲属户不参加对其本人的评议",
+            403,
+            {"holders": {subject.code: ["conflict of interest"]}},
+        )
 
 
 def open_rounds_for(rater):
     """The open rounds a resident may vote in, each with the grid workers they may rate and
     whether they already did: the /appraise page."""
-    rounds = [r for r in db.session.execute(
-        select(AppraisalRound).where(AppraisalRound.status == "open").order_by(AppraisalRound.id)).scalars()
-        if rater.unit.path.startswith(r.unit.path)]
+    rounds = [
+        r
+        for r in db.session.execute(
+            select(AppraisalRound)
+            .where(AppraisalRound.status == "open")
+            .order_by(AppraisalRound.id)
+        ).scalars()
+        if rater.unit.path.startswith(r.unit.path)
+    ]
     listed = []
     for appraisal_round in rounds:
         appraisal = rules_of(appraisal_round.scheme_version_id).appraisal
         if rater.kind not in appraisal.rater_kinds:
             continue
-        subjects = [s for s in db.session.execute(subjects_query(appraisal_round)).scalars()
-                    if rater.unit.path.startswith(s.unit.path)]
-        done = set(db.session.execute(select(AppraisalVoter.subject_id).where(
-            AppraisalVoter.round_id == appraisal_round.id, AppraisalVoter.holder_id == rater.id)).scalars())
+        subjects = [
+            s
+            for s in db.session.execute(subjects_query(appraisal_round)).scalars()
+            if rater.unit.path.startswith(s.unit.path)
+        ]
+        done = set(
+            db.session.execute(
+                select(AppraisalVoter.subject_id).where(
+                    AppraisalVoter.round_id == appraisal_round.id,
+                    AppraisalVoter.holder_id == rater.id,
+                )
+            ).scalars()
+        )
         if subjects:
-            listed.append({"round": appraisal_round, "ratings": list(appraisal.ratings),
-                           "subjects": [{"holder": s, "voted": s.id in done} for s in subjects]})
+            listed.append(
+                {
+                    "round": appraisal_round,
+                    "ratings": list(appraisal.ratings),
+                    "subjects": [{"holder": s, "voted": s.id in done} for s in subjects],
+                }
+            )
     return listed
 
 
 # --- closing: the results and the platform items as pending entries ------------------------
+
 
 def close_round(principal, round_id):
     """Close a round: each grid worker's appraisal result, and every platform item of the
@@ -228,8 +324,11 @@ def close_round(principal, round_id):
     end_read()
     with write():
         locked = db.session.execute(
-            for_update(select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id), of=AppraisalRound)
-            .execution_options(populate_existing=True)).scalar_one()
+            for_update(
+                select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id),
+                of=AppraisalRound,
+            ).execution_options(populate_existing=True)
+        ).scalar_one()
         if locked.status != "open":
             raise invalid_state("本轮测评已结束")
         locked.status, locked.closed_by_id, locked.closed_at = "closed", principal.user_id, utcnow()
@@ -239,10 +338,21 @@ def close_round(principal, round_id):
             row["entries"] = []
             item = rules.item(appraisal.item)
             if row["points"] is not None and item is not None:
-                entry = add_entry(principal, scheme, rules, item, subject, row["points"], day,
-                                  f"{note}：{row['ballots']} 票", {})
+                entry = add_entry(
+                    principal,
+                    scheme,
+                    rules,
+                    item,
+                    subject,
+                    row["points"],
+                    day,
+                    f"{note}：{row['ballots']} 票",
+                    {},
+                )
                 row["entries"].append(entry.id)
-            row["platform"] = _platform_entries(principal, scheme, rules, subject, first, last, day, locked.period)
+            row["platform"] = _platform_entries(
+                principal, scheme, rules, subject, first, last, day, locked.period
+            )
             row["entries"] += [p["entry"] for p in row["platform"] if p["entry"] is not None]
     return locked, rows
 
@@ -254,13 +364,31 @@ def _platform_entries(principal, scheme, rules, subject, first, last, day, perio
     users = select(UserLink.user_id).where(UserLink.holder_id == subject.id)
     for item in (i for i in rules.items if i.type == "platform"):
         value = MEASURES[item.measure](users, first, last)
-        points = _within_cap(item, subject, scheme, day, platform_points(item, value)) if value else None
+        points = (
+            _within_cap(item, subject, scheme, day, platform_points(item, value)) if value else None
+        )
         entry = None
         if points is not None:
-            entry = add_entry(principal, scheme, rules, item, subject, points, day,
-                              f"平台统计 {period}：{value}", {"quantity": value}).id
-        done.append({"item": item.code, "measure": item.measure, "value": value, "points": points,
-                     "entry": entry})
+            entry = add_entry(
+                principal,
+                scheme,
+                rules,
+                item,
+                subject,
+                points,
+                day,
+                f"平台统计 {period}：{value}",
+                {"quantity": value},
+            ).id
+        done.append(
+            {
+                "item": item.code,
+                "measure": item.measure,
+                "value": value,
+                "points": points,
+                "entry": entry,
+            }
+        )
     return done
 
 
@@ -271,9 +399,14 @@ def _within_cap(item, holder, scheme, day, points):
         return points
     start, end = cap_window(cap.per, day)
     count, total = db.session.execute(
-        select(func.count(Entry.id), func.coalesce(func.sum(Entry.points), 0))
-        .where(Entry.holder_id == holder.id, Entry.scheme_id == scheme.id, Entry.item == item.code,
-               Entry.occurred_on.between(start, end), Entry.status.not_in(("rejected", "revoked")))).one()
+        select(func.count(Entry.id), func.coalesce(func.sum(Entry.points), 0)).where(
+            Entry.holder_id == holder.id,
+            Entry.scheme_id == scheme.id,
+            Entry.item == item.code,
+            Entry.occurred_on.between(start, end),
+            Entry.status.not_in(("rejected", "revoked")),
+        )
+    ).one()
     if cap.count is not None and count >= cap.count:
         return None
     if cap.points is not None:
@@ -286,30 +419,54 @@ def _within_cap(item, holder, scheme, day, points):
 
 def _local_bounds(first, last):
     zone = local_tz()
-    return (datetime.combine(first, time.min, zone), datetime.combine(last + timedelta(days=1), time.min, zone))
+    return (
+        datetime.combine(first, time.min, zone),
+        datetime.combine(last + timedelta(days=1), time.min, zone),
+    )
 
 
 def _households_reached(users, first, last):
     return db.session.execute(
-        select(func.count(func.distinct(Entry.holder_id))).join(Holder, Entry.holder_id == Holder.id)
-        .where(Entry.recorded_by_id.in_(users), Holder.kind == "household",
-               Entry.occurred_on.between(first, last), Entry.status.not_in(("rejected", "revoked")))).scalar_one()
+        select(func.count(func.distinct(Entry.holder_id)))
+        .join(Holder, Entry.holder_id == Holder.id)
+        .where(
+            Entry.recorded_by_id.in_(users),
+            Holder.kind == "household",
+            Entry.occurred_on.between(first, last),
+            Entry.status.not_in(("rejected", "revoked")),
+        )
+    ).scalar_one()
 
 
 def _entries_recorded(users, first, last):
     return db.session.execute(
-        select(func.count(Entry.id)).where(Entry.recorded_by_id.in_(users), Entry.status == "posted",
-                                           Entry.occurred_on.between(first, last))).scalar_one()
+        select(func.count(Entry.id)).where(
+            Entry.recorded_by_id.in_(users),
+            Entry.status == "posted",
+            Entry.occurred_on.between(first, last),
+        )
+    ).scalar_one()
 
 
 def _claims_on_time(users, first, last):
     start, end = _local_bounds(first, last)
     rows = db.session.execute(
-        select(Claim.created_at, Claim.decided_at)
-        .where(Claim.decided_by_id.in_(users), Claim.status.in_(("accepted", "declined")),
-               Claim.decided_at >= start, Claim.decided_at < end)).all()
-    return sum(1 for created, decided in rows if aware(decided) - aware(created) <= timedelta(days=CLAIM_DAYS))
+        select(Claim.created_at, Claim.decided_at).where(
+            Claim.decided_by_id.in_(users),
+            Claim.status.in_(("accepted", "declined")),
+            Claim.decided_at >= start,
+            Claim.decided_at < end,
+        )
+    ).all()
+    return sum(
+        1
+        for created, decided in rows
+        if aware(decided) - aware(created) <= timedelta(days=CLAIM_DAYS)
+    )
 
 
-MEASURES = {"households_reached": _households_reached, "entries_recorded": _entries_recorded,
-            "claims_on_time": _claims_on_time}
+MEASURES = {
+    "households_reached": _households_reached,
+    "entries_recorded": _entries_recorded,
+    "claims_on_time": _claims_on_time,
+}

@@ -1,5 +1,6 @@
 """Pages: /holders/<code>/card and /admin/cards?unit= — household cards (一户一码) to print,
 10 to an A4 sheet, for staff whose grants cover the households."""
+
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
@@ -17,8 +18,15 @@ def card(code):
     """One household's card (to replace a lost one)."""
     holder = get_holder(principal(), code)
     cards = service.card_views([holder])
-    return render_template("cards/sheet.html", sheets=service.sheets(cards), one=holder, units=[], unit="",
-                           kind="", more=False)
+    return render_template(
+        "cards/sheet.html",
+        sheets=service.sheets(cards),
+        one=holder,
+        units=[],
+        unit="",
+        kind="",
+        more=False,
+    )
 
 
 @bp.get("/admin/cards")
@@ -30,5 +38,13 @@ def unit_cards():
     kind = request.args.get("kind", "").strip()
     kind = kind if kind in HOLDER_KINDS else ""
     cards, more = service.unit_cards(me, unit, kind or None) if unit else ([], False)
-    return render_template("cards/sheet.html", sheets=service.sheets(cards), one=None, units=units_within(me),
-                           unit=unit, kind=kind, more=more, most=service.MOST)
+    return render_template(
+        "cards/sheet.html",
+        sheets=service.sheets(cards),
+        one=None,
+        units=units_within(me),
+        unit=unit,
+        kind=kind,
+        more=more,
+        most=service.MOST,
+    )

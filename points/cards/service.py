@@ -1,5 +1,6 @@
 """一户一码: what a household card shows. The QR holds the holder code and nothing else (never
 the PIN); the name is masked as on the public board."""
+
 import segno
 from markupsafe import Markup
 from sqlalchemy import select
@@ -24,14 +25,24 @@ def card_views(holders):
     """The cards of these holders, in order: code, masked name, village, grid, QR. The units
     above all of them are read in one query, not once per card."""
     ids = {int(i) for h in holders for i in h.unit.path.strip("/").split("/")}
-    units = {u.id: u for u in db.session.execute(select(Unit).where(Unit.id.in_(ids))).scalars()} if ids else {}
+    units = (
+        {u.id: u for u in db.session.execute(select(Unit).where(Unit.id.in_(ids))).scalars()}
+        if ids
+        else {}
+    )
     views = []
     for holder in holders:
         village = _village(holder.unit, units)
-        views.append({"code": holder.code, "name": mask(holder.name), "kind": holder.kind,
-                      "village": village.name if village is not None else "",
-                      "grid": holder.unit.name if village is None or holder.unit.id != village.id else "",
-                      "qr": qr_svg(holder.code)})
+        views.append(
+            {
+                "code": holder.code,
+                "name": mask(holder.name),
+                "kind": holder.kind,
+                "village": village.name if village is not None else "",
+                "grid": holder.unit.name if village is None or holder.unit.id != village.id else "",
+                "qr": qr_svg(holder.code),
+            }
+        )
     return views
 
 
@@ -54,4 +65,4 @@ def unit_cards(principal, unit_code, kind=None):
 
 def sheets(cards):
     """The cards in sheets of PER_SHEET, one printed A4 page each."""
-    return [cards[i:i + PER_SHEET] for i in range(0, len(cards), PER_SHEET)]
+    return [cards[i : i + PER_SHEET] for i in range(0, len(cards), PER_SHEET)]

@@ -1,4 +1,5 @@
 """Claims: /api/v1/public/claims (a resident, code + PIN) and /api/v1/claims (staff)."""
+
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
@@ -8,15 +9,34 @@ from points.claims.models import CLAIM_STATES
 from points.entries.api import EntrySchema, entry_view
 from points.entries import service as entries
 from points.evidence import service as evidence
-from points.http import (Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected,
-                         text_field)
+from points.http import (
+    Blueprint,
+    PageArgs,
+    Schema,
+    page_of,
+    paginate,
+    points_field,
+    principal,
+    protected,
+    text_field,
+)
 from points.users.service import resident
 from points.claims.schemas import NewClaimSchema, DeclineSchema
 
-public = Blueprint("public_claims", __name__, url_prefix="/api/v1/public",
-                   description="Claims (申领): a resident declares a deed, with photos")
-blp = protected(Blueprint("claims", __name__, url_prefix="/api/v1",
-                          description="Claims (申领): accept into an entry, or decline with a reason"))
+public = Blueprint(
+    "public_claims",
+    __name__,
+    url_prefix="/api/v1/public",
+    description="Claims (申领): a resident declares a deed, with photos",
+)
+blp = protected(
+    Blueprint(
+        "claims",
+        __name__,
+        url_prefix="/api/v1",
+        description="Claims (申领): accept into an entry, or decline with a reason",
+    )
+)
 
 
 class ClaimSchema(Schema):
@@ -53,11 +73,23 @@ class AcceptSchema(Schema):
 def claim_view(claim, photos=None):
     if photos is None:
         photos = evidence.of_claims([claim.id]).get(claim.id, [])
-    return {"id": claim.id, "status": claim.status, "scheme": claim.scheme.code, "holder": claim.holder.code,
-            "holder_name": claim.holder.name, "item": claim.item, "occurred_on": claim.occurred_on,
-            "note": claim.note, "points": claim.points, "quantity": claim.quantity, "grade": claim.grade,
-            "photos": [p.id for p in photos], "entry": claim.entry_id, "reason": claim.reason,
-            "created_at": claim.created_at}
+    return {
+        "id": claim.id,
+        "status": claim.status,
+        "scheme": claim.scheme.code,
+        "holder": claim.holder.code,
+        "holder_name": claim.holder.name,
+        "item": claim.item,
+        "occurred_on": claim.occurred_on,
+        "note": claim.note,
+        "points": claim.points,
+        "quantity": claim.quantity,
+        "grade": claim.grade,
+        "photos": [p.id for p in photos],
+        "entry": claim.entry_id,
+        "reason": claim.reason,
+        "created_at": claim.created_at,
+    }
 
 
 def _values(data):
@@ -71,10 +103,19 @@ class PublicClaims(MethodView):
     @public.doc(security=[])
     def post(self, data):
         """A resident declares a deed (JSON, or a multipart form with up to 3 files `photo`)."""
-        photos = [f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename]
+        photos = [
+            f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename
+        ]
         holder = resident(data["holder"], data["pin"], request.remote_addr)
-        claim = service.submit(holder, data["scheme"], data["item"], data["occurred_on"], data["note"],
-                               _values(data), photos)
+        claim = service.submit(
+            holder,
+            data["scheme"],
+            data["item"],
+            data["occurred_on"],
+            data["note"],
+            _values(data),
+            photos,
+        )
         return claim_view(claim)
 
 
@@ -84,7 +125,9 @@ class Claims(MethodView):
     @blp.response(200, page_of(ClaimSchema))
     def get(self, args):
         """Claims within the caller's units (recorders and reviewers), newest first."""
-        query = service.claims_query(principal(), args.get("status"), args.get("unit"), args.get("holder"))
+        query = service.claims_query(
+            principal(), args.get("status"), args.get("unit"), args.get("holder")
+        )
         return paginate(query, args, claim_view)
 
 

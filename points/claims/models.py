@@ -36,5 +36,7 @@ class Claim(db.Model):
     holder: Mapped[Holder] = relationship(lazy="joined")
     scheme: Mapped[Scheme] = relationship(lazy="joined")
 
-    __table_args__ = (Index("ix_claims_holder_status", "holder_id", "status"),
-                      Index("ix_claims_status", "status", "id"))
+    __table_args__ = (
+        Index("ix_claims_holder_status", "holder_id", "status"),
+        Index("ix_claims_status", "status", "id"),
+    )

@@ -1,5 +1,6 @@
 """Pages: /lookup/claim (a resident declares a deed with photos, no login) and /claims (the
 recorders' and reviewers' queue: accept into an entry, or decline with a reason)."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,8 +23,9 @@ QUEUE = 200
 
 def _claim_form(form=None, error=None, status=200):
     schemes = [(s, rules_of(s.current_version_id)) for s in all_schemes()]
-    return render_template("claims/new.html", schemes=schemes, form=form or {}, error=error,
-                           today=today().isoformat()), status
+    return render_template(
+        "claims/new.html", schemes=schemes, form=form or {}, error=error, today=today().isoformat()
+    ), status
 
 
 @bp.get("/lookup/claim")
@@ -36,24 +38,43 @@ def new_claim():
 def submit_claim():
     form = request.form
     scheme_code, _sep, item_code = form.get("item", "").partition(":")
-    body = {"holder": form.get("holder", "").strip(), "pin": form.get("pin", ""), "scheme": scheme_code,
-            "item": item_code, "occurred_on": form.get("occurred_on", ""), "note": form.get("note", "").strip()}
+    body = {
+        "holder": form.get("holder", "").strip(),
+        "pin": form.get("pin", ""),
+        "scheme": scheme_code,
+        "item": item_code,
+        "occurred_on": form.get("occurred_on", ""),
+        "note": form.get("note", "").strip(),
+    }
     value = form.get("value", "").strip()
     try:
         schemes = {s.code: s for s in all_schemes()}
-        item = rules_of(schemes[scheme_code].current_version_id).item(item_code) if scheme_code in schemes else None
+        item = (
+            rules_of(schemes[scheme_code].current_version_id).item(item_code)
+            if scheme_code in schemes
+            else None
+        )
         if value and item is not None and item.input_field:
             body[item.input_field] = value
         data = NewClaimSchema().load(body)
-        photos = [f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename]
+        photos = [
+            f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename
+        ]
         holder = resident(data["holder"], data["pin"], request.remote_addr)
         values = {k: data[k] for k in ("points", "quantity", "grade") if k in data}
-        claim = service.submit(holder, data["scheme"], data["item"], data["occurred_on"], data["note"], values,
-                               photos)
+        claim = service.submit(
+            holder, data["scheme"], data["item"], data["occurred_on"], data["note"], values, photos
+        )
     except (PointsError, ValidationError) as error:
         status = status_of(error)
         return _claim_form({**form.to_dict(), "pin": ""}, friendly(error, resident=True), status)
-    flash(_("申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。", id=claim.id), "success")
+    flash(
+        _(
+            "申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。",
+            id=claim.id,
+        ),
+        "success",
+    )
     return redirect(url_for("claims_pages.new_claim"))
 
 
@@ -61,8 +82,13 @@ def _queue(error=None, status=200):
     rows = service.open_claims(principal(), QUEUE)
     views = [claim_view(claim, photos) for claim, photos, _name in rows]
     names = {claim.id: name for claim, _photos, name in rows}
-    return render_template("claims/queue.html", claims=views, names=names, error=error,
-                           recorder="recorder" in current_user.roles), status
+    return render_template(
+        "claims/queue.html",
+        claims=views,
+        names=names,
+        error=error,
+        recorder="recorder" in current_user.roles,
+    ), status
 
 
 @bp.get("/claims")
@@ -83,7 +109,9 @@ def decide():
             message = _("申领 %(id)s 已受理，转为待审核的积分记录。", id=claim_id)
         elif request.form.get("decline", "").isdigit():
             claim_id = int(request.form["decline"])
-            data = DeclineSchema().load({"reason": request.form.get(f"reason_{claim_id}", "").strip()})
+            data = DeclineSchema().load(
+                {"reason": request.form.get(f"reason_{claim_id}", "").strip()}
+            )
             service.decline(me, claim_id, data["reason"])
             message = _("申领 %(id)s 不予受理，原因已告知申领人。", id=claim_id)
         else:

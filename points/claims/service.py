@@ -4,6 +4,7 @@ and conflicts of interest as any other) or declines it with a reason the residen
 
 Lock order: the claim, then what recording an entry locks (entries, accounts).
 """
+
 from sqlalchemy import func, select, update
 
 from points.claims.models import Claim
@@ -36,12 +37,25 @@ def submit(holder, scheme_code, item_code, occurred_on, note, values, photos=())
     with evidence.stored(photos, None) as rows, write():
         lock_key(f"claims:{holder.id}")
         open_now = db.session.execute(
-            select(func.count(Claim.id)).where(Claim.holder_id == holder.id, Claim.status == "open")).scalar_one()
+            select(func.count(Claim.id)).where(Claim.holder_id == holder.id, Claim.status == "open")
+        ).scalar_one()
         if open_now >= MAX_OPEN:
-            raise PointsError("too_many_open_claims", f"最多同时有 {MAX_OPEN} 条待处理的申领", 409,
-                              {"open": open_now})
-        claim = Claim(holder_id=holder.id, scheme_id=scheme.id, item=item_code, occurred_on=occurred_on,
-                      note=note or "", status="open", created_at=utcnow(), **values)
+            raise PointsError(
+                "too_many_open_claims",
+                f"最多同时有 {MAX_OPEN} 条待处理的申领",
+                409,
+                {"open": open_now},
+            )
+        claim = Claim(
+            holder_id=holder.id,
+            scheme_id=scheme.id,
+            item=item_code,
+            occurred_on=occurred_on,
+            note=note or "",
+            status="open",
+            created_at=utcnow(),
+            **values,
+        )
         db.session.add(claim)
         db.session.flush()
         for row in rows:
@@ -67,8 +81,13 @@ def open_claims(principal, limit):
 
 
 def claims_query(principal, status=None, unit=None, holder=None):
-    query = (select(Claim).join(Holder, Claim.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
-             .where(in_scope(Unit.path, _visible(principal))).order_by(Claim.id.desc()))
+    query = (
+        select(Claim)
+        .join(Holder, Claim.holder_id == Holder.id)
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(in_scope(Unit.path, _visible(principal)))
+        .order_by(Claim.id.desc())
+    )
     if status:
         query = query.where(Claim.status == status)
     if unit:
@@ -88,8 +107,11 @@ def get_claim(principal, claim_id):
 
 
 def _locked_open(claim_id):
-    claim = db.session.execute(for_update(select(Claim).where(Claim.id == claim_id), of=Claim)
-                               .execution_options(populate_existing=True)).scalar_one()
+    claim = db.session.execute(
+        for_update(select(Claim).where(Claim.id == claim_id), of=Claim).execution_options(
+            populate_existing=True
+        )
+    ).scalar_one()
     if claim.status != "open":
         raise invalid_state(f"申领当前状态为 {claim.status}，不能再处理")
     return claim
@@ -102,18 +124,35 @@ def accept(principal, claim_id, values=None, note=None):
     scheme, holder = claim.scheme, claim.holder
     entries.check_holder(principal, scheme, holder)
     refuse_conflict(principal, {holder.code: holder.id})
-    values = {**{k: getattr(claim, k) for k in ("points", "quantity", "grade") if getattr(claim, k) is not None},
-              **(values or {})}
+    values = {
+        **{
+            k: getattr(claim, k)
+            for k in ("points", "quantity", "grade")
+            if getattr(claim, k) is not None
+        },
+        **(values or {}),
+    }
     rules = rules_of(scheme.current_version_id)
     item, points = entries.compute(rules, claim.item, claim.occurred_on, values)
     end_read()
     with write():
         claim = _locked_open(claim_id)
-        entry = entries.add_entry(principal, scheme, rules, item, holder, points, claim.occurred_on,
-                                  note if note is not None else claim.note, values)
+        entry = entries.add_entry(
+            principal,
+            scheme,
+            rules,
+            item,
+            holder,
+            points,
+            claim.occurred_on,
+            note if note is not None else claim.note,
+            values,
+        )
         claim.status, claim.entry_id = "accepted", entry.id
         claim.decided_by_id, claim.decided_at = principal.user_id, utcnow()
-        db.session.execute(update(Evidence).where(Evidence.claim_id == claim.id).values(entry_id=entry.id))
+        db.session.execute(
+            update(Evidence).where(Evidence.claim_id == claim.id).values(entry_id=entry.id)
+        )
     return entry.id
 
 
@@ -132,12 +171,21 @@ def decline(principal, claim_id, reason):
 
 def recent_of(holder, limit=LISTED):
     """A household's last claims, for its own public balance."""
-    return db.session.execute(
-        select(Claim).where(Claim.holder_id == holder.id).order_by(Claim.id.desc()).limit(limit)).scalars().all()
+    return (
+        db.session.execute(
+            select(Claim).where(Claim.holder_id == holder.id).order_by(Claim.id.desc()).limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def entry_claims(entry_ids):
     """{entry id: claim id} for entries that came from a claim."""
     if not entry_ids:
         return {}
-    return dict(db.session.execute(select(Claim.entry_id, Claim.id).where(Claim.entry_id.in_(entry_ids))).all())
+    return dict(
+        db.session.execute(
+            select(Claim.entry_id, Claim.id).where(Claim.entry_id.in_(entry_ids))
+        ).all()
+    )

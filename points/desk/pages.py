@@ -2,6 +2,7 @@
 postings and entries) and its printable passbook. They keep their endpoint names
 (users_pages.home, org_pages.*): the routes are added to those blueprints from here, above
 the capabilities they combine."""
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -49,5 +50,8 @@ def statement(code):
     year = request.args.get("year", "")
     year = int(year) if year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR else today().year
     paper = "a4" if request.args.get("paper") == "a4" else "a5"
-    return render_template("org/statement.html", paper=paper,
-                           **service.statement_page(holder, year, request.args.get("scheme")))
+    return render_template(
+        "org/statement.html",
+        paper=paper,
+        **service.statement_page(holder, year, request.args.get("scheme")),
+    )

@@ -1,4 +1,5 @@
 """What the combined pages show, gathered from each capability's own service."""
+
 from points.database import today
 from points.entries import service as entries
 from points.entries.api import entry_view
@@ -30,7 +31,10 @@ def holder_page(principal, code):
             names = usernames({p.user_id for p in rows})
             postings = [{**posting_view(p), "by": names.get(p.user_id, "")} for p in rows]
         accounts.append({"scheme_name": scheme.name, **view, "postings": postings})
-    recent = [entry_view(e, detail=False) for e in entries.entries_of(principal, HISTORY, holder=holder.code)]
+    recent = [
+        entry_view(e, detail=False)
+        for e in entries.entries_of(principal, HISTORY, holder=holder.code)
+    ]
     return {"holder": holder, "accounts": accounts, "entries": recent}
 
 
@@ -41,8 +45,13 @@ def statement_page(holder, year, scheme_code=None):
     if scheme.subject != holder.kind:
         raise not_found("account")
     found = ledger.statement(scheme, holder, year)
-    return {"s": found, "holder": holder, "village": org.village_of(holder.unit),
-            "postings": [posting_view(p) for p in found["postings"]], "printed": today()}
+    return {
+        "s": found,
+        "holder": holder,
+        "village": org.village_of(holder.unit),
+        "postings": [posting_view(p) for p in found["postings"]],
+        "printed": today(),
+    }
 
 
 def home_page(principal):
@@ -52,9 +61,20 @@ def home_page(principal):
     queue = recent = None
     if "reviewer" in roles:
         waiting = entries.review_queue(principal)
-        queue = {"count": len(waiting), "mine": sum(e.recorded_by.username == principal.username for e in waiting)}
+        queue = {
+            "count": len(waiting),
+            "mine": sum(e.recorded_by.username == principal.username for e in waiting),
+        }
     if "recorder" in roles:
-        recent = [entry_view(e, detail=False)
-                  for e in entries.entries_of(principal, RECENT, recorded_by=principal.username)]
+        recent = [
+            entry_view(e, detail=False)
+            for e in entries.entries_of(principal, RECENT, recorded_by=principal.username)
+        ]
     short = liability_warnings(principal) if "admin" in roles else None  # 积分兑付能力 not enough
-    return {"roles": roles, "grants": principal.grants, "queue": queue, "recent": recent, "short": short}
+    return {
+        "roles": roles,
+        "grants": principal.grants,
+        "queue": queue,
+        "recent": recent,
+        "short": short,
+    }

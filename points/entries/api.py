@@ -1,4 +1,5 @@
 """Entries: /api/v1/entries — record, batch, review, objections, revoke."""
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -8,12 +9,29 @@ from points.entries import service
 from points.entries.models import STATES
 from points.claims import service as claims
 from points.evidence import service as evidence
-from points.http import (MAX_QUANTITY, Blueprint, PageArgs, Schema, page_of, paginate, points_field,
-                         principal, protected, row_id_field, text_field)
+from points.http import (
+    MAX_QUANTITY,
+    Blueprint,
+    PageArgs,
+    Schema,
+    page_of,
+    paginate,
+    points_field,
+    principal,
+    protected,
+    row_id_field,
+    text_field,
+)
 from points.schemes.service import rules_of
 
-blp = protected(Blueprint("entries", __name__, url_prefix="/api/v1",
-                          description="Entries (积分记录): record, review, notice, objections, revoke"))
+blp = protected(
+    Blueprint(
+        "entries",
+        __name__,
+        url_prefix="/api/v1",
+        description="Entries (积分记录): record, review, notice, objections, revoke",
+    )
+)
 
 
 class ValuesMixin(Schema):
@@ -33,8 +51,9 @@ class NewEntrySchema(ValuesMixin):
 class BatchSchema(ValuesMixin):
     scheme = text_field(max_length=64)
     item = text_field(max_length=64)
-    holders = ma.fields.List(text_field(max_length=64), required=True,
-                             validate=ma.validate.Length(min=1, max=500))
+    holders = ma.fields.List(
+        text_field(max_length=64), required=True, validate=ma.validate.Length(min=1, max=500)
+    )
 
 
 class ApprovalSchema(Schema):
@@ -111,7 +130,9 @@ class BatchApproveSchema(NoteSchema):
 
 
 class ApproveSchema(NoteSchema):
-    grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))  # hours_graded: the quality
+    grade = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=64)
+    )  # hours_graded: the quality
 
 
 def entry_view(entry, detail=True, viewer=None):
@@ -119,21 +140,36 @@ def entry_view(entry, detail=True, viewer=None):
     `viewer` (the caller, by default) may see it."""
     item = rules_of(entry.scheme_version_id).item(entry.item)
     view = {
-        "id": entry.id, "scheme": entry.scheme.code, "holder": entry.holder.code,
-        "holder_name": entry.holder.name, "item": entry.item, "item_name": item.name if item else entry.item,
-        "category": entry.category, "points": entry.points, "quantity": entry.quantity, "grade": entry.grade,
-        "status": entry.status, "recorded_by": entry.recorded_by.username, "occurred_on": entry.occurred_on,
-        "note": entry.note, "created_at": aware(entry.created_at),
+        "id": entry.id,
+        "scheme": entry.scheme.code,
+        "holder": entry.holder.code,
+        "holder_name": entry.holder.name,
+        "item": entry.item,
+        "item_name": item.name if item else entry.item,
+        "category": entry.category,
+        "points": entry.points,
+        "quantity": entry.quantity,
+        "grade": entry.grade,
+        "status": entry.status,
+        "recorded_by": entry.recorded_by.username,
+        "occurred_on": entry.occurred_on,
+        "note": entry.note,
+        "created_at": aware(entry.created_at),
         "claim": claims.entry_claims([entry.id]).get(entry.id),
-        "evidence": [{"id": e.id, "sha256": e.sha256} for e in evidence.of_entries([entry.id]).get(entry.id, [])],
+        "evidence": [
+            {"id": e.id, "sha256": e.sha256}
+            for e in evidence.of_entries([entry.id]).get(entry.id, [])
+        ],
     }
     if entry.reviewed_by is not None:
         view.update(reviewed_by=entry.reviewed_by.username, review_note=entry.review_note or "")
     if entry.notice_ends_on is not None:
         view["notice_ends_on"] = entry.notice_ends_on
     if detail:
-        view["approvals"] = [{"by": a.user.username, "at": aware(a.at), "grade": a.grade}
-                             for a in service.approvals(entry)]
+        view["approvals"] = [
+            {"by": a.user.username, "at": aware(a.at), "grade": a.grade}
+            for a in service.approvals(entry)
+        ]
         view["history"] = service.history_view(viewer or principal(), entry)
     return view
 
@@ -153,16 +189,31 @@ class Entries(MethodView):
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
     def post(self, data):
         """Record a deed or a deduction; the service computes the points from the item."""
+
         def work():
-            return _one(service.record(principal(), data["scheme"], data["holder"], data["item"],
-                                       data["occurred_on"], data.get("note"), **_values(data)))
-        return idempotency.run(principal().user_id, idempotency.header_key(required=False), data, work)
+            return _one(
+                service.record(
+                    principal(),
+                    data["scheme"],
+                    data["holder"],
+                    data["item"],
+                    data["occurred_on"],
+                    data.get("note"),
+                    **_values(data),
+                )
+            )
+
+        return idempotency.run(
+            principal().user_id, idempotency.header_key(required=False), data, work
+        )
 
     @blp.arguments(EntryQuery, location="query")
     @blp.response(200, page_of(EntrySchema))
     def get(self, args):
         """Entries within the caller's units, newest first."""
-        query = service.entries_query(principal(), **{k: v for k, v in args.items() if k not in ("page", "per_page")})
+        query = service.entries_query(
+            principal(), **{k: v for k, v in args.items() if k not in ("page", "per_page")}
+        )
         return paginate(query, args, lambda e: entry_view(e, detail=False))
 
 
@@ -173,11 +224,24 @@ class Batch(MethodView):
     @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
     def post(self, data):
         """Record one item for many holders at once (an event): all or nothing."""
+
         def work():
-            ids = service.record_batch(principal(), data["scheme"], data["item"], data["holders"],
-                                       data["occurred_on"], data.get("note"), **_values(data))
-            return EntryList().dump({"items": [entry_view(service.get_entry(principal(), i)) for i in ids]})
-        return idempotency.run(principal().user_id, idempotency.header_key(required=False), data, work)
+            ids = service.record_batch(
+                principal(),
+                data["scheme"],
+                data["item"],
+                data["holders"],
+                data["occurred_on"],
+                data.get("note"),
+                **_values(data),
+            )
+            return EntryList().dump(
+                {"items": [entry_view(service.get_entry(principal(), i)) for i in ids]}
+            )
+
+        return idempotency.run(
+            principal().user_id, idempotency.header_key(required=False), data, work
+        )
 
 
 @blp.route("/entries/<int:entry_id>")

@@ -1,8 +1,17 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from points.database import Points, utcnow
@@ -61,7 +70,9 @@ class Approval(db.Model):
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    grade: Mapped[str | None] = mapped_column(String(64))  # hours_graded: the quality this reviewer named
+    grade: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # hours_graded: the quality this reviewer named
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -109,6 +120,8 @@ class EntryStat(db.Model):
     deducted: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))
 
     __table_args__ = (
-        UniqueConstraint("unit_id", "scheme_id", "year", "month", "item", name="uq_entry_stats_key"),
+        UniqueConstraint(
+            "unit_id", "scheme_id", "year", "month", "item", name="uq_entry_stats_key"
+        ),
         Index("ix_entry_stats_year_unit", "year", "unit_id"),  # the report reads one unit's year
     )

@@ -1,4 +1,5 @@
 """Pages: /entries/new (记分, one holder or a grid's households at once) and /review (审核)."""
+
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -23,9 +24,12 @@ GRID_HOLDERS = 300  # the most households one grid (or branch) lists for ticking
 
 # --- /entries/new --------------------------------------------------------------------------
 
+
 def _schemes_for_recorder(me):
     """Each scheme with the units (grids, branches) whose holders this recorder may score."""
-    return [(scheme, units_with_holders(me, scheme.subject, "recorder")) for scheme in all_schemes()]
+    return [
+        (scheme, units_with_holders(me, scheme.subject, "recorder")) for scheme in all_schemes()
+    ]
 
 
 def _choose(options, wanted, key):
@@ -37,18 +41,35 @@ def _choose(options, wanted, key):
 
 def _form_context(me, args, form, error=None):
     schemes = _schemes_for_recorder(me)
-    chosen = (_choose(schemes, args.get("scheme"), lambda s: s[0].code)
-              or next((s for s in schemes if s[1]), None) or (schemes[0] if schemes else None))
+    chosen = (
+        _choose(schemes, args.get("scheme"), lambda s: s[0].code)
+        or next((s for s in schemes if s[1]), None)
+        or (schemes[0] if schemes else None)
+    )
     scheme, units = chosen if chosen else (None, [])
     unit = _choose(units, args.get("unit"), lambda u: u.code)
     holders = []
     if unit is not None:
         holders = holders_within(me, GRID_HOLDERS, unit_code=unit.code, kind=scheme.subject)
     rules = rules_of(scheme.current_version_id) if scheme else None
-    grades = list(dict.fromkeys(g for item in (rules.items if rules else []) if item.grades for g in item.grades))
-    return dict(schemes=[s for s, _units in schemes], scheme=scheme, units=units, unit=unit, holders=holders,
-                rules=rules, grades=grades, form=form, error=error, key=uuid.uuid4().hex,
-                today=today().isoformat())
+    grades = list(
+        dict.fromkeys(
+            g for item in (rules.items if rules else []) if item.grades for g in item.grades
+        )
+    )
+    return dict(
+        schemes=[s for s, _units in schemes],
+        scheme=scheme,
+        units=units,
+        unit=unit,
+        holders=holders,
+        rules=rules,
+        grades=grades,
+        form=form,
+        error=error,
+        key=uuid.uuid4().hex,
+        today=today().isoformat(),
+    )
 
 
 @bp.get("/entries/new")
@@ -60,14 +81,21 @@ def new_entry():
 
 def _entry_payload(form, rules):
     """The form as the JSON API's body: only the one value field the chosen item reads."""
-    data = {"scheme": form.get("scheme", ""), "item": form.get("item", ""),
-            "occurred_on": form.get("occurred_on", "")}
+    data = {
+        "scheme": form.get("scheme", ""),
+        "item": form.get("item", ""),
+        "occurred_on": form.get("occurred_on", ""),
+    }
     if form.get("note", "").strip():
         data["note"] = form["note"].strip()
     item = rules.item(data["item"]) if rules and data["item"] else None
     if item is not None and item.input_field and form.get(item.input_field, "").strip():
         data[item.input_field] = form[item.input_field].strip()
-    holders = list(dict.fromkeys(c.strip() for c in form.getlist("holders") + [form.get("holder", "")] if c.strip()))
+    holders = list(
+        dict.fromkeys(
+            c.strip() for c in form.getlist("holders") + [form.get("holder", "")] if c.strip()
+        )
+    )
     return data, holders
 
 
@@ -80,17 +108,39 @@ def _record(me, data, holders, key):
         values = {k: parsed[k] for k in ("points", "quantity", "grade") if k in parsed}
 
         def work():
-            return {"ids": [service.record(me, parsed["scheme"], parsed["holder"], parsed["item"],
-                                           parsed["occurred_on"], parsed.get("note"), **values)]}
+            return {
+                "ids": [
+                    service.record(
+                        me,
+                        parsed["scheme"],
+                        parsed["holder"],
+                        parsed["item"],
+                        parsed["occurred_on"],
+                        parsed.get("note"),
+                        **values,
+                    )
+                ]
+            }
     else:
         parsed = BatchSchema().load({**data, "holders": holders})
         values = {k: parsed[k] for k in ("points", "quantity", "grade") if k in parsed}
 
         def work():
-            return {"ids": service.record_batch(me, parsed["scheme"], parsed["item"], parsed["holders"],
-                                                parsed["occurred_on"], parsed.get("note"), **values)}
-    answer = idempotency.run(me.user_id, f"page:{key}"[:255] if key else None,
-                             {**data, "holders": holders}, work)
+            return {
+                "ids": service.record_batch(
+                    me,
+                    parsed["scheme"],
+                    parsed["item"],
+                    parsed["holders"],
+                    parsed["occurred_on"],
+                    parsed.get("note"),
+                    **values,
+                )
+            }
+
+    answer = idempotency.run(
+        me.user_id, f"page:{key}"[:255] if key else None, {**data, "holders": holders}, work
+    )
     body = answer.get_json()
     if answer.status_code != 201:  # a refusal kept for this key, answered again
         error = body["error"]
@@ -112,12 +162,24 @@ def record():
         form = {**request.form.to_dict(), "holders": request.form.getlist("holders")}
         args = {"scheme": data["scheme"], "unit": request.form.get("unit", "")}
         status = status_of(error)
-        return render_template("entries/new.html", **_form_context(me, args, form, friendly(error))), status
+        return render_template(
+            "entries/new.html", **_form_context(me, args, form, friendly(error))
+        ), status
     views = [entry_view(service.get_entry(me, i), detail=False) for i in ids]
-    flash(_("已记分 %(n)s 条，每条 %(points)s 分，等待审核：%(who)s", n=len(views),
-            points=_signed(views[0]["points"]), who="、".join(f"{v['holder']} {v['holder_name']}" for v in views)),
-          "success")
-    return redirect(url_for("entries_pages.new_entry", scheme=data["scheme"], unit=request.form.get("unit") or None))
+    flash(
+        _(
+            "已记分 %(n)s 条，每条 %(points)s 分，等待审核：%(who)s",
+            n=len(views),
+            points=_signed(views[0]["points"]),
+            who="、".join(f"{v['holder']} {v['holder_name']}" for v in views),
+        ),
+        "success",
+    )
+    return redirect(
+        url_for(
+            "entries_pages.new_entry", scheme=data["scheme"], unit=request.form.get("unit") or None
+        )
+    )
 
 
 def _signed(points):
@@ -126,14 +188,18 @@ def _signed(points):
 
 # --- /review -------------------------------------------------------------------------------
 
+
 def _queue(me):
     rows = []
     for entry in service.review_queue(me):
         view = entry_view(entry, detail=False)
         approvers = [a.user.username for a in service.approvals(entry)]
-        view.update(approvers=approvers, own=entry.recorded_by_id == me.user_id,
-                    approved_by_me=me.username in approvers and entry.status == "pending",
-                    quality=service.grades_to_name(entry))
+        view.update(
+            approvers=approvers,
+            own=entry.recorded_by_id == me.user_id,
+            approved_by_me=me.username in approvers and entry.status == "pending",
+            quality=service.grades_to_name(entry),
+        )
         rows.append(view)
     return rows
 
@@ -152,7 +218,9 @@ def review_action():
     try:
         if request.form.get("reject"):
             entry_id = int(request.form["reject"])
-            reason = ReasonSchema().load({"reason": request.form.get(f"reason_{entry_id}", "").strip()})["reason"]
+            reason = ReasonSchema().load(
+                {"reason": request.form.get(f"reason_{entry_id}", "").strip()}
+            )["reason"]
             service.reject(me, entry_id, reason)
             message = _("已驳回 1 条记录。")
         elif request.form.get("approve"):
@@ -169,12 +237,15 @@ def review_action():
         if isinstance(error, ValueError) and not isinstance(error, ValidationError):
             error = ValidationError({"ids": [_("请先勾选要通过的记录")]})
         status = status_of(error)
-        return render_template("entries/review.html", queue=_queue(me), error=friendly(error)), status
+        return render_template(
+            "entries/review.html", queue=_queue(me), error=friendly(error)
+        ), status
     flash(message, "success")
     return redirect(url_for("entries_pages.review"))
 
 
 # --- 照片佐证 ------------------------------------------------------------------------------
+
 
 @bp.post("/entries/<int:entry_id>/photos")
 @login_required

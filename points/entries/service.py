@@ -3,6 +3,7 @@
 Lock order, the same everywhere so two writers never wait on each other in a circle:
 entries (by id) first, then accounts.
 """
+
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -24,8 +25,8 @@ from points.users.models import User, UserLink
 from points.users.service import refuse_conflict
 
 
-
 # --- recording -----------------------------------------------------------------------------
+
 
 def check_holder(principal, scheme, holder, field="holder"):
     if holder.kind != scheme.subject:
@@ -41,21 +42,33 @@ def compute(rules, item_code, occurred_on, values):
     if item is None:
         details["item"] = [reason("unknown_item", "unknown item")]
     elif rules.appraisal is not None and item.code == rules.appraisal.item:
-        details["item"] = [reason("appraisal_item", "recorded by the service when an appraisal round closes, never by hand")]
+        details["item"] = [
+            reason(
+                "appraisal_item",
+                "recorded by the service when an appraisal round closes, never by hand",
+            )
+        ]
         item = None
     if occurred_on > today():
         details["occurred_on"] = [reason("future_date", "the date is in the future")]
     elif occurred_on.year < FIRST_YEAR:
-        details["occurred_on"] = [reason("date_before", "the date is before {year}", year=FIRST_YEAR)]
+        details["occurred_on"] = [
+            reason("date_before", "the date is before {year}", year=FIRST_YEAR)
+        ]
     points = None
     if item is not None and "occurred_on" not in details and not item.recordable_on(occurred_on):
-        details["occurred_on"] = ["this item (全年…) is recorded only in December, the last month of the year"]
+        details["occurred_on"] = [
+            "this item (全年…) is recorded only in December, the last month of the year"
+        ]
     if item is not None:
         try:
             points = item.compute_points(**values)
         except InvalidValue as error:
-            details[error.field] = [Reason(error.reason, error.message, **error.params)
-                                    if error.reason else error.message]
+            details[error.field] = [
+                Reason(error.reason, error.message, **error.params)
+                if error.reason
+                else error.message
+            ]
     if details:
         raise invalid(details)
     return item, points
@@ -68,21 +81,40 @@ def _check_cap(item, holder, scheme, occurred_on, points):
         return
     first, last = cap_window(cap.per, occurred_on)
     count, total = db.session.execute(
-        select(func.count(Entry.id), func.sum(Entry.points))
-        .where(Entry.holder_id == holder.id, Entry.scheme_id == scheme.id, Entry.item == item.code,
-               Entry.occurred_on.between(first, last), Entry.status.not_in(("rejected", "revoked")))
+        select(func.count(Entry.id), func.sum(Entry.points)).where(
+            Entry.holder_id == holder.id,
+            Entry.scheme_id == scheme.id,
+            Entry.item == item.code,
+            Entry.occurred_on.between(first, last),
+            Entry.status.not_in(("rejected", "revoked")),
+        )
     ).one()
     total = total or 0
     if not cap.admits(count, total, points):
-        raise PointsError("cap_exceeded", f"超过 {item.code} 的上限：{_describe_cap(cap)}", 409, {
-            "item": item.code, "per": cap.per, "cap_count": cap.count, "cap_points": cap.points,
-            "count": count, "points": total, "from": first.isoformat(), "to": last.isoformat()})
+        raise PointsError(
+            "cap_exceeded",
+            f"超过 {item.code} 的上限：{_describe_cap(cap)}",
+            409,
+            {
+                "item": item.code,
+                "per": cap.per,
+                "cap_count": cap.count,
+                "cap_points": cap.points,
+                "count": count,
+                "points": total,
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+            },
+        )
 
 
 def _describe_cap(cap):
-    words = {"day": "每天", "week": "每周", "month": "每月", "quarter": "每季度", "year": "每年"}[cap.per]
+    words = {"day": "每天", "week": "每周", "month": "每月", "quarter": "每季度", "year": "每年"}[
+        cap.per
+    ]
     parts = ([f"最多 {cap.count} 次"] if cap.count is not None else []) + (
-        [f"最多 {cap.points} 分"] if cap.points is not None else [])
+        [f"最多 {cap.points} 分"] if cap.points is not None else []
+    )
     return words + "，".join(parts)
 
 
@@ -90,22 +122,39 @@ def _refuse_closed_year(scheme_id, day):
     """Entries of a closed year cannot change; the close itself waits for writers of that year."""
     lock_key(f"period:{scheme_id}:{day.year}", shared=True)
     closed = db.session.execute(
-        select(Period.id).where(Period.scheme_id == scheme_id, Period.year == day.year)).first()
+        select(Period.id).where(Period.scheme_id == scheme_id, Period.year == day.year)
+    ).first()
     if closed is not None:
-        raise PointsError("period_closed", f"{day.year} 年度已结算，不能再记分或更改", 409, {"year": day.year})
+        raise PointsError(
+            "period_closed", f"{day.year} 年度已结算，不能再记分或更改", 409, {"year": day.year}
+        )
 
 
-def add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values, batch=False):
+def add_entry(
+    principal, scheme, rules, item, holder, points, occurred_on, note, values, batch=False
+):
     """A pending entry, inside the caller's write(): closed year, cap and account under lock.
     In a batch the caller has checked the year once and counts the statistics once."""
     if not batch:
         _refuse_closed_year(scheme.id, occurred_on)
     account = ledger.account_for(scheme.id, holder.id, lock=True)
     _check_cap(item, holder, scheme, occurred_on, points)
-    entry = Entry(scheme_id=scheme.id, scheme_version_id=scheme.current_version_id, holder_id=holder.id,
-                  item=item.code, category=item.category, veto=item.veto, points=points,
-                  quantity=values.get("quantity"), grade=values.get("grade"), occurred_on=occurred_on,
-                  note=note or "", status="pending", recorded_by_id=principal.user_id, created_at=utcnow())
+    entry = Entry(
+        scheme_id=scheme.id,
+        scheme_version_id=scheme.current_version_id,
+        holder_id=holder.id,
+        item=item.code,
+        category=item.category,
+        veto=item.veto,
+        points=points,
+        quantity=values.get("quantity"),
+        grade=values.get("grade"),
+        occurred_on=occurred_on,
+        note=note or "",
+        status="pending",
+        recorded_by_id=principal.user_id,
+        created_at=utcnow(),
+    )
     db.session.add(entry)
     db.session.flush()
     _event(entry, "record", principal.user_id, note or "")
@@ -135,8 +184,16 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
     rules = rules_of(scheme.current_version_id)
     item, points = compute(rules, item_code, occurred_on, values)
     codes = list(dict.fromkeys(holder_codes))
-    holders = {h.code: h for h in db.session.execute(select(Holder).where(Holder.code.in_(codes))).scalars()}
-    _each_holder(codes, lambda code: check_holder(principal, scheme, holders.get(code) or holder_by_code(code, "holder")))
+    holders = {
+        h.code: h
+        for h in db.session.execute(select(Holder).where(Holder.code.in_(codes))).scalars()
+    }
+    _each_holder(
+        codes,
+        lambda code: check_holder(
+            principal, scheme, holders.get(code) or holder_by_code(code, "holder")
+        ),
+    )
     refuse_conflict(principal, {code: holders[code].id for code in codes})
     ids, entries = [], []
     end_read()
@@ -145,8 +202,18 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
         for code in sorted(codes, key=lambda c: holders[c].id):
             holder = holders[code]
             try:
-                entry = add_entry(principal, scheme, rules, item, holder, points, occurred_on, note, values,
-                                  batch=True)
+                entry = add_entry(
+                    principal,
+                    scheme,
+                    rules,
+                    item,
+                    holder,
+                    points,
+                    occurred_on,
+                    note,
+                    values,
+                    batch=True,
+                )
             except PointsError as error:
                 raise _for_holder(error, code) from None
             ids.append((codes.index(code), entry.id))
@@ -175,10 +242,16 @@ def _reason(error):
 
 
 def _for_holder(error, code):
-    return PointsError(error.code, error.message, error.status, {"holders": {code: [_reason(error)]}, **error.details})
+    return PointsError(
+        error.code,
+        error.message,
+        error.status,
+        {"holders": {code: [_reason(error)]}, **error.details},
+    )
 
 
 # --- reading -------------------------------------------------------------------------------
+
 
 def get_entry(principal, entry_id):
     entry = db.session.get(Entry, entry_id)
@@ -190,8 +263,13 @@ def get_entry(principal, entry_id):
 
 
 def entries_query(principal, status=None, scheme=None, unit=None, holder=None, recorded_by=None):
-    query = (select(Entry).join(Holder, Entry.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
-             .where(in_scope(Unit.path, principal.paths())).order_by(Entry.id.desc()))
+    query = (
+        select(Entry)
+        .join(Holder, Entry.holder_id == Holder.id)
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(in_scope(Unit.path, principal.paths()))
+        .order_by(Entry.id.desc())
+    )
     if status:
         query = query.where(Entry.status == status)
     if scheme:
@@ -201,7 +279,9 @@ def entries_query(principal, status=None, scheme=None, unit=None, holder=None, r
     if holder:
         query = query.where(Entry.holder_id == holder_by_code(holder, "holder").id)
     if recorded_by:
-        query = query.where(Entry.recorded_by_id.in_(select(User.id).where(User.username == recorded_by)))
+        query = query.where(
+            Entry.recorded_by_id.in_(select(User.id).where(User.username == recorded_by))
+        )
     return query
 
 
@@ -213,15 +293,29 @@ def entries_of(principal, limit, **filters):
 def review_queue(principal, limit=200):
     """待审核: entries pending or disputed in the units where the caller is a reviewer,
     newest first (their own entries included: the page shows them without approve)."""
-    return db.session.execute(
-        select(Entry).join(Holder, Entry.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
-        .where(in_scope(Unit.path, principal.paths("reviewer")), Entry.status.in_(("pending", "disputed")))
-        .order_by(Entry.id.desc()).limit(limit)).scalars().all()
+    return (
+        db.session.execute(
+            select(Entry)
+            .join(Holder, Entry.holder_id == Holder.id)
+            .join(Unit, Holder.unit_id == Unit.id)
+            .where(
+                in_scope(Unit.path, principal.paths("reviewer")),
+                Entry.status.in_(("pending", "disputed")),
+            )
+            .order_by(Entry.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def history(entry):
-    return list(db.session.execute(
-        select(EntryEvent).where(EntryEvent.entry_id == entry.id).order_by(EntryEvent.id)).scalars())
+    return list(
+        db.session.execute(
+            select(EntryEvent).where(EntryEvent.entry_id == entry.id).order_by(EntryEvent.id)
+        ).scalars()
+    )
 
 
 def history_view(principal, entry):
@@ -230,9 +324,11 @@ def history_view(principal, entry):
     who may settle the dispute (in scope, not its recorder, not one who objected to it)."""
     events = history(entry)
     objectors = {e.user_id for e in events if e.action == "object" and e.user_id is not None}
-    may_settle = (principal.allows("reviewer", entry.holder.unit.path)
-                  and principal.user_id != entry.recorded_by_id
-                  and principal.user_id not in objectors)
+    may_settle = (
+        principal.allows("reviewer", entry.holder.unit.path)
+        and principal.user_id != entry.recorded_by_id
+        and principal.user_id not in objectors
+    )
     view = []
     for event in events:
         if event.user is not None:
@@ -242,27 +338,53 @@ def history_view(principal, entry):
         else:
             by = None
         note = event.note if event.action != "object" or may_settle else ""
-        view.append({"action": event.action, "status": event.status, "at": aware(event.at),
-                     "note": note, "by": by})
+        view.append(
+            {
+                "action": event.action,
+                "status": event.status,
+                "at": aware(event.at),
+                "note": note,
+                "by": by,
+            }
+        )
     return view
 
 
 def approvals(entry):
-    return list(db.session.execute(
-        select(Approval).where(Approval.entry_id == entry.id).order_by(Approval.id)).scalars())
+    return list(
+        db.session.execute(
+            select(Approval).where(Approval.entry_id == entry.id).order_by(Approval.id)
+        ).scalars()
+    )
 
 
 # --- review --------------------------------------------------------------------------------
 
+
 def _event(entry, action, user_id=None, note="", holder_id=None):
-    db.session.add(EntryEvent(entry_id=entry.id, action=action, status=entry.status, user_id=user_id,
-                              holder_id=holder_id, note=note or "", at=utcnow()))
+    db.session.add(
+        EntryEvent(
+            entry_id=entry.id,
+            action=action,
+            status=entry.status,
+            user_id=user_id,
+            holder_id=holder_id,
+            note=note or "",
+            at=utcnow(),
+        )
+    )
 
 
 def _locked_entries(ids):
-    entries = db.session.execute(
-        for_update(select(Entry).where(Entry.id.in_(ids)).order_by(Entry.id), of=Entry)
-        .execution_options(populate_existing=True)).scalars().all()
+    entries = (
+        db.session.execute(
+            for_update(
+                select(Entry).where(Entry.id.in_(ids)).order_by(Entry.id), of=Entry
+            ).execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
     found = {e.id for e in entries}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -283,14 +405,22 @@ def _refuse_objector(principal, entry):
     """Whoever objected to an entry (themselves, or a holder linked to them) never settles
     its dispute: one person could otherwise cut the public notice short alone."""
     objected = db.session.execute(
-        select(EntryEvent.id).where(EntryEvent.entry_id == entry.id, EntryEvent.action == "object",
-                                    (EntryEvent.user_id == principal.user_id)
-                                    | EntryEvent.holder_id.in_(select(UserLink.holder_id)
-                                                               .where(UserLink.user_id == principal.user_id)))
+        select(EntryEvent.id).where(
+            EntryEvent.entry_id == entry.id,
+            EntryEvent.action == "object",
+            (EntryEvent.user_id == principal.user_id)
+            | EntryEvent.holder_id.in_(
+                select(UserLink.holder_id).where(UserLink.user_id == principal.user_id)
+            ),
+        )
     ).first()
     if objected is not None:
-        raise PointsError("conflict_of_interest", "提出异议的人不能处理这条异议，请由其他审核员处理", 403,
-                          {"holders": {entry.holder.code: ["objected to this entry"]}})
+        raise PointsError(
+            "conflict_of_interest",
+            "提出异议的人不能处理这条异议，请由其他审核员处理",
+            403,
+            {"holders": {entry.holder.code: ["objected to this entry"]}},
+        )
 
 
 def _approve_locked(principal, entry, note, grade=None, conflicts_checked=False):
@@ -306,8 +436,11 @@ def _approve_locked(principal, entry, note, grade=None, conflicts_checked=False)
         return
     if entry.status != "pending":
         raise invalid_state(f"积分记录当前状态为 {entry.status}，不能通过")
-    done = db.session.execute(
-        select(Approval.user_id).where(Approval.entry_id == entry.id)).scalars().all()
+    done = (
+        db.session.execute(select(Approval.user_id).where(Approval.entry_id == entry.id))
+        .scalars()
+        .all()
+    )
     if principal.user_id in done:
         raise PointsError("already_reviewed", "你已经审核过这条积分记录", 409)
     rules = rules_of(entry.scheme_version_id)
@@ -332,17 +465,30 @@ def _check_grade(item, grade):
     """hours_graded: each approving reviewer names the quality (优, 良, ...); no other item takes one."""
     if item is None or not item.graded_by_reviewers:
         if grade is not None:
-            raise invalid({"grade": ["not used by this item: only time-and-quality items are graded at approval"]})
+            raise invalid(
+                {
+                    "grade": [
+                        "not used by this item: only time-and-quality items are graded at approval"
+                    ]
+                }
+            )
         return
     if grade is None or grade not in item.grades:
-        raise invalid({"grade": [f"name the quality of this work: one of {', '.join(item.grades)}"]})
+        raise invalid(
+            {"grade": [f"name the quality of this work: one of {', '.join(item.grades)}"]}
+        )
 
 
 def _grade_hours(entry, item, grade):
     """The quorum is reached: the lowest grade named counts, and the entry's points (held at the
     best grade while pending) become hours × per × that grade's factor."""
-    named = db.session.execute(select(Approval.grade).where(Approval.entry_id == entry.id,
-                                                            Approval.grade.is_not(None))).scalars().all()
+    named = (
+        db.session.execute(
+            select(Approval.grade).where(Approval.entry_id == entry.id, Approval.grade.is_not(None))
+        )
+        .scalars()
+        .all()
+    )
     lowest = item.lowest_grade(set(named) | {grade})
     points = item.graded_hours(entry.quantity, lowest)
     ledger.move_pending(ledger.account_for(entry.scheme_id, entry.holder_id), points - entry.points)
@@ -352,10 +498,20 @@ def _grade_hours(entry, item, grade):
 def _require_evidence(rules, entry):
     """有图有真相: an item with `evidence: required` is not approved without a photo."""
     item = rules.item(entry.item)
-    if item is not None and item.evidence == "required" and db.session.execute(
-            select(Evidence.id).where(Evidence.entry_id == entry.id).limit(1)).first() is None:
-        raise PointsError("evidence_required", "这个项目须附照片佐证，请记分员先上传照片", 409,
-                          {"item": entry.item})
+    if (
+        item is not None
+        and item.evidence == "required"
+        and db.session.execute(
+            select(Evidence.id).where(Evidence.entry_id == entry.id).limit(1)
+        ).first()
+        is None
+    ):
+        raise PointsError(
+            "evidence_required",
+            "这个项目须附照片佐证，请记分员先上传照片",
+            409,
+            {"item": entry.item},
+        )
 
 
 def approve(principal, entry_id, note=None, grade=None):
@@ -379,17 +535,30 @@ def approve_batch(principal, ids, note=None, grade=None):
             _check_grade(None, grade)
         for entry_id in ids:
             try:
-                _approve_locked(principal, entries[entry_id], note, grade if entry_id in graded else None,
-                                conflicts_checked=True)
+                _approve_locked(
+                    principal,
+                    entries[entry_id],
+                    note,
+                    grade if entry_id in graded else None,
+                    conflicts_checked=True,
+                )
             except PointsError as error:
-                raise PointsError(error.code, f"#{entry_id}: {error.message}", error.status,
-                                  {"ids": {str(entry_id): [error.message]}}) from None
+                raise PointsError(
+                    error.code,
+                    f"#{entry_id}: {error.message}",
+                    error.status,
+                    {"ids": {str(entry_id): [error.message]}},
+                ) from None
     return ids
 
 
 def grades_to_name(entry):
     """The grades a reviewer chooses from when approving this entry (hours_graded, pending), else []."""
-    return list(rules_of(entry.scheme_version_id).item(entry.item).grades) if _graded_at_approval(entry) else []
+    return (
+        list(rules_of(entry.scheme_version_id).item(entry.item).grades)
+        if _graded_at_approval(entry)
+        else []
+    )
 
 
 def _graded_at_approval(entry):
@@ -424,8 +593,14 @@ def revoke(principal, entry_id, reason):
         if entry.status == "posted":
             _refuse_closed_year(entry.scheme_id, entry.occurred_on)
             ledger.post(account, "revoke", -entry.points, f"entry:{entry.id}", principal.user_id)
-            ledger.count_for_year(entry.scheme_id, entry.holder_id, entry.occurred_on.year, -entry.points,
-                                  entry.veto, undo=True)
+            ledger.count_for_year(
+                entry.scheme_id,
+                entry.holder_id,
+                entry.occurred_on.year,
+                -entry.points,
+                entry.veto,
+                undo=True,
+            )
             stats.count(entry, "revoke_posted")
         elif entry.status == "in_notice":
             ledger.move_pending(account, -entry.points)
@@ -442,12 +617,15 @@ def _post(entry, user_id=None):
     account = ledger.account_for(entry.scheme_id, entry.holder_id, lock=True)
     ledger.post(account, "entry", entry.points, f"entry:{entry.id}", user_id)
     ledger.move_pending(account, -entry.points)
-    ledger.count_for_year(entry.scheme_id, entry.holder_id, entry.occurred_on.year, entry.points, entry.veto)
+    ledger.count_for_year(
+        entry.scheme_id, entry.holder_id, entry.occurred_on.year, entry.points, entry.veto
+    )
     stats.count(entry, "post")
     entry.status = "posted"
 
 
 # --- public notice and objections ----------------------------------------------------------
+
 
 def _object(entry, text, user_id=None, holder_id=None):
     if entry.status != "in_notice":
@@ -482,12 +660,17 @@ def object_as_resident(resident, entry_id, text):
 
 def notices_query(unit_code):
     unit = unit_by_code(unit_code, "unit")
-    return (select(Entry).join(Holder, Entry.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
-            .where(Entry.status == "in_notice", Unit.path.startswith(unit.path))
-            .order_by(Entry.id.desc()))
+    return (
+        select(Entry)
+        .join(Holder, Entry.holder_id == Holder.id)
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(Entry.status == "in_notice", Unit.path.startswith(unit.path))
+        .order_by(Entry.id.desc())
+    )
 
 
 # --- settling ------------------------------------------------------------------------------
+
 
 def settle(as_of=None, batch=500):
     """Post the entries whose notice ended before `as_of` (default today) without objection."""
@@ -495,9 +678,16 @@ def settle(as_of=None, batch=500):
     posted = 0
     while True:
         with write():
-            ids = db.session.execute(
-                select(Entry.id).where(Entry.status == "in_notice", Entry.notice_ends_on < as_of)
-                .order_by(Entry.id).limit(batch)).scalars().all()
+            ids = (
+                db.session.execute(
+                    select(Entry.id)
+                    .where(Entry.status == "in_notice", Entry.notice_ends_on < as_of)
+                    .order_by(Entry.id)
+                    .limit(batch)
+                )
+                .scalars()
+                .all()
+            )
             for entry in _locked_entries(ids).values():
                 if entry.status == "in_notice":
                     _post(entry)

@@ -1,5 +1,6 @@
 """统计: running entry counts per unit (and every unit above it) and month, kept by the entries
 service in the transaction of each change, read by the statistics report."""
+
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -13,11 +14,25 @@ def count(entry, event):
     """Move the month's figures for one change of an entry (record, post, reject, revoke) on
     the holder's unit and on every unit above it, so any unit's statistics read its own rows."""
     unit_ids = [int(i) for i in entry.holder.unit.path.strip("/").split("/")]
-    key = dict(scheme_id=entry.scheme_id, year=entry.occurred_on.year, month=entry.occurred_on.month,
-               item=entry.item)
+    key = dict(
+        scheme_id=entry.scheme_id,
+        year=entry.occurred_on.year,
+        month=entry.occurred_on.month,
+        item=entry.item,
+    )
     for unit_id in unit_ids:
-        insert_ignore(EntryStat, unit_id=unit_id, **key, category=entry.category, recorded=0, posted=0,
-                      rejected=0, revoked=0, granted=Decimal(0), deducted=Decimal(0))
+        insert_ignore(
+            EntryStat,
+            unit_id=unit_id,
+            **key,
+            category=entry.category,
+            recorded=0,
+            posted=0,
+            rejected=0,
+            revoked=0,
+            granted=Decimal(0),
+            deducted=Decimal(0),
+        )
     changes = {}
     if event in ("record", "post", "reject"):
         column = {"record": "recorded", "post": "posted", "reject": "rejected"}[event]
@@ -30,8 +45,13 @@ def count(entry, event):
             changes["deducted"] = EntryStat.deducted - entry.points * sign
     if event in ("revoke", "revoke_posted"):
         changes["revoked"] = EntryStat.revoked + 1
-    db.session.execute(update(EntryStat).filter_by(**key).where(EntryStat.unit_id.in_(unit_ids)).values(changes)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(EntryStat)
+        .filter_by(**key)
+        .where(EntryStat.unit_id.in_(unit_ids))
+        .values(changes)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def count_many(entries, event):
@@ -39,15 +59,31 @@ def count_many(entries, event):
     unit path, month and item, however many entries share it."""
     groups = {}
     for entry in entries:
-        key = (entry.holder.unit.path, entry.scheme_id, entry.occurred_on.year, entry.occurred_on.month,
-               entry.item, entry.category)
+        key = (
+            entry.holder.unit.path,
+            entry.scheme_id,
+            entry.occurred_on.year,
+            entry.occurred_on.month,
+            entry.item,
+            entry.category,
+        )
         groups.setdefault(key, []).append(entry)
     for (path, scheme_id, year, month, item, category), group in groups.items():
         unit_ids = [int(i) for i in path.strip("/").split("/")]
         key = dict(scheme_id=scheme_id, year=year, month=month, item=item)
         for unit_id in unit_ids:
-            insert_ignore(EntryStat, unit_id=unit_id, **key, category=category, recorded=0, posted=0,
-                          rejected=0, revoked=0, granted=Decimal(0), deducted=Decimal(0))
+            insert_ignore(
+                EntryStat,
+                unit_id=unit_id,
+                **key,
+                category=category,
+                recorded=0,
+                posted=0,
+                rejected=0,
+                revoked=0,
+                granted=Decimal(0),
+                deducted=Decimal(0),
+            )
         changes = {}
         if event in ("record", "post", "reject"):
             column = {"record": "recorded", "post": "posted", "reject": "rejected"}[event]
@@ -60,5 +96,10 @@ def count_many(entries, event):
             changes["deducted"] = EntryStat.deducted + deducted * sign
         if event in ("revoke", "revoke_posted"):
             changes["revoked"] = EntryStat.revoked + len(group)
-        db.session.execute(update(EntryStat).filter_by(**key).where(EntryStat.unit_id.in_(unit_ids))
-                           .values(changes).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(EntryStat)
+            .filter_by(**key)
+            .where(EntryStat.unit_id.in_(unit_ids))
+            .values(changes)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,4 +1,5 @@
 """Evidence: /api/v1/entries/<id>/evidence (upload) and /api/v1/evidence/<id> (the image)."""
+
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest.fields import Upload
@@ -6,7 +7,14 @@ from flask_smorest.fields import Upload
 from points.evidence import service
 from points.http import Blueprint, Schema, principal, protected
 
-blp = protected(Blueprint("evidence", __name__, url_prefix="/api/v1", description="Evidence (照片佐证): photos of entries"))
+blp = protected(
+    Blueprint(
+        "evidence",
+        __name__,
+        url_prefix="/api/v1",
+        description="Evidence (照片佐证): photos of entries",
+    )
+)
 
 
 class PhotoForm(Schema):

@@ -1,6 +1,7 @@
 """照片佐证: photos of an entry. A photo is judged by its content (Pillow), never its name,
 re-encoded as JPEG with no metadata (EXIF and GPS gone) and at most 1600 px on its longest
 side, and stored under instance/evidence/ by the SHA-256 of the stored bytes."""
+
 import hashlib
 import io
 import os
@@ -28,7 +29,9 @@ MAX_FILES = 3  # files in one upload
 
 
 def _folder():
-    return Path(current_app.config.get("EVIDENCE_DIR") or Path(current_app.instance_path) / "evidence")
+    return Path(
+        current_app.config.get("EVIDENCE_DIR") or Path(current_app.instance_path) / "evidence"
+    )
 
 
 def path_of(sha256):
@@ -38,7 +41,9 @@ def path_of(sha256):
 def reencode(data):
     """(JPEG bytes, width, height) of an uploaded photo, or 422 when it is not one."""
     if len(data) > MAX_BYTES:
-        raise PointsError("payload_too_large", "a photo is at most 5 MiB", 413, {"photo": ["at most 5 MiB"]})
+        raise PointsError(
+            "payload_too_large", "a photo is at most 5 MiB", 413, {"photo": ["at most 5 MiB"]}
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -51,8 +56,14 @@ def reencode(data):
             image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
             out = io.BytesIO()
             image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ):
         raise invalid({"photo": ["a JPEG, PNG or WebP photo"]}) from None
     return out.getvalue(), image.width, image.height
 
@@ -83,8 +94,16 @@ def stored(uploads, user_id):
             sha256, new = _store(jpeg)
             if new:
                 made.append(path_of(sha256))
-            rows.append(Evidence(sha256=sha256, bytes=len(jpeg), width=width, height=height,
-                                 uploaded_by_id=user_id, at=utcnow()))
+            rows.append(
+                Evidence(
+                    sha256=sha256,
+                    bytes=len(jpeg),
+                    width=width,
+                    height=height,
+                    uploaded_by_id=user_id,
+                    at=utcnow(),
+                )
+            )
         yield rows
     except BaseException:
         for path in made:
@@ -124,7 +143,9 @@ def of_claims(claim_ids):
 def _grouped(column, ids):
     found = {}
     if ids:
-        for evidence in db.session.execute(select(Evidence).where(column.in_(ids)).order_by(Evidence.id)).scalars():
+        for evidence in db.session.execute(
+            select(Evidence).where(column.in_(ids)).order_by(Evidence.id)
+        ).scalars():
             found.setdefault(getattr(evidence, column.key), []).append(evidence)
     return found
 

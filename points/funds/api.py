@@ -1,4 +1,5 @@
 """公益金: /api/v1/funds/<unit>/movements, money in and out of a unit's fund (admin)."""
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -6,10 +7,16 @@ from points.errors import reason
 from points.funds import service
 from points.http import Blueprint, PageArgs, Schema, page_of, principal, protected, text_field
 
-blp = protected(Blueprint("funds", __name__, url_prefix="/api/v1",
-                          description="Public-welfare fund (公益金): money in and out, in yuan"))
+blp = protected(
+    Blueprint(
+        "funds",
+        __name__,
+        url_prefix="/api/v1",
+        description="Public-welfare fund (公益金): money in and out, in yuan",
+    )
+)
 
-MAX_YUAN = 10 ** 10  # far beyond any village's fund, far below what the column holds
+MAX_YUAN = 10**10  # far beyond any village's fund, far below what the column holds
 
 
 def yuan_field(**kwargs):
@@ -24,9 +31,16 @@ def _fen(value):
 
 class NewMovementSchema(Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
-    amount = yuan_field(required=True, validate=[
-        ma.validate.Range(min=0, min_inclusive=False, error=reason("not_positive", "must be more than 0")),
-        ma.validate.Range(max=MAX_YUAN), _fen])
+    amount = yuan_field(
+        required=True,
+        validate=[
+            ma.validate.Range(
+                min=0, min_inclusive=False, error=reason("not_positive", "must be more than 0")
+            ),
+            ma.validate.Range(max=MAX_YUAN),
+            _fen,
+        ],
+    )
     source = text_field(max_length=200)  # 合作社二次分配, a donor's name, what was bought
     note = text_field(required=False)
 
@@ -55,13 +69,18 @@ class Movements(MethodView):
     def post(self, data, unit):
         """公益金收支 (admin): money in or out of the unit's fund; an append-only row. Money out
         beyond the balance → 409 insufficient_fund."""
-        return service.record_movement(principal(), unit, data["kind"], data["amount"],
-                                       data["source"], data.get("note"))
+        return service.record_movement(
+            principal(), unit, data["kind"], data["amount"], data["source"], data.get("note")
+        )
 
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, MovementPage)
     def get(self, args, unit):
         """The unit's fund movements, newest first, with its balance (admin)."""
         found = service.movements(principal(), unit, args["page"], args["per_page"])
-        return {**found, "unit": found["unit"].code, "page": args["page"],
-                "per_page": args["per_page"]}
+        return {
+            **found,
+            "unit": found["unit"].code,
+            "page": args["page"],
+            "per_page": args["per_page"],
+        }

@@ -1,4 +1,5 @@
 """Page: /admin/funds (公益金) — a unit's fund: its balance, money in and out, the movements."""
+
 from babel.numbers import format_decimal
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
@@ -38,8 +39,15 @@ def _page(unit_code, form=None, error=None, status=200):
     unit_code = unit_code or (units[0].code if units else "")
     fund = service.movements(me, unit_code, 1, LISTED) if unit_code else None
     given = donations(me, unit_code, LISTED) if unit_code else []
-    return render_template("funds/index.html", units=units, unit_code=unit_code, fund=fund,
-                           form=form or {}, donations=given, error=error), status
+    return render_template(
+        "funds/index.html",
+        units=units,
+        unit_code=unit_code,
+        fund=fund,
+        form=form or {},
+        donations=given,
+        error=error,
+    ), status
 
 
 @bp.get("")
@@ -53,17 +61,23 @@ def record(unit):
     form = {k: request.form.get(k, "").strip() for k in ("kind", "amount", "source", "note")}
     try:
         data = NewMovementSchema().load({k: v for k, v in form.items() if v or k != "note"})
-        movement = service.record_movement(principal(), unit, data["kind"], data["amount"],
-                                           data["source"], data.get("note"))
+        movement = service.record_movement(
+            principal(), unit, data["kind"], data["amount"], data["source"], data.get("note")
+        )
     except ValidationError as error:
         return _page(unit, form, friendly(error), 422)
     except PointsError as error:
         if error.code == "insufficient_fund":
-            message = _("公益金余额不足：当前 %(balance)s，本次支出 %(amount)s，没有记账。",
-                        balance=yuan_text(error.details["balance"]),
-                        amount=yuan_text(error.details["amount"]))
+            message = _(
+                "公益金余额不足：当前 %(balance)s，本次支出 %(amount)s，没有记账。",
+                balance=yuan_text(error.details["balance"]),
+                amount=yuan_text(error.details["amount"]),
+            )
         else:
             message = friendly(error)
         return _page(unit if error.status not in (403, 404) else "", form, message, error.status)
-    flash(_("已记账，公益金余额 %(balance)s。", balance=yuan_text(movement["balance_after"])), "success")
+    flash(
+        _("已记账，公益金余额 %(balance)s。", balance=yuan_text(movement["balance_after"])),
+        "success",
+    )
     return redirect(url_for("funds_pages.index", unit=unit))

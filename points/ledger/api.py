@@ -1,17 +1,31 @@
 """Accounts: /api/v1/accounts/<scheme>/<holder> and its postings."""
+
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 
 from points.database import aware, today
 from points.errors import forbidden, not_found
-from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected
+from points.http import (
+    Blueprint,
+    PageArgs,
+    Schema,
+    page_of,
+    paginate,
+    points_field,
+    principal,
+    protected,
+)
 from points.ledger import service
 from points.org.service import holder_by_code
 from points.schemes.models import FIRST_YEAR, LAST_YEAR
 from points.schemes.service import scheme_by_code
 
-blp = protected(Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and postings (积分明细)"))
+blp = protected(
+    Blueprint(
+        "accounts", __name__, url_prefix="/api/v1", description="Accounts and postings (积分明细)"
+    )
+)
 
 
 class AccountSchema(Schema):
@@ -34,7 +48,9 @@ class PostingSchema(Schema):
 
 
 class StatementQuery(Schema):
-    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
+    year = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(min=FIRST_YEAR, max=LAST_YEAR)
+    )
 
 
 class StatementSchema(Schema):
@@ -48,8 +64,14 @@ class StatementSchema(Schema):
 
 
 def posting_view(posting):
-    return {"id": posting.id, "kind": posting.kind, "points": posting.points,
-            "balance_after": posting.balance_after, "at": aware(posting.at), "ref": posting.ref}
+    return {
+        "id": posting.id,
+        "kind": posting.kind,
+        "points": posting.points,
+        "balance_after": posting.balance_after,
+        "at": aware(posting.at),
+        "ref": posting.ref,
+    }
 
 
 def scheme_and_holder(scheme_code, holder_code):

@@ -8,6 +8,7 @@ ISO with microseconds. The posting's own id is left out, so a restore that renum
 still verifies. Plain Python, no database: `ledger.post`, `ledger verify` and the migration
 that chains the rows already there all hash the same text.
 """
+
 import hashlib
 import json
 from datetime import timezone
@@ -24,8 +25,11 @@ def canonical_at(moment):
 
 def posting_hash(previous, account_id, kind, points_tenths, balance_tenths, ref, user_id, at):
     """The hash of one posting given its account's previous hash (points as whole tenths)."""
-    text = json.dumps([previous, account_id, kind, points_tenths, balance_tenths, ref, user_id,
-                       canonical_at(at)], ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(
+        [previous, account_id, kind, points_tenths, balance_tenths, ref, user_id, canonical_at(at)],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -79,6 +79,8 @@ class HolderYear(db.Model):
     deducted: Mapped[Decimal] = mapped_column(Points, default=Decimal(0), server_default="0")
 
     __table_args__ = (
-        UniqueConstraint("scheme_id", "holder_id", "year", name="uq_holder_years_scheme_holder_year"),
+        UniqueConstraint(
+            "scheme_id", "holder_id", "year", name="uq_holder_years_scheme_holder_year"
+        ),
         Index("ix_holder_years_scheme_year_points", "scheme_id", "year", "points"),
     )

@@ -4,6 +4,7 @@ Each posting is written in the same transaction as the account's running balance
 year totals, so a balance is read in one row however long the history is, and
 `verify` can recompute every running figure from the rows it summarises.
 """
+
 from collections import namedtuple
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,15 @@ from decimal import Decimal
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from points.database import Points, as_points, for_update, insert_ignore, local_date, local_tz, utcnow
+from points.database import (
+    Points,
+    as_points,
+    for_update,
+    insert_ignore,
+    local_date,
+    local_tz,
+    utcnow,
+)
 from points.errors import PointsError
 from points.extensions import db
 from points.ledger.chain import posting_hash, tenths
@@ -20,7 +29,6 @@ from points.org.models import Holder, Unit
 from points.schemes.models import Scheme
 
 ZERO = Decimal(0)
-
 
 
 def account_for(scheme_id, holder_id, lock=False):
@@ -47,8 +55,9 @@ class AccountRef:
         self.id, self.balance, self.last_hash = id, balance, last_hash
 
 
-_LOCK_ACCOUNT = (select(Account.id, Account.balance, Account.last_hash)
-                 .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id")))
+_LOCK_ACCOUNT = select(Account.id, Account.balance, Account.last_hash).where(
+    Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id")
+)
 _LOCK_ACCOUNT_FOR_UPDATE = _LOCK_ACCOUNT.with_for_update()
 
 
@@ -88,24 +97,47 @@ def post(account, kind, points, ref, user_id=None, floor=None):
     for _ in range(2):
         balance = before + points
         if floor is not None and balance < Decimal(floor):
-            raise PointsError("insufficient_balance", f"余额不足：当前 {before} 分，本次需 {-points} 分",
-                              409, {"balance": before, "total": -points})
+            raise PointsError(
+                "insufficient_balance",
+                f"余额不足：当前 {before} 分，本次需 {-points} 分",
+                409,
+                {"balance": before, "total": -points},
+            )
         now = utcnow()
-        digest = posting_hash(previous, account.id, kind, tenths(points), tenths(balance), ref,
-                              user_id, now)
-        moved = connection.execute(_MOVE, {"account_id": account.id, "before": before,
-                                           "previous": previous, "balance": balance,
-                                           "hash": digest})
+        digest = posting_hash(
+            previous, account.id, kind, tenths(points), tenths(balance), ref, user_id, now
+        )
+        moved = connection.execute(
+            _MOVE,
+            {
+                "account_id": account.id,
+                "before": before,
+                "previous": previous,
+                "balance": balance,
+                "hash": digest,
+            },
+        )
         if moved.rowcount == 1:
             break
         before, previous = connection.execute(
             _READ_LOCKED if connection.dialect.name == "sqlite" else _READ_LOCKED_FOR_UPDATE,
-            {"account_id": account.id}).one()
+            {"account_id": account.id},
+        ).one()
     else:
         raise RuntimeError(f"account {account.id} moved under its lock")
-    connection.execute(_INSERT_POSTING, {
-        "account_id": account.id, "kind": kind, "points": points, "balance_after": balance, "at": now, "ref": ref,
-        "user_id": user_id, "hash": digest})
+    connection.execute(
+        _INSERT_POSTING,
+        {
+            "account_id": account.id,
+            "kind": kind,
+            "points": points,
+            "balance_after": balance,
+            "at": now,
+            "ref": ref,
+            "user_id": user_id,
+            "hash": digest,
+        },
+    )
     _move_year_totals(account.id, kind, points, local_date(now).year, connection)
     if isinstance(account, Account):  # the row already holds it: no UPDATE at the next flush
         set_committed_value(account, "balance", balance)
@@ -116,18 +148,29 @@ def post(account, kind, points, ref, user_id=None, floor=None):
 
 
 Posted = namedtuple("Posted", "account_id kind points balance_after at ref user_id")
-_MOVE = (update(Account)
-         .where(Account.id == bindparam("account_id"),
-                Account.balance == bindparam("before", type_=Points()),
-                Account.last_hash == bindparam("previous"))
-         .values(balance=bindparam("balance", type_=Points()), last_hash=bindparam("hash")))
-_READ_LOCKED = (select(Account.balance, Account.last_hash)
-                .where(Account.id == bindparam("account_id")))
+_MOVE = (
+    update(Account)
+    .where(
+        Account.id == bindparam("account_id"),
+        Account.balance == bindparam("before", type_=Points()),
+        Account.last_hash == bindparam("previous"),
+    )
+    .values(balance=bindparam("balance", type_=Points()), last_hash=bindparam("hash"))
+)
+_READ_LOCKED = select(Account.balance, Account.last_hash).where(
+    Account.id == bindparam("account_id")
+)
 _READ_LOCKED_FOR_UPDATE = _READ_LOCKED.with_for_update()
 _INSERT_POSTING = insert(Posting).values(
-    account_id=bindparam("account_id"), kind=bindparam("kind"), points=bindparam("points"),
-    balance_after=bindparam("balance_after"), at=bindparam("at"), ref=bindparam("ref"),
-    user_id=bindparam("user_id"), hash=bindparam("hash"))
+    account_id=bindparam("account_id"),
+    kind=bindparam("kind"),
+    points=bindparam("points"),
+    balance_after=bindparam("balance_after"),
+    at=bindparam("at"),
+    ref=bindparam("ref"),
+    user_id=bindparam("user_id"),
+    hash=bindparam("hash"),
+)
 
 
 def _year_delta(kind, points):
@@ -146,7 +189,13 @@ def _move_year_totals(account_id, kind, points, year, connection):
     if delta is None:
         return
     column, amount = delta
-    values = {"account_id": account_id, "year": year, "earned": ZERO, "deducted": ZERO, "redeemed": ZERO}
+    values = {
+        "account_id": account_id,
+        "year": year,
+        "earned": ZERO,
+        "deducted": ZERO,
+        "redeemed": ZERO,
+    }
     values[column] = amount
     connection.execute(_year_upsert(connection.dialect.name, column), values)
 
@@ -164,37 +213,54 @@ def _year_upsert(dialect, column):
         else:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         values = dialect_insert(AccountYear).values(
-            account_id=bindparam("account_id"), year=bindparam("year"), earned=bindparam("earned", type_=Points()),
-            deducted=bindparam("deducted", type_=Points()), redeemed=bindparam("redeemed", type_=Points()))
+            account_id=bindparam("account_id"),
+            year=bindparam("year"),
+            earned=bindparam("earned", type_=Points()),
+            deducted=bindparam("deducted", type_=Points()),
+            redeemed=bindparam("redeemed", type_=Points()),
+        )
         statement = _YEAR_UPSERTS[(dialect, column)] = values.on_conflict_do_update(
             index_elements=[AccountYear.account_id, AccountYear.year],
-            set_={column: getattr(AccountYear, column) + values.excluded[column]})
+            set_={column: getattr(AccountYear, column) + values.excluded[column]},
+        )
     return statement
 
 
 def move_pending(account, points):
     """待入账: points that are recorded but not yet spendable (in review, notice or dispute)."""
     db.session.execute(
-        update(Account).where(Account.id == account.id)
-        .values(pending=Account.pending + Decimal(points)).execution_options(synchronize_session=False))
+        update(Account)
+        .where(Account.id == account.id)
+        .values(pending=Account.pending + Decimal(points))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def count_for_year(scheme_id, holder_id, year, points, veto, undo=False):
     """Keep the holder's net points of the year its deeds occurred in (rankings read this row),
     and its posted entries and deductions of that year (participation reads them). `points`
     are the posting's: an undone deduction comes in positive."""
-    insert_ignore(HolderYear, scheme_id=scheme_id, holder_id=holder_id, year=year, points=ZERO, vetoes=0)
+    insert_ignore(
+        HolderYear, scheme_id=scheme_id, holder_id=holder_id, year=year, points=ZERO, vetoes=0
+    )
     step = -1 if undo else 1
     deduction = Decimal(points) * step < 0
     db.session.execute(
-        update(HolderYear).where(HolderYear.scheme_id == scheme_id, HolderYear.holder_id == holder_id,
-                                 HolderYear.year == year)
-        .values(points=HolderYear.points + Decimal(points),
-                vetoes=HolderYear.vetoes + (step if veto else 0),
-                entries=HolderYear.entries + step,
-                deductions=HolderYear.deductions + (step if deduction else 0),
-                deducted=HolderYear.deducted - (Decimal(points) if deduction else ZERO))
-        .execution_options(synchronize_session=False))
+        update(HolderYear)
+        .where(
+            HolderYear.scheme_id == scheme_id,
+            HolderYear.holder_id == holder_id,
+            HolderYear.year == year,
+        )
+        .values(
+            points=HolderYear.points + Decimal(points),
+            vetoes=HolderYear.vetoes + (step if veto else 0),
+            entries=HolderYear.entries + step,
+            deductions=HolderYear.deductions + (step if deduction else 0),
+            deducted=HolderYear.deducted - (Decimal(points) if deduction else ZERO),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def postings_query(account_id):
@@ -212,34 +278,78 @@ def statement(scheme, holder, year):
     account = find_account(scheme.id, holder.id)
     postings, opening = [], ZERO
     if account is not None:
-        opening = db.session.execute(
-            select(Posting.balance_after).where(Posting.account_id == account.id, Posting.at < start)
-            .order_by(Posting.id.desc()).limit(1)).scalar() or ZERO
-        postings = db.session.execute(
-            select(Posting).where(Posting.account_id == account.id, Posting.at >= start, Posting.at < end)
-            .order_by(Posting.id)).scalars().all()
+        opening = (
+            db.session.execute(
+                select(Posting.balance_after)
+                .where(Posting.account_id == account.id, Posting.at < start)
+                .order_by(Posting.id.desc())
+                .limit(1)
+            ).scalar()
+            or ZERO
+        )
+        postings = (
+            db.session.execute(
+                select(Posting)
+                .where(Posting.account_id == account.id, Posting.at >= start, Posting.at < end)
+                .order_by(Posting.id)
+            )
+            .scalars()
+            .all()
+        )
     closing = postings[-1].balance_after if postings else opening
-    return {"scheme": scheme.code, "scheme_name": scheme.name, "holder": holder.code, "name": holder.name,
-            "year": year, "opening": as_points(opening), "closing": as_points(closing), "postings": postings}
+    return {
+        "scheme": scheme.code,
+        "scheme_name": scheme.name,
+        "holder": holder.code,
+        "name": holder.name,
+        "year": year,
+        "opening": as_points(opening),
+        "closing": as_points(closing),
+        "postings": postings,
+    }
 
 
 # The account's row and its year's totals in one statement (both may not exist yet).
 _ACCOUNT_AND_YEAR = (
-    select(Account.balance, Account.pending, AccountYear.earned, AccountYear.deducted, AccountYear.redeemed)
-    .outerjoin(AccountYear, (AccountYear.account_id == Account.id) & (AccountYear.year == bindparam("year")))
-    .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id")))
+    select(
+        Account.balance,
+        Account.pending,
+        AccountYear.earned,
+        AccountYear.deducted,
+        AccountYear.redeemed,
+    )
+    .outerjoin(
+        AccountYear,
+        (AccountYear.account_id == Account.id) & (AccountYear.year == bindparam("year")),
+    )
+    .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id"))
+)
 
 # What GET /accounts/<scheme>/<holder> needs, by codes, in one statement: the scheme, the
 # holder with its unit's path (for the caller's scope), the account and its year's totals.
 _ACCOUNT_BY_CODES = (
-    select(Scheme.code, Scheme.subject, Holder.code, Holder.kind, Unit.path, Account.balance, Account.pending,
-           AccountYear.earned, AccountYear.deducted, AccountYear.redeemed)
+    select(
+        Scheme.code,
+        Scheme.subject,
+        Holder.code,
+        Holder.kind,
+        Unit.path,
+        Account.balance,
+        Account.pending,
+        AccountYear.earned,
+        AccountYear.deducted,
+        AccountYear.redeemed,
+    )
     .select_from(Scheme)
     .join(Holder, Holder.code == bindparam("holder"))
     .join(Unit, Holder.unit_id == Unit.id)
     .outerjoin(Account, (Account.scheme_id == Scheme.id) & (Account.holder_id == Holder.id))
-    .outerjoin(AccountYear, (AccountYear.account_id == Account.id) & (AccountYear.year == bindparam("year")))
-    .where(Scheme.code == bindparam("scheme")))
+    .outerjoin(
+        AccountYear,
+        (AccountYear.account_id == Account.id) & (AccountYear.year == bindparam("year")),
+    )
+    .where(Scheme.code == bindparam("scheme"))
+)
 
 AccountRead = namedtuple("AccountRead", "subject kind path view")
 
@@ -248,23 +358,35 @@ def _view(scheme_code, holder_code, balance, pending, earned, deducted, redeemed
     zero = as_points(0)
     if balance is None:  # no account yet
         balance = pending = zero
-    return {"scheme": scheme_code, "holder": holder_code, "balance": balance, "pending": pending,
-            "earned": zero if earned is None else earned, "deducted": zero if deducted is None else deducted,
-            "redeemed": zero if redeemed is None else redeemed}
+    return {
+        "scheme": scheme_code,
+        "holder": holder_code,
+        "balance": balance,
+        "pending": pending,
+        "earned": zero if earned is None else earned,
+        "deducted": zero if deducted is None else deducted,
+        "redeemed": zero if redeemed is None else redeemed,
+    }
 
 
 def account_view(scheme, holder, year):
     """{scheme, holder, balance, pending, earned, deducted, redeemed}: one row each, never a sum."""
-    row = db.session.connection().execute(
-        _ACCOUNT_AND_YEAR, {"year": year, "scheme_id": scheme.id, "holder_id": holder.id}).first()
+    row = (
+        db.session.connection()
+        .execute(_ACCOUNT_AND_YEAR, {"year": year, "scheme_id": scheme.id, "holder_id": holder.id})
+        .first()
+    )
     return _view(scheme.code, holder.code, *(row or (None,) * 5))
 
 
 def read_account(scheme_code, holder_code, year):
     """The account view by codes with what the caller's checks need (the scheme's subject, the
     holder's kind and unit path), or None when the scheme or the holder is unknown."""
-    row = db.session.connection().execute(
-        _ACCOUNT_BY_CODES, {"scheme": scheme_code, "holder": holder_code, "year": year}).first()
+    row = (
+        db.session.connection()
+        .execute(_ACCOUNT_BY_CODES, {"scheme": scheme_code, "holder": holder_code, "year": year})
+        .first()
+    )
     if row is None:
         return None
     scheme, subject, holder, kind, path = row[:5]

@@ -1,4 +1,5 @@
 """`points notices send`: drain the outbox of notices to households (run it from cron)."""
+
 import sys
 
 import click
@@ -11,8 +12,13 @@ def notices_cli():
 
 
 @notices_cli.command("send")
-@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000),
-              help="notices taken per round")
+@click.option(
+    "--batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="notices taken per round",
+)
 @with_appcontext
 def send(batch):
     """Send every queued notice through POINTS_NOTICE_SENDER (default: marked for the slip);

@@ -1,6 +1,7 @@
 """Pages: /holders/<code>/slip — the notice slip (积分告知单) a grid worker prints and hands the
 household: its open entries, deductions first, with the reason, the last day of notice and
 how to object. Staff in scope only."""
+
 from flask import Blueprint, render_template, url_for
 from flask_login import login_required
 
@@ -17,6 +18,12 @@ bp = page_errors(Blueprint("notices_pages", __name__))
 def slip(code):
     holder = get_holder(principal(), code)
     village = village_of(holder.unit)
-    return render_template("notices/slip.html", holder=holder, village=village, entries=open_entries(holder),
-                           printed=today(), lookup=url_for("public_pages.lookup", _external=True),
-                           board=url_for("public_pages.notices", unit=village.code, _external=True))
+    return render_template(
+        "notices/slip.html",
+        holder=holder,
+        village=village,
+        entries=open_entries(holder),
+        printed=today(),
+        lookup=url_for("public_pages.lookup", _external=True),
+        board=url_for("public_pages.notices", unit=village.code, _external=True),
+    )

@@ -24,6 +24,7 @@ and sets POINTS_NOTICE_SENDER=village_sms:Sms. A send that raises is tried again
 run, MAX_ATTEMPTS times in all, then the notice is `failed` with the error kept; the slip and
 /lookup still tell the household.
 """
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -45,8 +46,15 @@ BATCH = 100
 
 def enqueue(entry, event):
     """Inside the caller's write(): the household is to be told of this entry's `event`."""
-    db.session.add(Notice(entry_id=entry.id, holder_id=entry.holder_id, event=event, status="queued",
-                          created_at=utcnow()))
+    db.session.add(
+        Notice(
+            entry_id=entry.id,
+            holder_id=entry.holder_id,
+            event=event,
+            status="queued",
+            created_at=utcnow(),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -95,13 +103,24 @@ def message_of(notice):
     village = village_of(entry.holder.unit).name
     sign = "+" if entry.points > 0 else ""
     if notice.event == "in_notice":
-        text = (f"【{village}】{entry.holder.code}户：{item_name} {sign}{entry.points}分 公示至"
-                f"{entry.notice_ends_on.month}月{entry.notice_ends_on.day}日，有异议请在公示期内到公示栏或“查询积分”提出。")
+        text = (
+            f"【{village}】{entry.holder.code}户：{item_name} {sign}{entry.points}分 公示至"
+            f"{entry.notice_ends_on.month}月{entry.notice_ends_on.day}日，有异议请在公示期内到公示栏或“查询积分”提出。"
+        )
     else:
         text = f"【{village}】{entry.holder.code}户：记分员记录了 {item_name} {sign}{entry.points}分，待审核。"
-    return Message(notice=notice.id, event=notice.event, holder=entry.holder.code, name=entry.holder.name,
-                   village=village, entry=entry.id, item_name=item_name, points=entry.points,
-                   notice_ends_on=entry.notice_ends_on, text=text)
+    return Message(
+        notice=notice.id,
+        event=notice.event,
+        holder=entry.holder.code,
+        name=entry.holder.name,
+        village=village,
+        entry=entry.id,
+        item_name=item_name,
+        points=entry.points,
+        notice_ends_on=entry.notice_ends_on,
+        text=text,
+    )
 
 
 def _claim(batch, after):
@@ -110,15 +129,30 @@ def _claim(batch, after):
     id looked at or None when there are no more). Of two runs at once only one takes a notice:
     the update re-checks that it is still due."""
     now = utcnow()
-    due = (Notice.status == "queued") | ((Notice.status == "sending") & (Notice.claimed_at < now - STALE))
+    due = (Notice.status == "queued") | (
+        (Notice.status == "sending") & (Notice.claimed_at < now - STALE)
+    )
     end_read()
     with write():
-        ids = db.session.execute(
-            select(Notice.id).where(due, Notice.id > after).order_by(Notice.id).limit(batch)).scalars().all()
+        ids = (
+            db.session.execute(
+                select(Notice.id).where(due, Notice.id > after).order_by(Notice.id).limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not ids:
             return [], None
-        taken = db.session.execute(update(Notice).where(Notice.id.in_(ids), due)
-                                   .values(status="sending", claimed_at=now).returning(Notice.id)).scalars().all()
+        taken = (
+            db.session.execute(
+                update(Notice)
+                .where(Notice.id.in_(ids), due)
+                .values(status="sending", claimed_at=now)
+                .returning(Notice.id)
+            )
+            .scalars()
+            .all()
+        )
     return sorted(taken), (ids[-1] if len(ids) == batch else None)
 
 
@@ -149,9 +183,17 @@ def send_queued(sender=None, batch=BATCH):
 def _mark_sent(notice_id, channel):
     end_read()
     with write():
-        db.session.execute(update(Notice).where(Notice.id == notice_id)
-                           .values(status="sent", channel=channel, sent_at=utcnow(), error=None,
-                                   attempts=Notice.attempts + 1))
+        db.session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id)
+            .values(
+                status="sent",
+                channel=channel,
+                sent_at=utcnow(),
+                error=None,
+                attempts=Notice.attempts + 1,
+            )
+        )
 
 
 def _mark_failed(notice_id, error):
@@ -161,4 +203,3 @@ def _mark_failed(notice_id, error):
         notice.attempts += 1
         notice.error = f"{type(error).__name__}: {error}"[:2000]
         notice.status = "failed" if notice.attempts >= MAX_ATTEMPTS else "queued"
-

@@ -1,4 +1,5 @@
 """Units and holders: /api/v1/units, /api/v1/holders."""
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -18,8 +19,13 @@ class HolderQuery(PageArgs):
 
 
 def unit_view(unit):
-    return {"code": unit.code, "name": unit.name, "kind": unit.kind,
-            "parent": unit.parent.code if unit.parent else None, "children": service.children_codes(unit)}
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "parent": unit.parent.code if unit.parent else None,
+        "children": service.children_codes(unit),
+    }
 
 
 def holder_view(holder):
@@ -32,7 +38,9 @@ class Units(MethodView):
     @blp.response(201, UnitSchema)
     def post(self, data):
         """Create a unit under one the caller administers."""
-        unit = service.create_unit(principal(), data["code"], data["name"], data["kind"], data["parent"])
+        unit = service.create_unit(
+            principal(), data["code"], data["name"], data["kind"], data["parent"]
+        )
         return unit_view(unit)
 
 
@@ -50,14 +58,18 @@ class Holders(MethodView):
     def post(self, data):
         """Register a household or a party member; the PIN lets them check their balance."""
         pin_hash = hash_pin(data["pin"]) if data.get("pin") else None
-        holder = service.create_holder(principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash)
+        holder = service.create_holder(
+            principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash
+        )
         return holder_view(holder)
 
     @blp.arguments(HolderQuery, location="query")
     @blp.response(200, page_of(HolderSchema))
     def get(self, args):
         """Holders within the caller's units; q matches code or name."""
-        query = service.holders_query(principal(), args.get("unit"), args.get("kind"), args.get("q"))
+        query = service.holders_query(
+            principal(), args.get("unit"), args.get("kind"), args.get("q")
+        )
         return paginate(query, args, holder_view)
 
 

@@ -1,4 +1,5 @@
 """Units and holders: create, read, and the scope every other capability checks against."""
+
 import csv
 import io
 
@@ -17,7 +18,11 @@ def unit_by_code(code, field=None):
     """The unit; a 404 for a path parameter, a 422 naming the field for a body value."""
     unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
     if unit is None:
-        raise invalid({field: [reason("unknown_unit", "unknown unit")]}) if field else not_found("unit")
+        raise (
+            invalid({field: [reason("unknown_unit", "unknown unit")]})
+            if field
+            else not_found("unit")
+        )
     return unit
 
 
@@ -70,8 +75,11 @@ def get_unit(principal, code):
 
 
 def children_codes(unit):
-    return list(db.session.execute(
-        select(Unit.code).where(Unit.parent_id == unit.id).order_by(Unit.id)).scalars())
+    return list(
+        db.session.execute(
+            select(Unit.code).where(Unit.parent_id == unit.id).order_by(Unit.id)
+        ).scalars()
+    )
 
 
 def village_of(unit):
@@ -91,15 +99,24 @@ def holder_by_code_or_name(principal, text, field="holder"):
     holder = db.session.execute(select(Holder).where(Holder.code == text)).scalar_one_or_none()
     if holder is not None:
         return holder
-    named = db.session.execute(
-        select(Holder).join(Unit, Holder.unit_id == Unit.id)
-        .where(Holder.name == text, in_scope(Unit.path, principal.paths())).order_by(Holder.code).limit(10)
-    ).scalars().all()
+    named = (
+        db.session.execute(
+            select(Holder)
+            .join(Unit, Holder.unit_id == Unit.id)
+            .where(Holder.name == text, in_scope(Unit.path, principal.paths()))
+            .order_by(Holder.code)
+            .limit(10)
+        )
+        .scalars()
+        .all()
+    )
     if len(named) == 1:
         return named[0]
     if named:
         codes = ", ".join(h.code for h in named)
-        raise invalid({field: [reason("same_name", "several holders have this name: {codes}", codes=codes)]})
+        raise invalid(
+            {field: [reason("same_name", "several holders have this name: {codes}", codes=codes)]}
+        )
     raise invalid({field: [UNKNOWN_HOLDER]})
 
 
@@ -146,23 +163,40 @@ def units_with_holders(principal, kind, role=None, limit=500):
     """The units within the caller's grants (for a role) that hold holders of this kind:
     the grids and branches a recorder ticks households from, in tree order."""
     holding = select(Holder.unit_id).where(Holder.kind == kind)
-    return db.session.execute(
-        select(Unit).where(in_scope(Unit.path, principal.paths(role)), Unit.id.in_(holding))
-        .order_by(Unit.path).limit(limit)).scalars().all()
+    return (
+        db.session.execute(
+            select(Unit)
+            .where(in_scope(Unit.path, principal.paths(role)), Unit.id.in_(holding))
+            .order_by(Unit.path)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def villages():
     """The villages and communities, whose notice boards anyone may read."""
-    return db.session.execute(
-        select(Unit).where(Unit.kind.in_(VILLAGE_KINDS)).order_by(Unit.path)).scalars().all()
+    return (
+        db.session.execute(select(Unit).where(Unit.kind.in_(VILLAGE_KINDS)).order_by(Unit.path))
+        .scalars()
+        .all()
+    )
 
 
 def units_within(principal, role=None, limit=1000):
     """The units within the caller's grants (for a role, e.g. "admin"), in tree order: the
     pickers of the admin and report pages."""
-    return db.session.execute(
-        select(Unit).where(in_scope(Unit.path, principal.paths(role))).order_by(Unit.path).limit(limit)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(Unit)
+            .where(in_scope(Unit.path, principal.paths(role)))
+            .order_by(Unit.path)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 IMPORT_ROWS = 5000  # the most households one list may have

@@ -1,4 +1,5 @@
 """/api/v1/public/...: no token; residents sign each request with holder code and PIN."""
+
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
@@ -10,8 +11,12 @@ from points.users.service import resident
 from points.public.service import balance_view, notice_view, object_to_entry
 from points.public.schemas import PinSchema, PublicObjectionSchema
 
-blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
-                description="For residents and notice boards, no token")
+blp = Blueprint(
+    "public",
+    __name__,
+    url_prefix="/api/v1/public",
+    description="For residents and notice boards, no token",
+)
 
 
 class PublicAccountSchema(Schema):
@@ -97,4 +102,6 @@ class PublicObjection(MethodView):
     @blp.doc(security=[])
     def post(self, data, entry_id):
         """A resident of the same village objects to an entry in notice."""
-        return object_to_entry(data["holder"], data["pin"], request.remote_addr, entry_id, data["text"])
+        return object_to_entry(
+            data["holder"], data["pin"], request.remote_addr, entry_id, data["text"]
+        )

@@ -1,4 +1,5 @@
 """What residents send without a token (code and PIN), shared by the JSON API and the pages."""
+
 import marshmallow as ma
 
 from points.http import Schema, text_field

@@ -1,5 +1,6 @@
 """What residents see without a token: their balance, what is open about their household
 (nothing happens behind its back), and the masked notice board."""
+
 from sqlalchemy import case, select
 
 from points.claims import service as claims
@@ -30,9 +31,15 @@ def mask(name):
 
 def notice_view(entry):
     item = rules_of(entry.scheme_version_id).item(entry.item)
-    return {"id": entry.id, "holder_name": mask(entry.holder.name), "item": entry.item,
-            "item_name": item.name if item else entry.item, "points": entry.points,
-            "occurred_on": entry.occurred_on, "notice_ends_on": entry.notice_ends_on}
+    return {
+        "id": entry.id,
+        "holder_name": mask(entry.holder.name),
+        "item": entry.item,
+        "item_name": item.name if item else entry.item,
+        "points": entry.points,
+        "occurred_on": entry.occurred_on,
+        "notice_ends_on": entry.notice_ends_on,
+    }
 
 
 def object_to_entry(holder_code, pin, address, entry_id, text):
@@ -52,22 +59,50 @@ def notice_board(unit_code, limit):
 
 def balance_view(holder):
     """A resident's balance and pending points in every scheme of their kind, and recent history."""
-    schemes = db.session.execute(
-        select(Scheme).where(Scheme.subject == holder.kind).order_by(Scheme.code)).scalars().all()
+    schemes = (
+        db.session.execute(
+            select(Scheme).where(Scheme.subject == holder.kind).order_by(Scheme.code)
+        )
+        .scalars()
+        .all()
+    )
     year = today().year
     accounts = []
     for scheme in schemes:
         view = ledger.account_view(scheme, holder, year)
-        accounts.append({"scheme": scheme.code, "scheme_name": scheme.name,
-                         "balance": view["balance"], "pending": view["pending"]})
+        accounts.append(
+            {
+                "scheme": scheme.code,
+                "scheme_name": scheme.name,
+                "balance": view["balance"],
+                "pending": view["pending"],
+            }
+        )
     account_ids = select(Account.id).where(Account.holder_id == holder.id)
     recent = db.session.execute(
-        select(Posting).where(Posting.account_id.in_(account_ids))
-        .order_by(Posting.id.desc()).limit(RECENT)).scalars()
-    return {"holder": holder.code, "name": holder.name, "accounts": accounts,
-            "recent": [posting_view(p) for p in recent], "open_entries": open_entries(holder),
-            "claims": [{"id": c.id, "item": c.item, "item_name": _item_name(c.scheme, c.item), "status": c.status,
-                        "reason": c.reason, "occurred_on": c.occurred_on} for c in claims.recent_of(holder)]}
+        select(Posting)
+        .where(Posting.account_id.in_(account_ids))
+        .order_by(Posting.id.desc())
+        .limit(RECENT)
+    ).scalars()
+    return {
+        "holder": holder.code,
+        "name": holder.name,
+        "accounts": accounts,
+        "recent": [posting_view(p) for p in recent],
+        "open_entries": open_entries(holder),
+        "claims": [
+            {
+                "id": c.id,
+                "item": c.item,
+                "item_name": _item_name(c.scheme, c.item),
+                "status": c.status,
+                "reason": c.reason,
+                "occurred_on": c.occurred_on,
+            }
+            for c in claims.recent_of(holder)
+        ],
+    }
 
 
 def _item_name(scheme, code):
@@ -79,13 +114,25 @@ def open_entries(holder):
     """The household's own entries still pending, in notice or disputed, deductions first: a
     household learns of a deduction before it is final, and may object while it is in notice."""
     rows = db.session.execute(
-        select(Entry).where(Entry.holder_id == holder.id, Entry.status.in_(OPEN_STATES))
-        .order_by(case((Entry.points < 0, 0), else_=1), Entry.id.desc()).limit(OPEN_LISTED)).scalars()
+        select(Entry)
+        .where(Entry.holder_id == holder.id, Entry.status.in_(OPEN_STATES))
+        .order_by(case((Entry.points < 0, 0), else_=1), Entry.id.desc())
+        .limit(OPEN_LISTED)
+    ).scalars()
     views = []
     for entry in rows:
         item = rules_of(entry.scheme_version_id).item(entry.item)
-        views.append({"id": entry.id, "scheme": entry.scheme.code, "item": entry.item,
-                      "item_name": item.name if item else entry.item, "points": entry.points,
-                      "status": entry.status, "occurred_on": entry.occurred_on, "note": entry.note,
-                      "notice_ends_on": entry.notice_ends_on})
+        views.append(
+            {
+                "id": entry.id,
+                "scheme": entry.scheme.code,
+                "item": entry.item,
+                "item_name": item.name if item else entry.item,
+                "points": entry.points,
+                "status": entry.status,
+                "occurred_on": entry.occurred_on,
+                "note": entry.note,
+                "notice_ends_on": entry.notice_ends_on,
+            }
+        )
     return views

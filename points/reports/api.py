@@ -1,10 +1,20 @@
 """Reports and periods: /api/v1/reports/ranking, /api/v1/periods/close."""
+
 import marshmallow as ma
 from flask.views import MethodView
 
 from points.database import today
-from points.http import (Blueprint, Schema, page_field, page_of, per_page_field, points_field,
-                         principal, protected, text_field)
+from points.http import (
+    Blueprint,
+    Schema,
+    page_field,
+    page_of,
+    per_page_field,
+    points_field,
+    principal,
+    protected,
+    text_field,
+)
 from points.reports import service
 from points.funds.api import yuan_field
 from points.reports import oversight
@@ -12,7 +22,11 @@ from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
 from points.reports.schemas import YEAR, CloseSchema
 
-blp = protected(Blueprint("reports", __name__, url_prefix="/api/v1", description="Rankings and the year-end close"))
+blp = protected(
+    Blueprint(
+        "reports", __name__, url_prefix="/api/v1", description="Rankings and the year-end close"
+    )
+)
 
 
 def _period(value):
@@ -31,7 +45,9 @@ class RankingQuery(Schema):
     unit = text_field(max_length=64)
     year = ma.fields.Integer(validate=YEAR)
     period = ma.fields.String(validate=_period)
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
+    format = ma.fields.String(
+        load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"])
+    )
     page = page_field()
     per_page = per_page_field()
 
@@ -75,10 +91,22 @@ class Ranking(MethodView):
         """积分排名: net posted points of the year, ties sharing a rank, stars; JSON, CSV or XLSX."""
         year, period = args.get("year") or today().year, args.get("period")
         if args["format"] == "json":
-            report = service.ranking(principal(), args["scheme"], args["unit"], year, args["page"], args["per_page"],
-                                     period=period)
-            return {"items": report["items"], "total": report["total"], "page": args["page"],
-                    "per_page": args["per_page"], "period": report["period"]}
+            report = service.ranking(
+                principal(),
+                args["scheme"],
+                args["unit"],
+                year,
+                args["page"],
+                args["per_page"],
+                period=period,
+            )
+            return {
+                "items": report["items"],
+                "total": report["total"],
+                "page": args["page"],
+                "per_page": args["per_page"],
+                "period": report["period"],
+            }
         report = service.ranking(principal(), args["scheme"], args["unit"], year, period=period)
         return ranking_csv(report) if args["format"] == "csv" else ranking_xlsx(report)
 
@@ -170,7 +198,9 @@ class Stats(MethodView):
     def get(self, args):
         """统计: entries recorded, posted, rejected and revoked, points by heading, redemptions by
         shop, month by month, and the most used items, for a unit and year."""
-        return service.statistics(principal(), args["unit"], args.get("year") or today().year, args.get("scheme"))
+        return service.statistics(
+            principal(), args["unit"], args.get("year") or today().year, args.get("scheme")
+        )
 
 
 class FairnessQuery(Schema):
@@ -245,9 +275,15 @@ class Participation(MethodView):
         report = oversight.participation(principal(), args["unit"], year)
         page, per_page = args["page"], args["per_page"]
         start = (page - 1) * per_page
-        return {"items": report["items"][start:start + per_page], "total": len(report["items"]),
-                "page": page, "per_page": per_page, "unit": report["unit"].code, "year": year,
-                "summary": report["summary"]}
+        return {
+            "items": report["items"][start : start + per_page],
+            "total": len(report["items"]),
+            "page": page,
+            "per_page": per_page,
+            "unit": report["unit"].code,
+            "year": year,
+            "summary": report["summary"],
+        }
 
 
 class LiabilityQuery(Schema):
@@ -255,8 +291,9 @@ class LiabilityQuery(Schema):
     scheme = ma.fields.String(validate=ma.validate.Length(max=64))
 
 
-FundSchema = Schema.from_dict({"in": yuan_field(), "out": yuan_field(), "balance": yuan_field()},
-                              name="FundFiguresSchema")
+FundSchema = Schema.from_dict(
+    {"in": yuan_field(), "out": yuan_field(), "balance": yuan_field()}, name="FundFiguresSchema"
+)
 
 
 class CoverSchema(Schema):

@@ -6,6 +6,7 @@ file, no cell objects kept), a township's 7,000 rows in a fraction of a second.
 
 Names come from villagers and admins: a name such as `=HYPERLINK(...)` must never become a
 live formula in the county office's spreadsheet (api.md, Reports)."""
+
 import csv
 import io
 import tempfile
@@ -24,7 +25,7 @@ def headers(report):
 
 
 def title(report):
-    """"汤头沟村 2026 年度积分排名": the unit and the year, as files and printouts head them."""
+    """ "汤头沟村 2026 年度积分排名": the unit and the year, as files and printouts head them."""
     if report.get("period", str(report["year"])) != str(report["year"]):
         return f"{report['unit'].name} {period_words(report['period'])}积分排名"
     return f"{report['unit'].name} {report['year']} 年度积分排名"
@@ -88,8 +89,11 @@ def ranking_csv(report):
             yield out.getvalue()
 
     name = f"ranking-{report['unit'].code}-{_file_period(report)}.csv"
-    return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
 
 
 def ranking_xlsx(report, chunk=64 * 1024):
@@ -114,6 +118,11 @@ def ranking_xlsx(report, chunk=64 * 1024):
                 yield data
 
     name = f"ranking-{report['unit'].code}-{_file_period(report)}.xlsx"
-    return Response(chunks(), headers={"Content-Disposition": f"attachment; filename={name}",
-                                       "Content-Length": str(size)},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(
+        chunks(),
+        headers={
+            "Content-Disposition": f"attachment; filename={name}",
+            "Content-Length": str(size),
+        },
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -6,6 +6,7 @@ Both reports give one row per village or community at or under the asked unit: a
 shop or a fund belongs to the nearest village or community above it (or the asked unit itself
 when there is none in between, e.g. a township's own shop, or a grid asked for on its own).
 """
+
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
@@ -34,7 +35,9 @@ def _rows_by_village(unit):
     kind, path)}), parents before children so each unit inherits its parent's row."""
     units = db.session.execute(
         select(Unit.id, Unit.parent_id, Unit.code, Unit.name, Unit.kind, Unit.path)
-        .where(Unit.path.startswith(unit.path)).order_by(func.length(Unit.path), Unit.id)).all()
+        .where(Unit.path.startswith(unit.path))
+        .order_by(func.length(Unit.path), Unit.id)
+    ).all()
     row_of, rows = {}, {unit.id: (unit.code, unit.name, unit.kind, unit.path)}
     for unit_id, parent_id, code, name, kind, path in units:
         inherited = row_of.get(parent_id)
@@ -76,6 +79,7 @@ def _ordered(unit, rows, keep_own):
 
 # --- 参与度 -----------------------------------------------------------------------------------
 
+
 def participation(principal, unit_code, year):
     """Per village or community: holders (households and members), active holders (at least
     one entry of a deed that year now posted), their share, posted deductions (count and
@@ -86,38 +90,69 @@ def participation(principal, unit_code, year):
     row_of, rows = _rows_by_village(unit)
     in_year = (Entry.occurred_on >= date(year, 1, 1)) & (Entry.occurred_on < date(year + 1, 1, 1))
     people = Holder.kind.in_(PARTICIPANT_KINDS)
-    holders = _fold(row_of, db.session.execute(
-        select(Holder.unit_id, func.count(Holder.id)).join(Unit, Unit.id == Holder.unit_id)
-        .where(_in(unit), people).group_by(Holder.unit_id)))
-    posted = _fold(row_of, db.session.execute(  # the running figures ledger.count_for_year keeps
-        select(Holder.unit_id, func.count(distinct(HolderYear.holder_id)),
-               func.sum(HolderYear.deductions),
-               func.sum(type_coerce(HolderYear.deducted, BigInteger)))
-        .select_from(HolderYear).join(Holder, Holder.id == HolderYear.holder_id)
-        .join(Unit, Unit.id == Holder.unit_id)
-        .where(_in(unit), people, HolderYear.year == year, HolderYear.entries > 0)
-        .group_by(Holder.unit_id)))
-    objections = _fold(row_of, db.session.execute(
-        select(Holder.unit_id, func.count(EntryEvent.id))
-        .select_from(EntryEvent).join(Entry, Entry.id == EntryEvent.entry_id)
-        .join(Holder, Holder.id == Entry.holder_id).join(Unit, Unit.id == Holder.unit_id)
-        .where(_in(unit), people, in_year, EntryEvent.action == "object").group_by(Holder.unit_id)))
+    holders = _fold(
+        row_of,
+        db.session.execute(
+            select(Holder.unit_id, func.count(Holder.id))
+            .join(Unit, Unit.id == Holder.unit_id)
+            .where(_in(unit), people)
+            .group_by(Holder.unit_id)
+        ),
+    )
+    posted = _fold(
+        row_of,
+        db.session.execute(  # the running figures ledger.count_for_year keeps
+            select(
+                Holder.unit_id,
+                func.count(distinct(HolderYear.holder_id)),
+                func.sum(HolderYear.deductions),
+                func.sum(type_coerce(HolderYear.deducted, BigInteger)),
+            )
+            .select_from(HolderYear)
+            .join(Holder, Holder.id == HolderYear.holder_id)
+            .join(Unit, Unit.id == Holder.unit_id)
+            .where(_in(unit), people, HolderYear.year == year, HolderYear.entries > 0)
+            .group_by(Holder.unit_id)
+        ),
+    )
+    objections = _fold(
+        row_of,
+        db.session.execute(
+            select(Holder.unit_id, func.count(EntryEvent.id))
+            .select_from(EntryEvent)
+            .join(Entry, Entry.id == EntryEvent.entry_id)
+            .join(Holder, Holder.id == Entry.holder_id)
+            .join(Unit, Unit.id == Holder.unit_id)
+            .where(_in(unit), people, in_year, EntryEvent.action == "object")
+            .group_by(Holder.unit_id)
+        ),
+    )
 
     def figures(row):
         count = holders.get(row, [0])[0]
         active, deductions, deducted = posted.get(row, [0, 0, 0])
-        return {"holders": count, "active": active, "share": _share(active, count),
-                "deductions": deductions, "deducted": _points(deducted),
-                "objections": objections.get(row, [0])[0]}
+        return {
+            "holders": count,
+            "active": active,
+            "share": _share(active, count),
+            "deductions": deductions,
+            "deducted": _points(deducted),
+            "objections": objections.get(row, [0])[0],
+        }
 
     own = unit.id in holders or unit.id in posted or unit.id in objections
-    items = [{"unit": rows[r][0], "name": rows[r][1], **figures(r)}
-             for r in _ordered(unit, rows, own)]
-    summary = {key: sum(i[key] for i in items)
-               for key in ("holders", "active", "deductions", "objections")}
-    summary.update(unit=unit.code, name=unit.name,
-                   share=_share(summary["active"], summary["holders"]),
-                   deducted=sum((i["deducted"] for i in items), _points(0)))
+    items = [
+        {"unit": rows[r][0], "name": rows[r][1], **figures(r)} for r in _ordered(unit, rows, own)
+    ]
+    summary = {
+        key: sum(i[key] for i in items) for key in ("holders", "active", "deductions", "objections")
+    }
+    summary.update(
+        unit=unit.code,
+        name=unit.name,
+        share=_share(summary["active"], summary["holders"]),
+        deducted=sum((i["deducted"] for i in items), _points(0)),
+    )
     return {"unit": unit, "year": year, "items": items, "summary": summary}
 
 
@@ -135,6 +170,7 @@ def _yuan(fen):
 
 # --- 积分兑付能力 -------------------------------------------------------------------------------
 
+
 def yuan_per_point():
     return Decimal(str(current_app.config["YUAN_PER_POINT"]))
 
@@ -150,24 +186,42 @@ def liability(principal, unit_code, scheme_code=None):
     scheme = scheme_by_code(scheme_code, "scheme") if scheme_code else None
     row_of, rows = _rows_by_village(unit)
     balance = type_coerce(Account.balance, BigInteger)
-    accounts = (select(Holder.unit_id, func.sum(case((balance > 0, balance), else_=0)))
-                .select_from(Account).join(Holder, Holder.id == Account.holder_id)
-                .join(Unit, Unit.id == Holder.unit_id).where(_in(unit)).group_by(Holder.unit_id))
-    goods = (select(Shop.unit_id, func.sum(Goods.stock * type_coerce(Goods.price, BigInteger)))
-             .select_from(Goods).join(Shop, Shop.id == Goods.shop_id)
-             .join(Unit, Unit.id == Shop.unit_id)
-             .where(_in(unit), Goods.active).group_by(Shop.unit_id))
+    accounts = (
+        select(Holder.unit_id, func.sum(case((balance > 0, balance), else_=0)))
+        .select_from(Account)
+        .join(Holder, Holder.id == Account.holder_id)
+        .join(Unit, Unit.id == Holder.unit_id)
+        .where(_in(unit))
+        .group_by(Holder.unit_id)
+    )
+    goods = (
+        select(Shop.unit_id, func.sum(Goods.stock * type_coerce(Goods.price, BigInteger)))
+        .select_from(Goods)
+        .join(Shop, Shop.id == Goods.shop_id)
+        .join(Unit, Unit.id == Shop.unit_id)
+        .where(_in(unit), Goods.active)
+        .group_by(Shop.unit_id)
+    )
     if scheme is not None:
         accounts = accounts.where(Account.scheme_id == scheme.id)
-        goods = goods.where(exists().where(shop_schemes.c.shop_id == Shop.id,
-                                           shop_schemes.c.scheme_id == scheme.id))
+        goods = goods.where(
+            exists().where(shop_schemes.c.shop_id == Shop.id, shop_schemes.c.scheme_id == scheme.id)
+        )
     else:
         accounts = accounts.where(Account.scheme_id.in_(select(shop_schemes.c.scheme_id)))
     fen = type_coerce(FundMovement.amount, BigInteger)
-    funds = (select(Fund.unit_id, func.sum(case((FundMovement.kind == "in", fen), else_=0)),
-                    func.sum(case((FundMovement.kind == "out", fen), else_=0)))
-             .select_from(FundMovement).join(Fund, Fund.id == FundMovement.fund_id)
-             .join(Unit, Unit.id == Fund.unit_id).where(_in(unit)).group_by(Fund.unit_id))
+    funds = (
+        select(
+            Fund.unit_id,
+            func.sum(case((FundMovement.kind == "in", fen), else_=0)),
+            func.sum(case((FundMovement.kind == "out", fen), else_=0)),
+        )
+        .select_from(FundMovement)
+        .join(Fund, Fund.id == FundMovement.fund_id)
+        .join(Unit, Unit.id == Fund.unit_id)
+        .where(_in(unit))
+        .group_by(Fund.unit_id)
+    )
     outstanding = _fold(row_of, db.session.execute(accounts))
     stock = _fold(row_of, db.session.execute(goods))
     money = _fold(row_of, db.session.execute(funds))
@@ -175,27 +229,47 @@ def liability(principal, unit_code, scheme_code=None):
 
     def figures(row):
         received, spent = money.get(row, [0, 0])
-        return _cover(_points(outstanding.get(row, [0])[0]), _points(stock.get(row, [0])[0]),
-                      _yuan(received), _yuan(spent), rate)
+        return _cover(
+            _points(outstanding.get(row, [0])[0]),
+            _points(stock.get(row, [0])[0]),
+            _yuan(received),
+            _yuan(spent),
+            rate,
+        )
 
     own = unit.id in outstanding or unit.id in stock or unit.id in money
-    units = [{"unit": rows[r][0], "name": rows[r][1], **figures(r)}
-             for r in _ordered(unit, rows, own)]
-    total = _cover(sum((u["outstanding"] for u in units), _points(0)),
-                   sum((u["stock_value"] for u in units), _points(0)),
-                   sum((u["fund"]["in"] for u in units), _yuan(0)),
-                   sum((u["fund"]["out"] for u in units), _yuan(0)), rate)
-    return {"unit": unit.code, "name": unit.name, "scheme": scheme.code if scheme else None,
-            "yuan_per_point": rate, **total, "units": units}
+    units = [
+        {"unit": rows[r][0], "name": rows[r][1], **figures(r)} for r in _ordered(unit, rows, own)
+    ]
+    total = _cover(
+        sum((u["outstanding"] for u in units), _points(0)),
+        sum((u["stock_value"] for u in units), _points(0)),
+        sum((u["fund"]["in"] for u in units), _yuan(0)),
+        sum((u["fund"]["out"] for u in units), _yuan(0)),
+        rate,
+    )
+    return {
+        "unit": unit.code,
+        "name": unit.name,
+        "scheme": scheme.code if scheme else None,
+        "yuan_per_point": rate,
+        **total,
+        "units": units,
+    }
 
 
 def _cover(outstanding, stock_value, received, spent, rate):
     fund_points = ((received - spent) / rate).quantize(TENTH, rounding=ROUND_DOWN)
     cover = stock_value + fund_points
-    return {"outstanding": outstanding, "stock_value": stock_value,
-            "fund": {"in": received, "out": spent, "balance": received - spent},
-            "fund_points": fund_points, "cover": cover,
-            "shortfall": max(outstanding - cover, _points(0)), "covered": outstanding <= cover}
+    return {
+        "outstanding": outstanding,
+        "stock_value": stock_value,
+        "fund": {"in": received, "out": spent, "balance": received - spent},
+        "fund_points": fund_points,
+        "cover": cover,
+        "shortfall": max(outstanding - cover, _points(0)),
+        "covered": outstanding <= cover,
+    }
 
 
 def liability_warnings(principal, limit=10):
@@ -219,12 +293,32 @@ def donations(principal, unit_code, limit=50):
     unit = unit_by_code(unit_code)
     _require_admin(principal, unit)
     rows = db.session.execute(
-        select(StockMovement.at, Shop.name, Goods.name, StockMovement.quantity, Goods.price,
-               StockMovement.donor, StockMovement.note)
-        .select_from(StockMovement).join(Goods, Goods.id == StockMovement.goods_id)
-        .join(Shop, Shop.id == Goods.shop_id).join(Unit, Unit.id == Shop.unit_id)
+        select(
+            StockMovement.at,
+            Shop.name,
+            Goods.name,
+            StockMovement.quantity,
+            Goods.price,
+            StockMovement.donor,
+            StockMovement.note,
+        )
+        .select_from(StockMovement)
+        .join(Goods, Goods.id == StockMovement.goods_id)
+        .join(Shop, Shop.id == Goods.shop_id)
+        .join(Unit, Unit.id == Shop.unit_id)
         .where(_in(unit), StockMovement.donor.is_not(None))
-        .order_by(StockMovement.id.desc()).limit(limit)).all()
-    return [{"at": at, "shop": shop, "goods": goods, "quantity": quantity,
-             "points": price * quantity, "donor": donor, "note": note}
-            for at, shop, goods, quantity, price, donor, note in rows]
+        .order_by(StockMovement.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "at": at,
+            "shop": shop,
+            "goods": goods,
+            "quantity": quantity,
+            "points": price * quantity,
+            "donor": donor,
+            "note": note,
+        }
+        for at, shop, goods, quantity, price, donor, note in rows
+    ]

@@ -1,5 +1,6 @@
 """Pages: /reports/ranking (积分排名 with stars, filters, exports, a chart, an A4 printout)
 and /reports/stats (统计: a unit's year month by month), for administrators."""
+
 from decimal import Decimal
 
 from flask import Blueprint, render_template, request
@@ -34,10 +35,18 @@ def _filters(args, me):
     and this year."""
     schemes = all_schemes()
     units = units_within(me, "admin")
-    scheme = next((s for s in schemes if s.code == args.get("scheme")), schemes[0] if schemes else None)
+    scheme = next(
+        (s for s in schemes if s.code == args.get("scheme")), schemes[0] if schemes else None
+    )
     unit_code = args.get("unit") or (units[0].code if units else "")
-    return dict(schemes=schemes, units=units, scheme=scheme, unit_code=unit_code, year=_year(args.get("year")),
-                years=list(range(today().year, today().year - 6, -1)))
+    return dict(
+        schemes=schemes,
+        units=units,
+        scheme=scheme,
+        unit_code=unit_code,
+        year=_year(args.get("year")),
+        years=list(range(today().year, today().year - 6, -1)),
+    )
 
 
 # The parts of a year a ranking can cover (月考, 季考, 半年考): "" is the whole year.
@@ -70,9 +79,18 @@ def vbars(months, keys, height=140):
         for offset, key in enumerate(keys):
             value = Decimal(month[key])
             size = int(value / top * height) if top > 0 and value > 0 else 0
-            bars.append({"key": key, "value": value, "x": 40 + index * 50 + offset * 18, "height": size,
-                         "y": 10 + height - size})
-        columns.append({"month": month["month"], "x": 40 + index * 50 + 9 * len(keys), "bars": bars})
+            bars.append(
+                {
+                    "key": key,
+                    "value": value,
+                    "x": 40 + index * 50 + offset * 18,
+                    "height": size,
+                    "y": 10 + height - size,
+                }
+            )
+        columns.append(
+            {"month": month["month"], "x": 40 + index * 50 + 9 * len(keys), "bars": bars}
+        )
     return {"columns": columns, "height": height, "top": top}
 
 
@@ -82,20 +100,51 @@ def ranking():
     """积分排名: scheme, unit and year; stars; CSV and Excel; a chart of the top 10."""
     me = principal()
     filters = _filters(request.args, me)
-    page = max(int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1, 1)
+    page = max(
+        int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1, 1
+    )
     ranked = _ranked_period(request.args, filters)
-    context = dict(filters, report=None, bars=[], page=page, pages=1, error=None, period=None,
-                   spans=SPANS, span=(ranked or "-").split("-")[1] if ranked else "")
+    context = dict(
+        filters,
+        report=None,
+        bars=[],
+        page=page,
+        pages=1,
+        error=None,
+        period=None,
+        spans=SPANS,
+        span=(ranked or "-").split("-")[1] if ranked else "",
+    )
     if filters["scheme"] is not None and filters["unit_code"]:
         try:
-            report = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], page, PER_PAGE,
-                                     period=ranked)
-            top = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], 1, TOP,
-                                  period=ranked)
+            report = service.ranking(
+                me,
+                filters["scheme"].code,
+                filters["unit_code"],
+                filters["year"],
+                page,
+                PER_PAGE,
+                period=ranked,
+            )
+            top = service.ranking(
+                me,
+                filters["scheme"].code,
+                filters["unit_code"],
+                filters["year"],
+                1,
+                TOP,
+                period=ranked,
+            )
         except PointsError as error:
-            return render_template("reports/ranking.html", **dict(context, error=friendly(error))), error.status
-        context.update(report=report, bars=hbars(top["items"]), pages=max(1, -(-report["total"] // PER_PAGE)),
-                       graded=_graded(report))
+            return render_template(
+                "reports/ranking.html", **dict(context, error=friendly(error))
+            ), error.status
+        context.update(
+            report=report,
+            bars=hbars(top["items"]),
+            pages=max(1, -(-report["total"] // PER_PAGE)),
+            graded=_graded(report),
+        )
     return render_template("reports/ranking.html", **context)
 
 
@@ -111,13 +160,17 @@ def grades():
     me = principal()
     filters = _filters(request.args, me)
     graded = [s for s in filters["schemes"] if rules_of(s.current_version_id).grades]
-    scheme = next((s for s in graded if s.code == request.args.get("scheme")), graded[0] if graded else None)
+    scheme = next(
+        (s for s in graded if s.code == request.args.get("scheme")), graded[0] if graded else None
+    )
     context = dict(filters, schemes=graded, scheme=scheme, report=None, bars=[], error=None)
     if scheme is not None and filters["unit_code"]:
         try:
             report = service.grades(me, scheme.code, filters["unit_code"], str(filters["year"]))
         except PointsError as error:
-            return render_template("reports/grades.html", **dict(context, error=friendly(error))), error.status
+            return render_template(
+                "reports/grades.html", **dict(context, error=friendly(error))
+            ), error.status
         rows = [{"name": grade, "points": count} for grade, count in report["counts"].items()]
         context.update(report=report, bars=hbars(rows))
     return render_template("reports/grades.html", **context)
@@ -130,8 +183,13 @@ def ranking_export():
     filters = _filters(request.args, principal())
     if filters["scheme"] is None:
         raise PointsError("not_found", "no scheme", 404)
-    report = service.ranking(principal(), filters["scheme"].code, filters["unit_code"], filters["year"],
-                             period=_ranked_period(request.args, filters))
+    report = service.ranking(
+        principal(),
+        filters["scheme"].code,
+        filters["unit_code"],
+        filters["year"],
+        period=_ranked_period(request.args, filters),
+    )
     return ranking_xlsx(report) if request.args.get("format") == "xlsx" else ranking_csv(report)
 
 
@@ -144,8 +202,15 @@ def ranking_print():
     filters = _filters(request.args, me)
     if filters["scheme"] is None:
         raise PointsError("not_found", "no scheme", 404)
-    report = service.ranking(me, filters["scheme"].code, filters["unit_code"], filters["year"], 1, PRINTED,
-                             period=_ranked_period(request.args, filters))
+    report = service.ranking(
+        me,
+        filters["scheme"].code,
+        filters["unit_code"],
+        filters["year"],
+        1,
+        PRINTED,
+        period=_ranked_period(request.args, filters),
+    )
     awards = []
     try:
         period = service.get_period(me, filters["scheme"].code, filters["year"])
@@ -154,8 +219,15 @@ def ranking_print():
     if period is not None:
         codes = {row["holder"] for row in report["items"]}
         awards = [a for a in period["award_details"] if a["holder"] in codes]
-    return render_template("reports/ranking_print.html", report=report, heading=title(report), awards=awards,
-                           printed_on=today(), closed=period is not None, graded=_graded(report))
+    return render_template(
+        "reports/ranking_print.html",
+        report=report,
+        heading=title(report),
+        awards=awards,
+        printed_on=today(),
+        closed=period is not None,
+        graded=_graded(report),
+    )
 
 
 @bp.get("/reports/stats")
@@ -171,11 +243,25 @@ def stats():
         try:
             figures = service.statistics(me, filters["unit_code"], filters["year"], scheme_code)
         except PointsError as error:
-            return render_template("reports/stats.html", **dict(context, error=friendly(error))), error.status
-        totals = {key: sum((m[key] for m in figures["months"]), 0)
-                  for key in ("recorded", "posted", "rejected", "revoked", "granted", "deducted", "redemptions",
-                              "spent")}
-        context.update(figures=figures, totals=totals, chart=vbars(figures["months"], ("granted", "spent")))
+            return render_template(
+                "reports/stats.html", **dict(context, error=friendly(error))
+            ), error.status
+        totals = {
+            key: sum((m[key] for m in figures["months"]), 0)
+            for key in (
+                "recorded",
+                "posted",
+                "rejected",
+                "revoked",
+                "granted",
+                "deducted",
+                "redemptions",
+                "spent",
+            )
+        }
+        context.update(
+            figures=figures, totals=totals, chart=vbars(figures["months"], ("granted", "spent"))
+        )
     return render_template("reports/stats.html", **context)
 
 
@@ -200,8 +286,15 @@ def fairness():
 
 def share_bars(rows, width=200):
     """Bars of a share (0 to 1) for the inline SVG: full width is 100%, not the largest row."""
-    return [{"name": r["name"], "y": index * 30 + 4, "length": int(r["share"] * width),
-             "shown": f"{r['share'] * 100:.1f}%"} for index, r in enumerate(rows)]
+    return [
+        {
+            "name": r["name"],
+            "y": index * 30 + 4,
+            "length": int(r["share"] * width),
+            "shown": f"{r['share'] * 100:.1f}%",
+        }
+        for index, r in enumerate(rows)
+    ]
 
 
 @bp.get("/reports/participation")
@@ -216,8 +309,9 @@ def participation():
         try:
             report = oversight.participation(me, filters["unit_code"], filters["year"])
         except PointsError as error:
-            page = render_template("reports/participation.html",
-                                   **dict(context, error=friendly(error)))
+            page = render_template(
+                "reports/participation.html", **dict(context, error=friendly(error))
+            )
             return page, error.status
         context.update(report=report, bars=share_bars(report["items"][:PER_PAGE]))
     return render_template("reports/participation.html", **context)

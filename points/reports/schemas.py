@@ -1,4 +1,5 @@
 """The reports' request schemas, shared by the JSON API and the admin pages."""
+
 import marshmallow as ma
 
 from points.http import Schema, text_field

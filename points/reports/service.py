@@ -1,12 +1,24 @@
 """Rankings read from the running per-year figures; the year-end close posts through the ledger."""
+
 import json
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from points.database import (as_points, aware, end_read, for_update, local_date, local_tz, lock_key,
-                             offset_of, reading, today, write)
+from points.database import (
+    as_points,
+    aware,
+    end_read,
+    for_update,
+    local_date,
+    local_tz,
+    lock_key,
+    offset_of,
+    reading,
+    today,
+    write,
+)
 from points.entries.models import OPEN_STATES, Entry
 from points.errors import PointsError, forbidden, invalid, invalid_state
 from points.extensions import db
@@ -29,28 +41,51 @@ def ranking_query(scheme, unit, year):
     """Every holder of the unit that the scheme's subject allows, with the year's net posted
     points (0 when none), ranked with ties sharing a rank (1, 1, 3)."""
     points = func.coalesce(HolderYear.points, 0)
-    return (select(func.rank().over(order_by=points.desc()).label("rank"), Holder.code, Holder.name,
-                   points.label("points"))
-            .join(Unit, Holder.unit_id == Unit.id)
-            .outerjoin(HolderYear, (HolderYear.holder_id == Holder.id) & (HolderYear.scheme_id == scheme.id)
-                       & (HolderYear.year == year))
-            .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
-            .order_by(points.desc(), Holder.code))
+    return (
+        select(
+            func.rank().over(order_by=points.desc()).label("rank"),
+            Holder.code,
+            Holder.name,
+            points.label("points"),
+        )
+        .join(Unit, Holder.unit_id == Unit.id)
+        .outerjoin(
+            HolderYear,
+            (HolderYear.holder_id == Holder.id)
+            & (HolderYear.scheme_id == scheme.id)
+            & (HolderYear.year == year),
+        )
+        .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
+        .order_by(points.desc(), Holder.code)
+    )
 
 
 def period_ranking_query(scheme, unit, first, last):
     """The ranking of a half, quarter or month (月考, 季考, 半年考): the net points of `posted`
     entries that occurred in it, summed from the entries (the running figures are per year)."""
-    posted = (select(Entry.holder_id, func.sum(Entry.points).label("points"))
-              .where(Entry.scheme_id == scheme.id, Entry.status == "posted", Entry.occurred_on.between(first, last))
-              .group_by(Entry.holder_id).subquery())
+    posted = (
+        select(Entry.holder_id, func.sum(Entry.points).label("points"))
+        .where(
+            Entry.scheme_id == scheme.id,
+            Entry.status == "posted",
+            Entry.occurred_on.between(first, last),
+        )
+        .group_by(Entry.holder_id)
+        .subquery()
+    )
     points = func.coalesce(posted.c.points, 0)
-    return (select(func.rank().over(order_by=points.desc()).label("rank"), Holder.code, Holder.name,
-                   points.label("points"))
-            .join(Unit, Holder.unit_id == Unit.id)
-            .outerjoin(posted, posted.c.holder_id == Holder.id)
-            .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
-            .order_by(points.desc(), Holder.code))
+    return (
+        select(
+            func.rank().over(order_by=points.desc()).label("rank"),
+            Holder.code,
+            Holder.name,
+            points.label("points"),
+        )
+        .join(Unit, Holder.unit_id == Unit.id)
+        .outerjoin(posted, posted.c.holder_id == Holder.id)
+        .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
+        .order_by(points.desc(), Holder.code)
+    )
 
 
 @reading()
@@ -68,19 +103,34 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, p
         query = ranking_query(scheme, unit, year)
     else:
         query = period_ranking_query(scheme, unit, first, last)
-    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    total = db.session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
     rows = []
     if page is None:
         rows = db.session.execute(query)
     elif (offset := offset_of(page, per_page, total)) is not None:
         rows = db.session.execute(query.limit(per_page).offset(offset))
-    items = [{"rank": rank, "holder": code, "name": name, "points": as_points(points),
-              "stars": rules.stars_for(as_points(points)) if kind == "year" else 0}
-             for rank, code, name, points in rows]
+    items = [
+        {
+            "rank": rank,
+            "holder": code,
+            "name": name,
+            "points": as_points(points),
+            "stars": rules.stars_for(as_points(points)) if kind == "year" else 0,
+        }
+        for rank, code, name, points in rows
+    ]
     _veto_takes_stars(scheme, year, items)
     _add_grades(rules, items)
-    return {"scheme": scheme, "unit": unit, "year": year, "items": items, "total": total,
-            "period": period if kind != "year" else str(year)}
+    return {
+        "scheme": scheme,
+        "unit": unit,
+        "year": year,
+        "items": items,
+        "total": total,
+        "period": period if kind != "year" else str(year),
+    }
 
 
 def _veto_takes_stars(scheme, year, items):
@@ -88,10 +138,18 @@ def _veto_takes_stars(scheme, year, items):
     codes = [item["holder"] for item in items if item["stars"]]
     if not codes:
         return
-    vetoed = set(db.session.execute(
-        select(Holder.code).join(HolderYear, HolderYear.holder_id == Holder.id)
-        .where(HolderYear.scheme_id == scheme.id, HolderYear.year == year, HolderYear.vetoes > 0,
-               Holder.code.in_(codes))).scalars())
+    vetoed = set(
+        db.session.execute(
+            select(Holder.code)
+            .join(HolderYear, HolderYear.holder_id == Holder.id)
+            .where(
+                HolderYear.scheme_id == scheme.id,
+                HolderYear.year == year,
+                HolderYear.vetoes > 0,
+                Holder.code.in_(codes),
+            )
+        ).scalars()
+    )
     for item in items:
         if item["holder"] in vetoed:
             item["stars"] = 0
@@ -126,11 +184,16 @@ def grades(principal, scheme_code, unit_code, period=None):
     for item in report["items"]:
         if item["grade"] is not None:
             counts[item["grade"]] += 1
-    return dict(report, counts=counts, period=str(report["year"]),
-                bounds=[{"grade": row.grade, "min": row.min} for row in rules.grades])
+    return dict(
+        report,
+        counts=counts,
+        period=str(report["year"]),
+        bounds=[{"grade": row.grade, "min": row.min} for row in rules.grades],
+    )
 
 
 # --- year-end close ------------------------------------------------------------------------
+
 
 def _award_units(per):
     """Units of the award kind ('village', 'branch', ...) by id."""
@@ -146,13 +209,21 @@ def awards_for(scheme, rules, year):
     units = _award_units(award["per"])
     rows = db.session.execute(
         select(Holder.code, Holder.name, Unit.path, HolderYear.points)
-        .join(Holder, HolderYear.holder_id == Holder.id).join(Unit, Holder.unit_id == Unit.id)
-        .where(HolderYear.scheme_id == scheme.id, HolderYear.year == year, HolderYear.vetoes == 0,
-               HolderYear.points > 0)
-        .order_by(HolderYear.points.desc(), Holder.code)).all()
+        .join(Holder, HolderYear.holder_id == Holder.id)
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(
+            HolderYear.scheme_id == scheme.id,
+            HolderYear.year == year,
+            HolderYear.vetoes == 0,
+            HolderYear.points > 0,
+        )
+        .order_by(HolderYear.points.desc(), Holder.code)
+    ).all()
     by_unit = {}
     for code, name, path, points in rows:
-        unit_id = next((int(i) for i in reversed(path.strip("/").split("/")) if int(i) in units), None)
+        unit_id = next(
+            (int(i) for i in reversed(path.strip("/").split("/")) if int(i) in units), None
+        )
         if unit_id is not None:
             by_unit.setdefault(unit_id, []).append((code, name, points))
     awards = []
@@ -163,7 +234,15 @@ def awards_for(scheme, rules, year):
                 rank, previous = position, points
             if rank > award["top"]:
                 break
-            awards.append({"holder": code, "name": name, "unit": units[unit_id].code, "points": points, "rank": rank})
+            awards.append(
+                {
+                    "holder": code,
+                    "name": name,
+                    "unit": units[unit_id].code,
+                    "points": points,
+                    "rank": rank,
+                }
+            )
     return sorted(awards, key=lambda a: (a["unit"], a["rank"], a["holder"]))
 
 
@@ -180,9 +259,17 @@ def _year_end_balances(scheme, year):
     """Each account's balance when the year ended (local time): points earned since are not
     the closed year's to expire."""
     end = datetime(year + 1, 1, 1, tzinfo=local_tz())
-    last = (select(func.max(Posting.id)).join(Account, Posting.account_id == Account.id)
-            .where(Account.scheme_id == scheme.id, Posting.at < end).group_by(Posting.account_id))
-    return dict(db.session.execute(select(Posting.account_id, Posting.balance_after).where(Posting.id.in_(last))).all())
+    last = (
+        select(func.max(Posting.id))
+        .join(Account, Posting.account_id == Account.id)
+        .where(Account.scheme_id == scheme.id, Posting.at < end)
+        .group_by(Posting.account_id)
+    )
+    return dict(
+        db.session.execute(
+            select(Posting.account_id, Posting.balance_after).where(Posting.id.in_(last))
+        ).all()
+    )
 
 
 def _to_expire(carry, year_end_balance, balance_now):
@@ -193,8 +280,11 @@ def _to_expire(carry, year_end_balance, balance_now):
 def _open_entries(scheme, year):
     """How many of the year's entries are still in review, notice or dispute."""
     return db.session.execute(
-        select(func.count(Entry.id)).where(Entry.scheme_id == scheme.id, Entry.status.in_(OPEN_STATES),
-                                           Entry.occurred_on.between(date(year, 1, 1), date(year, 12, 31)))
+        select(func.count(Entry.id)).where(
+            Entry.scheme_id == scheme.id,
+            Entry.status.in_(OPEN_STATES),
+            Entry.occurred_on.between(date(year, 1, 1), date(year, 12, 31)),
+        )
     ).scalar_one()
 
 
@@ -207,8 +297,10 @@ def _holders_outside(principal, scheme):
     """How many holders of the scheme's subject lie outside the caller's admin grants (every
     holder, with an account or not yet: a village admin cannot close a county's year)."""
     return db.session.execute(
-        select(func.count(Holder.id)).join(Unit, Holder.unit_id == Unit.id)
-        .where(Holder.kind == scheme.subject, ~in_scope(Unit.path, principal.paths("admin")))).scalar_one()
+        select(func.count(Holder.id))
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(Holder.kind == scheme.subject, ~in_scope(Unit.path, principal.paths("admin")))
+    ).scalar_one()
 
 
 def _check_admin_of_scheme(principal, scheme):
@@ -227,35 +319,59 @@ def close_year(principal, scheme_code, year):
     end_read()
     with write():
         lock_key(f"period:{scheme.id}:{year}")
-        if db.session.execute(select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first():
+        if db.session.execute(
+            select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)
+        ).first():
             raise invalid_state(f"{year} 年度已经结算过了")
         still_open = _open_entries(scheme, year)
         if still_open:
-            raise invalid_state(f"还有 {still_open} 条 {year} 年的积分记录未审核或在公示中", {"open": still_open})
+            raise invalid_state(
+                f"还有 {still_open} 条 {year} 年的积分记录未审核或在公示中", {"open": still_open}
+            )
         awards = awards_for(scheme, rules, year)
         expired = carried = Decimal(0)
-        accounts = db.session.execute(for_update(
-            select(Account).where(Account.scheme_id == scheme.id).order_by(Account.id), of=Account)
-            .execution_options(populate_existing=True)).scalars().all()
+        accounts = (
+            db.session.execute(
+                for_update(
+                    select(Account).where(Account.scheme_id == scheme.id).order_by(Account.id),
+                    of=Account,
+                ).execution_options(populate_existing=True)
+            )
+            .scalars()
+            .all()
+        )
         year_end = _year_end_balances(scheme, year)
         for account in accounts:
-            expire = _to_expire(rules.year_end.carry, year_end.get(account.id, Decimal(0)), account.balance)
+            expire = _to_expire(
+                rules.year_end.carry, year_end.get(account.id, Decimal(0)), account.balance
+            )
             ledger.post(account, "expiry", -expire, ref, principal.user_id)
             ledger.post(account, "carry", Decimal(0), ref, principal.user_id)
             expired += expire
             carried += account.balance
-        period = Period(scheme_id=scheme.id, year=year, closed_by_id=principal.user_id,
-                        awards=json.dumps(awards, ensure_ascii=False, default=str),
-                        expired=as_points(expired), carried=as_points(carried))
+        period = Period(
+            scheme_id=scheme.id,
+            year=year,
+            closed_by_id=principal.user_id,
+            awards=json.dumps(awards, ensure_ascii=False, default=str),
+            expired=as_points(expired),
+            carried=as_points(carried),
+        )
         db.session.add(period)
     return period_view(scheme, period)
 
 
 def period_view(scheme, period):
     awards = json.loads(period.awards)
-    return {"scheme": scheme.code, "year": period.year, "awards": [a["holder"] for a in awards],
-            "award_details": awards, "expired": period.expired, "carried": period.carried,
-            "closed_at": aware(period.closed_at)}
+    return {
+        "scheme": scheme.code,
+        "year": period.year,
+        "awards": [a["holder"] for a in awards],
+        "award_details": awards,
+        "expired": period.expired,
+        "carried": period.carried,
+        "closed_at": aware(period.closed_at),
+    }
 
 
 def get_period(principal, scheme_code, year):
@@ -264,20 +380,26 @@ def get_period(principal, scheme_code, year):
     if not principal.paths("admin"):
         raise forbidden()
     period = db.session.execute(
-        select(Period).where(Period.scheme_id == scheme.id, Period.year == year)).scalar_one_or_none()
+        select(Period).where(Period.scheme_id == scheme.id, Period.year == year)
+    ).scalar_one_or_none()
     if period is None:
         raise PointsError("not_found", f"{year} 年度尚未结算", 404)
     view = period_view(scheme, period)
     codes = [award["holder"] for award in view["award_details"]]
-    visible = set(db.session.execute(
-        select(Holder.code).join(Unit, Holder.unit_id == Unit.id)
-        .where(Holder.code.in_(codes), in_scope(Unit.path, principal.paths("admin")))).scalars())
+    visible = set(
+        db.session.execute(
+            select(Holder.code)
+            .join(Unit, Holder.unit_id == Unit.id)
+            .where(Holder.code.in_(codes), in_scope(Unit.path, principal.paths("admin")))
+        ).scalars()
+    )
     view["award_details"] = [award for award in view["award_details"] if award["holder"] in visible]
     view["awards"] = [award["holder"] for award in view["award_details"]]
     return view
 
 
 # --- statistics ----------------------------------------------------------------------------
+
 
 @reading()
 def statistics(principal, unit_code, year, scheme_code=None):
@@ -286,21 +408,41 @@ def statistics(principal, unit_code, year, scheme_code=None):
     _require_admin(principal, unit)
     scheme = scheme_by_code(scheme_code, "scheme") if scheme_code else None
     figures = ("recorded", "posted", "rejected", "revoked", "granted", "deducted")
-    query = (select(EntryStat.month, EntryStat.scheme_id, EntryStat.category, EntryStat.item,
-                    *(func.sum(getattr(EntryStat, f)).label(f) for f in figures))
-             .where(EntryStat.year == year, EntryStat.unit_id == unit.id)
-             .group_by(EntryStat.month, EntryStat.scheme_id, EntryStat.category, EntryStat.item))
+    query = (
+        select(
+            EntryStat.month,
+            EntryStat.scheme_id,
+            EntryStat.category,
+            EntryStat.item,
+            *(func.sum(getattr(EntryStat, f)).label(f) for f in figures),
+        )
+        .where(EntryStat.year == year, EntryStat.unit_id == unit.id)
+        .group_by(EntryStat.month, EntryStat.scheme_id, EntryStat.category, EntryStat.item)
+    )
     if scheme is not None:
         query = query.where(EntryStat.scheme_id == scheme.id)
-    months = {m: dict(month=m, recorded=0, posted=0, rejected=0, revoked=0, granted=Decimal(0),
-                      deducted=Decimal(0), redemptions=0, spent=Decimal(0)) for m in range(1, 13)}
+    months = {
+        m: dict(
+            month=m,
+            recorded=0,
+            posted=0,
+            rejected=0,
+            revoked=0,
+            granted=Decimal(0),
+            deducted=Decimal(0),
+            redemptions=0,
+            spent=Decimal(0),
+        )
+        for m in range(1, 13)
+    }
     categories, items = {}, {}
     for row in db.session.execute(query):
         month = months[row.month]
         for field in figures:
             month[field] += getattr(row, field)
-        heading = categories.setdefault((row.scheme_id, row.category),
-                                        {"granted": Decimal(0), "deducted": Decimal(0)})
+        heading = categories.setdefault(
+            (row.scheme_id, row.category), {"granted": Decimal(0), "deducted": Decimal(0)}
+        )
         heading["granted"] += row.granted
         heading["deducted"] += row.deducted
         item = items.setdefault((row.scheme_id, row.item), {"count": 0, "points": Decimal(0)})
@@ -309,14 +451,33 @@ def statistics(principal, unit_code, year, scheme_code=None):
     shops = _redemptions_by_shop(unit, year, months, scheme)
     names = _names(categories, items)
     return {
-        "unit": unit.code, "unit_name": unit.name, "year": year,
+        "unit": unit.code,
+        "unit_name": unit.name,
+        "year": year,
         "months": [_pointed(m) for m in months.values()],
-        "categories": [{"scheme": names["schemes"][s], "category": c, "name": names["categories"].get((s, c), c),
-                        **_pointed(v)} for (s, c), v in sorted(categories.items())],
+        "categories": [
+            {
+                "scheme": names["schemes"][s],
+                "category": c,
+                "name": names["categories"].get((s, c), c),
+                **_pointed(v),
+            }
+            for (s, c), v in sorted(categories.items())
+        ],
         "shops": shops,
-        "top_items": sorted(({"scheme": names["schemes"][s], "item": i, "name": names["items"].get((s, i), i),
-                              **_pointed(v)} for (s, i), v in items.items() if v["count"]),
-                            key=lambda row: (-row["count"], row["item"]))[:10],
+        "top_items": sorted(
+            (
+                {
+                    "scheme": names["schemes"][s],
+                    "item": i,
+                    "name": names["items"].get((s, i), i),
+                    **_pointed(v),
+                }
+                for (s, i), v in items.items()
+                if v["count"]
+            ),
+            key=lambda row: (-row["count"], row["item"]),
+        )[:10],
     }
 
 
@@ -327,7 +488,10 @@ def _pointed(figures):
 def _names(categories, items):
     """Scheme codes and the Chinese names of headings and items, from each scheme's rules."""
     scheme_ids = {s for s, _ in categories} | {s for s, _ in items}
-    schemes = {s.id: s for s in db.session.execute(select(Scheme).where(Scheme.id.in_(scheme_ids))).scalars()}
+    schemes = {
+        s.id: s
+        for s in db.session.execute(select(Scheme).where(Scheme.id.in_(scheme_ids))).scalars()
+    }
     names = {"schemes": {i: s.code for i, s in schemes.items()}, "categories": {}, "items": {}}
     for scheme_id, scheme in schemes.items():
         rules = rules_of(scheme.current_version_id)
@@ -343,10 +507,17 @@ def _redemptions_by_shop(unit, year, months, scheme):
 
     start = datetime(year, 1, 1, tzinfo=local_tz())
     end = datetime(year + 1, 1, 1, tzinfo=local_tz())
-    query = (select(Shop.code, Shop.name, Redemption.at, Redemption.total)
-             .join(Shop, Redemption.shop_id == Shop.id).join(Unit, Shop.unit_id == Unit.id)
-             .where(Redemption.status == "completed", Redemption.at >= start, Redemption.at < end,
-                    Unit.path.startswith(unit.path)))
+    query = (
+        select(Shop.code, Shop.name, Redemption.at, Redemption.total)
+        .join(Shop, Redemption.shop_id == Shop.id)
+        .join(Unit, Shop.unit_id == Unit.id)
+        .where(
+            Redemption.status == "completed",
+            Redemption.at >= start,
+            Redemption.at < end,
+            Unit.path.startswith(unit.path),
+        )
+    )
     if scheme is not None:
         query = query.where(Redemption.scheme_id == scheme.id)
     shops = {}
@@ -354,7 +525,9 @@ def _redemptions_by_shop(unit, year, months, scheme):
         month = months[local_date(at).month]
         month["redemptions"] += 1
         month["spent"] += total
-        shop = shops.setdefault(code, {"shop": code, "name": name, "redemptions": 0, "spent": Decimal(0)})
+        shop = shops.setdefault(
+            code, {"shop": code, "name": name, "redemptions": 0, "spent": Decimal(0)}
+        )
         shop["redemptions"] += 1
         shop["spent"] += total
     return [_pointed(s) for s in sorted(shops.values(), key=lambda s: s["shop"])]
@@ -370,12 +543,19 @@ def close_preview(principal, scheme_code, year, limit=500):
     if outside:  # the page says who may close, and shows nothing of units beyond the caller's
         return {"scheme": scheme, "year": year, "allowed": False, "outside": outside}
     rules = rules_of(scheme.current_version_id)
-    closed = db.session.execute(
-        select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)).first() is not None
+    closed = (
+        db.session.execute(
+            select(Period.id).where(Period.scheme_id == scheme.id, Period.year == year)
+        ).first()
+        is not None
+    )
     still_open = _open_entries(scheme, year)
     rows = db.session.execute(
-        select(Account.id, Holder.code, Holder.name, Account.balance).join(Holder, Account.holder_id == Holder.id)
-        .where(Account.scheme_id == scheme.id).order_by(Holder.code)).all()
+        select(Account.id, Holder.code, Holder.name, Account.balance)
+        .join(Holder, Account.holder_id == Holder.id)
+        .where(Account.scheme_id == scheme.id)
+        .order_by(Holder.code)
+    ).all()
     year_end = _year_end_balances(scheme, year)
     expired = carried = Decimal(0)
     losing = []
@@ -385,7 +565,25 @@ def close_preview(principal, scheme_code, year, limit=500):
         expired += expire
         carried += keep
         if expire and len(losing) < limit:
-            losing.append({"holder": code, "name": name, "balance": balance, "expired": expire, "carried": keep})
-    return {"scheme": scheme, "year": year, "allowed": True, "closed": closed, "open": still_open,
-            "awards": awards_for(scheme, rules, year), "accounts": losing, "count": len(rows),
-            "expired": as_points(expired), "carried": as_points(carried), "carry": rules.year_end.carry}
+            losing.append(
+                {
+                    "holder": code,
+                    "name": name,
+                    "balance": balance,
+                    "expired": expire,
+                    "carried": keep,
+                }
+            )
+    return {
+        "scheme": scheme,
+        "year": year,
+        "allowed": True,
+        "closed": closed,
+        "open": still_open,
+        "awards": awards_for(scheme, rules, year),
+        "accounts": losing,
+        "count": len(rows),
+        "expired": as_points(expired),
+        "carried": as_points(carried),
+        "carry": rules.year_end.carry,
+    }

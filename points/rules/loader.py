@@ -26,8 +26,11 @@ class _SchemeYamlLoader(yaml.SafeLoader):
                 continue  # an unhashable key: the base loader reports it
             if repeated:
                 raise yaml.constructor.ConstructorError(
-                    "while reading a mapping", node.start_mark,
-                    f"key '{key}' is written twice", key_node.start_mark)
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"key '{key}' is written twice",
+                    key_node.start_mark,
+                )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -87,9 +90,14 @@ def _read_dir(directory):
     folder = Path(directory)
     if not folder.is_dir():
         return [], [RuleError(str(folder), None, "no such directory")]
-    paths = sorted((path for path in folder.iterdir()
-                    if path.suffix in SCHEME_SUFFIXES and not path.name.startswith(".")
-                    and path.is_file()), key=lambda path: path.name)
+    paths = sorted(
+        (
+            path
+            for path in folder.iterdir()
+            if path.suffix in SCHEME_SUFFIXES and not path.name.startswith(".") and path.is_file()
+        ),
+        key=lambda path: path.name,
+    )
     if not paths:
         return [], [RuleError(str(folder), None, "no scheme files (*.yaml) in this directory")]
     schemes, errors, files_by_code = [], [], {}
@@ -99,8 +107,14 @@ def _read_dir(directory):
         if scheme is None:
             continue
         if scheme.code in files_by_code:
-            errors.append(RuleError(str(path), "code", f"scheme code {scheme.code} is "
-                                    f"already used by {files_by_code[scheme.code]}", True))
+            errors.append(
+                RuleError(
+                    str(path),
+                    "code",
+                    f"scheme code {scheme.code} is already used by {files_by_code[scheme.code]}",
+                    True,
+                )
+            )
             continue
         files_by_code[scheme.code] = str(path)
         schemes.append(scheme)

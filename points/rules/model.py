@@ -13,7 +13,9 @@ from points.rules.errors import InvalidValue
 
 SUBJECTS = ("household", "member", "organisation", "staff")
 ITEM_TYPES = ("fixed", "range", "per_unit", "graded")
-ITEM_TYPES += ("hours_graded",)  # time × quality, the grade named by the reviewers (时间、内容、质量)
+ITEM_TYPES += (
+    "hours_graded",
+)  # time × quality, the grade named by the reviewers (时间、内容、质量)
 PERIODS = ("day", "week", "month", "quarter", "year")
 UNIT_KINDS = ("county", "township", "village", "community", "grid", "branch")
 
@@ -115,8 +117,10 @@ class Item:
         An empty string counts as not given, as a blank form field does.
         """
         if self.type == "platform":
-            raise InvalidValue("item", "computed by the service when an appraisal round closes, "
-                                       "never recorded by hand")
+            raise InvalidValue(
+                "item",
+                "computed by the service when an appraisal round closes, never recorded by hand",
+            )
         given = {"points": points, "quantity": quantity, "grade": grade}
         wanted = self.input_field
         for name, value in given.items():
@@ -137,8 +141,13 @@ class Item:
     def _chosen_points(self, value):
         chosen = _exact("points", value)
         if not self.min <= chosen <= self.max:
-            raise InvalidValue("points", f"must be between {self.min} and {self.max}", "between",
-                               min=self.min, max=self.max)
+            raise InvalidValue(
+                "points",
+                f"must be between {self.min} and {self.max}",
+                "between",
+                min=self.min,
+                max=self.max,
+            )
         return chosen
 
     def _points_for_quantity(self, value):
@@ -151,8 +160,12 @@ class Item:
     def _grade_points(self, value):
         name = value.strip() if isinstance(value, str) else value
         if not isinstance(name, str) or name not in self.grades:
-            raise InvalidValue("grade", f"must be one of {', '.join(self.grades)}", "one_of",
-                               choices=", ".join(self.grades))
+            raise InvalidValue(
+                "grade",
+                f"must be one of {', '.join(self.grades)}",
+                "one_of",
+                choices=", ".join(self.grades),
+            )
         return self.grades[name]
 
     # -- second wave: hours_graded, when, lawful_basis -----------------------------------
@@ -196,8 +209,13 @@ class Item:
 
     def to_dict(self):
         """The item as the YAML writes it (without its category)."""
-        data = {"code": self.code, "name": self.name, "type": self.type,
-                "veto": self.veto, "cap": self.cap.to_dict() if self.cap else None}
+        data = {
+            "code": self.code,
+            "name": self.name,
+            "type": self.type,
+            "veto": self.veto,
+            "cap": self.cap.to_dict() if self.cap else None,
+        }
         if self.evidence == "required":  # only when set, so unchanged schemes keep their digest
             data["evidence"] = self.evidence
         if self.type == "fixed":
@@ -233,8 +251,11 @@ class Category:
     items: tuple[Item, ...]
 
     def to_dict(self):
-        return {"code": self.code, "name": self.name,
-                "items": [item.to_dict() for item in self.items]}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "items": [item.to_dict() for item in self.items],
+        }
 
 
 class StarRow(NamedTuple):

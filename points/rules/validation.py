@@ -13,23 +13,46 @@ from decimal import Decimal, InvalidOperation
 
 from points.rules.decimals import to_points, to_whole
 from points.rules.errors import RuleError
-from points.rules.model import (ITEM_TYPES, PERIODS, SUBJECTS, UNIT_KINDS, WHEN, Cap, Category,
-                                GradeRow, Item, Scheme, StarRow, YearEnd)
+from points.rules.model import (
+    ITEM_TYPES,
+    PERIODS,
+    SUBJECTS,
+    UNIT_KINDS,
+    WHEN,
+    Cap,
+    Category,
+    GradeRow,
+    Item,
+    Scheme,
+    StarRow,
+    YearEnd,
+)
 from points.rules.model import PLATFORM_MEASURES, RANKING_PERIODS, RATERS, Appraisal
 
 SCHEME_CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_STARS = 5
 
-SCHEME_REQUIRED = ("code", "name", "subject", "notice_days", "reviewers_required",
-                   "redeem_threshold", "categories")
+SCHEME_REQUIRED = (
+    "code",
+    "name",
+    "subject",
+    "notice_days",
+    "reviewers_required",
+    "redeem_threshold",
+    "categories",
+)
 SCHEME_OPTIONAL = ("stars", "year_end")
 SCHEME_OPTIONAL += ("adopted", "grades")  # second wave: ratification, 评档定级
 CATEGORY_KEYS = ("code", "name", "items")
 ITEM_REQUIRED = ("code", "name", "type")
 ITEM_OPTIONAL = ("veto", "cap", "evidence")
 ITEM_OPTIONAL += ("when", "lawful_basis")  # second wave
-TYPE_FIELDS = {"fixed": ("points",), "range": ("min", "max"),
-               "per_unit": ("per", "unit"), "graded": ("grades",)}
+TYPE_FIELDS = {
+    "fixed": ("points",),
+    "range": ("min", "max"),
+    "per_unit": ("per", "unit"),
+    "graded": ("grades",),
+}
 TYPE_FIELDS["hours_graded"] = ("per", "unit", "grades")
 CARRY_EXAMPLE = "all, none or {max: N}"
 # Grid workers (Linxia): the scheme's rhythm, democratic appraisal, platform items.
@@ -40,8 +63,25 @@ ADOPTED_EXAMPLE = "{on: 2026-03-01, by: 村民代表会议, present: 45, for: 43
 ADOPTED_VOTES = ("present", "for", "against", "abstain")
 # Acts the law protects (petitions, complaints, lawsuits, belief, votes): a scheme may deduct for
 # one only when it names the rule that makes the deduction lawful (`lawful_basis`).
-PROTECTED_ACTS = ("上访", "信访", "投诉", "举报", "检举", "控告", "申诉", "诉讼", "起诉", "复议", "仲裁",
-                  "信教", "宗教", "信仰", "选举", "投票", "选票")
+PROTECTED_ACTS = (
+    "上访",
+    "信访",
+    "投诉",
+    "举报",
+    "检举",
+    "控告",
+    "申诉",
+    "诉讼",
+    "起诉",
+    "复议",
+    "仲裁",
+    "信教",
+    "宗教",
+    "信仰",
+    "选举",
+    "投票",
+    "选票",
+)
 
 
 def scheme_from_dict(data):
@@ -114,8 +154,9 @@ class _SchemeReader:
         except ValueError:
             number = None
         if number is None or number < least:
-            wording = ("a positive whole number" if least == 1
-                       else f"a whole number, {least} or more")
+            wording = (
+                "a positive whole number" if least == 1 else f"a whole number, {least} or more"
+            )
             raise fail(f"{name} must be {wording} (got {_shown(value)})")
         return number
 
@@ -132,13 +173,19 @@ class _SchemeReader:
             self.errors.append(RuleError(self.file, None, "the file is empty"))
             return None
         if not isinstance(data, dict):
-            self.errors.append(RuleError(
-                self.file, None, "the file must be a mapping of keys (code, name, subject, ...)"
-                f", not a {type(data).__name__}"))
+            self.errors.append(
+                RuleError(
+                    self.file,
+                    None,
+                    "the file must be a mapping of keys (code, name, subject, ...)"
+                    f", not a {type(data).__name__}",
+                )
+            )
             return None
         fail = self._at(None)
-        self.errors += [fail(reason) for reason in _key_problems(data, SCHEME_REQUIRED,
-                                                                 SCHEME_OPTIONAL)]
+        self.errors += [
+            fail(reason) for reason in _key_problems(data, SCHEME_REQUIRED, SCHEME_OPTIONAL)
+        ]
         fields = self._scheme_fields(data)
         fields.update(self._second_wave_fields(data))
         if self.errors:
@@ -154,8 +201,9 @@ class _SchemeReader:
             "name": lambda v: self._text(v, "name", self._at(None)),
             "subject": self._subject,
             "notice_days": lambda v: self._whole(v, "notice_days", self._at(None), least=0),
-            "reviewers_required": lambda v: self._whole(v, "reviewers_required",
-                                                        self._at(None), least=1),
+            "reviewers_required": lambda v: self._whole(
+                v, "reviewers_required", self._at(None), least=1
+            ),
             "redeem_threshold": self._threshold,
             "stars": self._stars,
             "year_end": self._year_end,
@@ -176,12 +224,15 @@ class _SchemeReader:
         if not isinstance(value, str) or not SCHEME_CODE.match(value):
             raise self._at(None)(
                 "code must be lowercase letters, digits and dashes, starting with a letter "
-                f"or digit, like longhua (got {_shown(value)})")
+                f"or digit, like longhua (got {_shown(value)})"
+            )
         return value
 
     def _subject(self, value):
         if value not in SUBJECTS:
-            raise self._at(None)(f"subject must be one of {', '.join(SUBJECTS)} (got {_shown(value)})")
+            raise self._at(None)(
+                f"subject must be one of {', '.join(SUBJECTS)} (got {_shown(value)})"
+            )
         return value
 
     def _threshold(self, value):
@@ -228,8 +279,10 @@ class _SchemeReader:
             if higher.min == lower.min:
                 raise fail(f"two rows have the same min {higher.min}")
             if higher.stars <= lower.stars:
-                raise fail(f"a row with a higher min must give more stars (min {higher.min} "
-                           f"gives {higher.stars}, min {lower.min} gives {lower.stars})")
+                raise fail(
+                    f"a row with a higher min must give more stars (min {higher.min} "
+                    f"gives {higher.stars}, min {lower.min} gives {lower.stars})"
+                )
 
     def _year_end(self, value):
         if value is None:
@@ -274,8 +327,9 @@ class _SchemeReader:
     def _categories(self, value):
         if not isinstance(value, list) or not value:
             raise self._at("categories")("must list at least one category")
-        read = [(index, self._category(raw, f"categories[{index}]"))
-                for index, raw in enumerate(value)]
+        read = [
+            (index, self._category(raw, f"categories[{index}]")) for index, raw in enumerate(value)
+        ]
         categories = [(index, category) for index, category in read if category is not None]
         self._check_unique_codes(categories)
         return tuple(category for _, category in categories)
@@ -312,13 +366,19 @@ class _SchemeReader:
         seen_categories, seen_items = set(), set()
         for index, category in categories:
             if category.code in seen_categories:
-                self.errors.append(self._at(f"categories[{index}]")(
-                    f"category code {category.code} is used by more than one category"))
+                self.errors.append(
+                    self._at(f"categories[{index}]")(
+                        f"category code {category.code} is used by more than one category"
+                    )
+                )
             seen_categories.add(category.code)
             for item in category.items:
                 if item.code in seen_items:
-                    self.errors.append(self._at(item.code, is_path=False)(
-                        f"code {item.code} is used by more than one item"))
+                    self.errors.append(
+                        self._at(item.code, is_path=False)(
+                            f"code {item.code} is used by more than one item"
+                        )
+                    )
                 seen_items.add(item.code)
 
     def _item(self, raw, category, path):
@@ -336,10 +396,17 @@ class _SchemeReader:
         evidence = raw.get("evidence") or "optional"
         if evidence not in ("required", "optional"):
             raise fail(f"evidence must be required or optional (got {_shown(evidence)})")
-        item = Item(code=code.strip(), name=self._text(raw["name"], "name", fail),
-                    type=item_type, category=category, veto=veto, evidence=evidence,
-                    cap=self._cap(raw.get("cap"), fail),
-                    **self._type_fields(raw, item_type, fail), **self._item_additions(raw, fail))
+        item = Item(
+            code=code.strip(),
+            name=self._text(raw["name"], "name", fail),
+            type=item_type,
+            category=category,
+            veto=veto,
+            evidence=evidence,
+            cap=self._cap(raw.get("cap"), fail),
+            **self._type_fields(raw, item_type, fail),
+            **self._item_additions(raw, fail),
+        )
         self._check_lawful(item, fail)
         return item
 
@@ -357,8 +424,9 @@ class _SchemeReader:
         for other_fields in TYPE_FIELDS.values():
             for key in other_fields:
                 if key in raw and key not in fields:
-                    raise fail(f"{key} is not used by a {item_type} item "
-                               f"(it needs {' and '.join(fields)})")
+                    raise fail(
+                        f"{key} is not used by a {item_type} item (it needs {' and '.join(fields)})"
+                    )
         problems = _key_problems(raw, ITEM_REQUIRED + fields, ITEM_OPTIONAL)
         if problems:
             raise fail(problems[0])
@@ -406,8 +474,7 @@ class _SchemeReader:
         if problems:
             raise fail(f"cap: {problems[0]}")
         if value["per"] not in PERIODS:
-            raise fail(f"cap.per must be one of {', '.join(PERIODS)} "
-                       f"(got {_shown(value['per'])})")
+            raise fail(f"cap.per must be one of {', '.join(PERIODS)} (got {_shown(value['per'])})")
         count, points = value.get("count"), value.get("points")
         if count is None and points is None:
             raise fail("cap needs count or points (or both)")
@@ -423,7 +490,9 @@ class _SchemeReader:
 
     def _period(self, value):
         if value not in RANKING_PERIODS:
-            raise self._at("period")(f"must be one of {', '.join(RANKING_PERIODS)} (got {_shown(value)})")
+            raise self._at("period")(
+                f"must be one of {', '.join(RANKING_PERIODS)} (got {_shown(value)})"
+            )
         return value
 
     def _appraisal(self, value):
@@ -441,18 +510,24 @@ class _SchemeReader:
             raise fail(f"raters must be one of {', '.join(RATERS)} (got {_shown(value['raters'])})")
         ratings = value["ratings"]
         if not isinstance(ratings, dict) or len(ratings) < 2:
-            raise fail("ratings must name at least two ratings with their points, like {满意: 10, 不满意: 0}")
+            raise fail(
+                "ratings must name at least two ratings with their points, like {满意: 10, 不满意: 0}"
+            )
         read = {}
         for name, points in ratings.items():
             if not _is_text(name):
                 raise fail(f"ratings: a rating's name must be non-empty text (got {_shown(name)})")
-            read[name.strip()] = self._number(points, f"ratings.{name}", self._at("appraisal.ratings"))
+            read[name.strip()] = self._number(
+                points, f"ratings.{name}", self._at("appraisal.ratings")
+            )
         return Appraisal(item, value["raters"], read)
 
     def _platform_fields(self, raw, fail):
         measure = raw["measure"]
         if measure not in PLATFORM_MEASURES:
-            raise fail(f"measure must be one of {', '.join(PLATFORM_MEASURES)} (got {_shown(measure)})")
+            raise fail(
+                f"measure must be one of {', '.join(PLATFORM_MEASURES)} (got {_shown(measure)})"
+            )
         per = self._number(raw["per"], "per", fail)
         if per <= 0:
             raise fail(f"per must be more than 0 (got {per})")
@@ -465,26 +540,39 @@ class _SchemeReader:
         items = [item for category in fields["categories"] for item in category.items]
         for item in items:
             if item.type == "platform" and not staff:
-                self.errors.append(self._at(item.code, is_path=False)(
-                    "a platform item counts a grid worker's own work: only in a scheme with subject: staff"))
+                self.errors.append(
+                    self._at(item.code, is_path=False)(
+                        "a platform item counts a grid worker's own work: only in a scheme with subject: staff"
+                    )
+                )
         appraisal = fields.get("appraisal")
         if appraisal is None:
             return
         fail = self._at("appraisal")
         if not staff:
-            self.errors.append(fail("democratic appraisal rates grid workers: only in a scheme with subject: staff"))
+            self.errors.append(
+                fail(
+                    "democratic appraisal rates grid workers: only in a scheme with subject: staff"
+                )
+            )
             return
         item = next((item for item in items if item.code == appraisal.item), None)
         if item is None:
             self.errors.append(fail(f"item {appraisal.item} is not an item of this scheme"))
         elif item.type != "range":
-            self.errors.append(self._at(item.code, is_path=False)(
-                f"the appraisal's item must be a range item holding every rating's points (it is {item.type})"))
+            self.errors.append(
+                self._at(item.code, is_path=False)(
+                    f"the appraisal's item must be a range item holding every rating's points (it is {item.type})"
+                )
+            )
         else:
             for name, points in appraisal.ratings.items():
                 if not item.min <= points <= item.max:
-                    self.errors.append(self._at("appraisal.ratings")(
-                        f"{name} gives {points}, outside {item.code}'s range {item.min} to {item.max}"))
+                    self.errors.append(
+                        self._at("appraisal.ratings")(
+                            f"{name} gives {points}, outside {item.code}'s range {item.min} to {item.max}"
+                        )
+                    )
 
     # -- second wave: ratification, grades, hours_graded, when, lawful_basis ------------
 
@@ -509,18 +597,24 @@ class _SchemeReader:
         problems = _key_problems(value, ("on", "by"), ADOPTED_VOTES)
         if problems:
             raise fail(problems[0])
-        adopted = {"on": self._day(value["on"], fail).isoformat(),
-                   "by": self._text(value["by"], "by", fail)}
+        adopted = {
+            "on": self._day(value["on"], fail).isoformat(),
+            "by": self._text(value["by"], "by", fail),
+        }
         for key in ADOPTED_VOTES:
             if value.get(key) is not None:
                 adopted[key] = self._whole(value[key], key, fail, least=0)
         present = adopted.get("present")
         cast = sum(adopted.get(key, 0) for key in ("for", "against", "abstain"))
         if present is not None and cast > present:
-            raise fail(f"for, against and abstain add up to {cast}, more than the {present} present")
+            raise fail(
+                f"for, against and abstain add up to {cast}, more than the {present} present"
+            )
         if present is not None and "for" in adopted and adopted["for"] * 2 <= present:
-            raise fail(f"{adopted['for']} for out of {present} present is not a majority: "
-                       "the version was not adopted")
+            raise fail(
+                f"{adopted['for']} for out of {present} present is not a majority: "
+                "the version was not adopted"
+            )
         return adopted
 
     @staticmethod
@@ -550,8 +644,10 @@ class _SchemeReader:
                 raise row_fail(f"grade must be non-empty text (got {_shown(grade)})")
             row = GradeRow(self._number(raw["min"], "min", row_fail), str(grade).strip())
             if rows and row.min >= rows[-1].min:
-                raise row_fail(f"grades must go from the highest min to the lowest: min {row.min} "
-                               f"({row.grade}) comes after min {rows[-1].min} ({rows[-1].grade})")
+                raise row_fail(
+                    f"grades must go from the highest min to the lowest: min {row.min} "
+                    f"({row.grade}) comes after min {rows[-1].min} ({rows[-1].grade})"
+                )
             if any(earlier.grade == row.grade for earlier in rows):
                 raise row_fail(f"grade {row.grade} is written twice")
             rows.append(row)
@@ -564,7 +660,9 @@ class _SchemeReader:
             raise fail(f"per must be more than 0 (got {per})")
         factors = raw["grades"]
         if not isinstance(factors, dict) or not factors:
-            raise fail("grades must list at least one grade with its factor, like {优: 1.0, 良: 0.8, 中: 0.5}")
+            raise fail(
+                "grades must list at least one grade with its factor, like {优: 1.0, 良: 0.8, 中: 0.5}"
+            )
         grades = {}
         for name, factor in factors.items():
             if not _is_text(name):
@@ -580,9 +678,20 @@ class _SchemeReader:
             factor = Decimal(str(value).strip())
         except InvalidOperation:
             raise fail(f"{name} must be a number like 0.8 (got {_shown(value)})") from None
-        if not factor.is_finite() or factor <= 0 or factor > 10 or factor != factor.quantize(Decimal("0.01")):
-            raise fail(f"{name} must be more than 0, at most 10, with at most two decimals (got {_shown(value)})")
-        return factor.normalize() if factor != factor.to_integral_value() else factor.quantize(Decimal(1))
+        if (
+            not factor.is_finite()
+            or factor <= 0
+            or factor > 10
+            or factor != factor.quantize(Decimal("0.01"))
+        ):
+            raise fail(
+                f"{name} must be more than 0, at most 10, with at most two decimals (got {_shown(value)})"
+            )
+        return (
+            factor.normalize()
+            if factor != factor.to_integral_value()
+            else factor.quantize(Decimal(1))
+        )
 
     def _item_additions(self, raw, fail):
         additions = {}
@@ -602,8 +711,10 @@ class _SchemeReader:
             return
         acts = [act for act in PROTECTED_ACTS if act in item.name]
         if acts:
-            raise fail(f"deducts for {'、'.join(acts)}, which the law protects: state the rule that "
-                       "makes this deduction lawful in lawful_basis, or remove the item")
+            raise fail(
+                f"deducts for {'、'.join(acts)}, which the law protects: state the rule that "
+                "makes this deduction lawful in lawful_basis, or remove the item"
+            )
 
 
 def _deducts(item):
@@ -620,6 +731,13 @@ def _deducts(item):
 def scheme_warnings(scheme, file):
     """What `rules check` warns of without refusing the file: a version never ratified."""
     if scheme.adopted is None:
-        return [RuleError(file, "adopted", "no adopted: record when and by whom (村民代表会议 ...) "
-                          f"this version was ratified, like {ADOPTED_EXAMPLE}", True)]
+        return [
+            RuleError(
+                file,
+                "adopted",
+                "no adopted: record when and by whom (村民代表会议 ...) "
+                f"this version was ratified, like {ADOPTED_EXAMPLE}",
+                True,
+            )
+        ]
     return []

@@ -1,11 +1,14 @@
 """Schemes: /api/v1/schemes, as loaded from rules/*.yaml."""
+
 import marshmallow as ma
 from flask.views import MethodView
 
 from points.http import Blueprint, Schema, points_field, protected
 from points.schemes import service
 
-blp = protected(Blueprint("schemes", __name__, url_prefix="/api/v1", description="Scoring schemes (积分方案)"))
+blp = protected(
+    Blueprint("schemes", __name__, url_prefix="/api/v1", description="Scoring schemes (积分方案)")
+)
 
 
 class CapSchema(Schema):

@@ -29,7 +29,9 @@ class SchemeVersion(db.Model):
     definition: Mapped[str] = mapped_column(Text)  # JSON of points.rules.Scheme.to_dict()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (UniqueConstraint("scheme_id", "version", name="uq_scheme_versions_scheme_version"),)
+    __table_args__ = (
+        UniqueConstraint("scheme_id", "version", name="uq_scheme_versions_scheme_version"),
+    )
 
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a deed, a period or a report may be in
@@ -44,7 +46,9 @@ class Period(db.Model):
     year: Mapped[int] = mapped_column(Integer)
     closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    awards: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{"holder", "unit", "points", "rank"}]
+    awards: Mapped[str] = mapped_column(
+        Text, default="[]"
+    )  # JSON: [{"holder", "unit", "points", "rank"}]
     expired: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))
     carried: Mapped[Decimal] = mapped_column(Points, default=Decimal(0))
 

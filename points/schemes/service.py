@@ -1,4 +1,5 @@
 """Schemes as the service runs them: synced from YAML into versions, read back as rules."""
+
 import hashlib
 import json
 
@@ -12,14 +13,18 @@ from points.rules import load_scheme_dir, scheme_from_dict
 from points.schemes.models import Scheme, SchemeVersion
 
 
-
 UNKNOWN_SCHEME = reason("unknown_scheme", "unknown scheme")
 
 
 def wrong_kind(scheme, holder):
     """The detail for a holder of the other kind (a household under a party-member scheme)."""
-    return reason("wrong_kind", "this scheme is for {subject} holders, not {kind}",
-                  subject=scheme.subject, kind=holder.kind)
+    return reason(
+        "wrong_kind",
+        "this scheme is for {subject} holders, not {kind}",
+        subject=scheme.subject,
+        kind=holder.kind,
+    )
+
 
 def _canonical(definition):
     # In file order (grades 优, 良, 中 stay so); the same scheme always gives the same text.
@@ -37,7 +42,9 @@ def sync(rules_dir):
         for rules in load_scheme_dir(rules_dir):
             text = _canonical(rules.to_dict())
             digest = hashlib.sha256(text.encode()).hexdigest()
-            scheme = db.session.execute(select(Scheme).where(Scheme.code == rules.code)).scalar_one_or_none()
+            scheme = db.session.execute(
+                select(Scheme).where(Scheme.code == rules.code)
+            ).scalar_one_or_none()
             if scheme is None:
                 scheme = Scheme(code=rules.code, name=rules.name, subject=rules.subject, version=0)
                 db.session.add(scheme)
@@ -49,8 +56,9 @@ def sync(rules_dir):
                     report.append((rules.code, scheme.version, "unchanged"))
                     continue
                 outcome = "changed"
-            version = SchemeVersion(scheme_id=scheme.id, version=scheme.version + 1, digest=digest,
-                                    definition=text)
+            version = SchemeVersion(
+                scheme_id=scheme.id, version=scheme.version + 1, digest=digest, definition=text
+            )
             db.session.add(version)
             db.session.flush()
             scheme.version, scheme.current_version_id = version.version, version.id
@@ -91,10 +99,18 @@ def describe(scheme):
 
 # --- versions and what changed between them (民主程序) ----------------------------------------
 
+
 def versions(scheme):
     """Every synced version of a scheme, newest first, each with its rules (and `adopted`)."""
-    rows = db.session.execute(select(SchemeVersion).where(SchemeVersion.scheme_id == scheme.id)
-                              .order_by(SchemeVersion.version.desc())).scalars().all()
+    rows = (
+        db.session.execute(
+            select(SchemeVersion)
+            .where(SchemeVersion.scheme_id == scheme.id)
+            .order_by(SchemeVersion.version.desc())
+        )
+        .scalars()
+        .all()
+    )
     return [(row, rules_of(row.id)) for row in rows]
 
 
@@ -104,12 +120,23 @@ def comparison(code, version=None):
 
     scheme = scheme_by_code(code)
     number = scheme.version if version is None else version
-    by_number = {row.version: row for row in db.session.execute(
-        select(SchemeVersion).where(SchemeVersion.scheme_id == scheme.id,
-                                    SchemeVersion.version.in_((number, number - 1)))).scalars()}
+    by_number = {
+        row.version: row
+        for row in db.session.execute(
+            select(SchemeVersion).where(
+                SchemeVersion.scheme_id == scheme.id,
+                SchemeVersion.version.in_((number, number - 1)),
+            )
+        ).scalars()
+    }
     if number not in by_number:
         raise not_found("scheme version")
     after = rules_of(by_number[number].id)
     before = rules_of(by_number[number - 1].id) if number - 1 in by_number else None
-    return {"scheme": scheme, "version": by_number[number], "rules": after,
-            "previous": by_number.get(number - 1), "changes": compare(before, after)}
+    return {
+        "scheme": scheme,
+        "version": by_number[number],
+        "rules": after,
+        "previous": by_number.get(number - 1),
+        "changes": compare(before, after),
+    }

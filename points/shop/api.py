@@ -1,4 +1,5 @@
 """The love supermarket: /api/v1/shops, goods, stock, and /api/v1/redemptions."""
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -6,13 +7,36 @@ from points import idempotency
 from points.database import aware
 from points.errors import PointsError
 from points.extensions import db
-from points.http import Blueprint, PageArgs, Schema, page_of, paginate, points_field, principal, protected, text_field
+from points.http import (
+    Blueprint,
+    PageArgs,
+    Schema,
+    page_of,
+    paginate,
+    points_field,
+    principal,
+    protected,
+    text_field,
+)
 from points.shop import service
 from points.users.models import User
-from points.shop.schemas import CODE, GoodsChangeSchema, NewGoodsSchema, NewShopSchema, RestockSchema, VoidSchema
+from points.shop.schemas import (
+    CODE,
+    GoodsChangeSchema,
+    NewGoodsSchema,
+    NewShopSchema,
+    RestockSchema,
+    VoidSchema,
+)
 
-blp = protected(Blueprint("shop", __name__, url_prefix="/api/v1",
-                          description="Love supermarket (爱心超市): shops, goods, stock, redemptions"))
+blp = protected(
+    Blueprint(
+        "shop",
+        __name__,
+        url_prefix="/api/v1",
+        description="Love supermarket (爱心超市): shops, goods, stock, redemptions",
+    )
+)
 
 
 class ShopSchema(Schema):
@@ -33,14 +57,18 @@ class GoodsSchema(Schema):
 
 class LineSchema(Schema):
     goods = text_field(**CODE)
-    quantity = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10 ** 6))
+    quantity = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=1, max=10**6)
+    )
 
 
 class NewRedemptionSchema(Schema):
     shop = text_field(**CODE)
     scheme = text_field(**CODE)
     holder = text_field(**CODE)
-    lines = ma.fields.List(ma.fields.Nested(LineSchema), required=True, validate=ma.validate.Length(min=1, max=100))
+    lines = ma.fields.List(
+        ma.fields.Nested(LineSchema), required=True, validate=ma.validate.Length(min=1, max=100)
+    )
 
 
 class RedemptionLineSchema(Schema):
@@ -75,26 +103,54 @@ class RedemptionQuery(PageArgs):
 
 
 def shop_view(shop):
-    return {"code": shop.code, "name": shop.name, "unit": shop.unit.code, "schemes": [s.code for s in shop.schemes]}
+    return {
+        "code": shop.code,
+        "name": shop.name,
+        "unit": shop.unit.code,
+        "schemes": [s.code for s in shop.schemes],
+    }
 
 
 def goods_view(goods, shop_code):
-    return {"code": goods.code, "name": goods.name, "shop": shop_code, "price": goods.price,
-            "stock": goods.stock, "active": goods.active}
+    return {
+        "code": goods.code,
+        "name": goods.name,
+        "shop": shop_code,
+        "price": goods.price,
+        "stock": goods.stock,
+        "active": goods.active,
+    }
 
 
 def redemption_view(redemption):
     view = {
-        "id": redemption.id, "shop": redemption.shop.code, "scheme": redemption.scheme.code,
-        "holder": redemption.holder.code, "holder_name": redemption.holder.name,
-        "lines": [{"goods": line.goods.code, "name": line.goods.name, "quantity": line.quantity,
-                   "price": line.price, "points": line.points} for line in redemption.lines],
-        "total": redemption.total, "balance_after": redemption.balance_after, "status": redemption.status,
-        "at": aware(redemption.at), "clerk": db.session.get(User, redemption.user_id).username,
+        "id": redemption.id,
+        "shop": redemption.shop.code,
+        "scheme": redemption.scheme.code,
+        "holder": redemption.holder.code,
+        "holder_name": redemption.holder.name,
+        "lines": [
+            {
+                "goods": line.goods.code,
+                "name": line.goods.name,
+                "quantity": line.quantity,
+                "price": line.price,
+                "points": line.points,
+            }
+            for line in redemption.lines
+        ],
+        "total": redemption.total,
+        "balance_after": redemption.balance_after,
+        "status": redemption.status,
+        "at": aware(redemption.at),
+        "clerk": db.session.get(User, redemption.user_id).username,
     }
     if redemption.status == "voided":
-        view.update(void_reason=redemption.void_reason, voided_at=aware(redemption.voided_at),
-                    voided_by=db.session.get(User, redemption.voided_by_id).username)
+        view.update(
+            void_reason=redemption.void_reason,
+            voided_at=aware(redemption.voided_at),
+            voided_by=db.session.get(User, redemption.voided_by_id).username,
+        )
     return view
 
 
@@ -110,7 +166,11 @@ class Shops(MethodView):
     @blp.response(201, ShopSchema)
     def post(self, data):
         """Open a shop (admin over its unit) taking the points of these schemes."""
-        return shop_view(service.create_shop(principal(), data["code"], data["name"], data["unit"], data["schemes"]))
+        return shop_view(
+            service.create_shop(
+                principal(), data["code"], data["name"], data["unit"], data["schemes"]
+            )
+        )
 
 
 @blp.route("/shops/<shop>")
@@ -127,7 +187,9 @@ class ShopGoods(MethodView):
     @blp.response(201, GoodsSchema)
     def post(self, data, shop):
         """Put goods on the shelf (admin): price in points, opening stock."""
-        goods = service.add_goods(principal(), shop, data["code"], data["name"], data["price"], data["stock"])
+        goods = service.add_goods(
+            principal(), shop, data["code"], data["name"], data["price"], data["stock"]
+        )
         return goods_view(goods, shop)
 
     @blp.arguments(PageArgs, location="query")
@@ -153,37 +215,56 @@ class Restock(MethodView):
     @blp.response(200, GoodsSchema)
     def post(self, data, shop, goods):
         """补货 (admin): adds to the stock and writes a stock movement; `donor` for donated goods."""
-        return goods_view(service.restock(principal(), shop, goods, data["quantity"],
-                                          data.get("note"), data.get("donor")), shop)
+        return goods_view(
+            service.restock(
+                principal(), shop, goods, data["quantity"], data.get("note"), data.get("donor")
+            ),
+            shop,
+        )
 
 
 @blp.route("/redemptions")
 class Redemptions(MethodView):
     @blp.arguments(NewRedemptionSchema)
     @blp.response(201, RedemptionSchema)
-    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}])
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        ]
+    )
     def post(self, data):
         """Redeem points for goods (clerk). Idempotency-Key required; a retry gets the first answer."""
         caller = principal()
         key = idempotency.header_key(required=True)
         try:
-            plan = service.plan_redemption(caller, data["shop"], data["scheme"], data["holder"], data["lines"])
+            plan = service.plan_redemption(
+                caller, data["shop"], data["scheme"], data["holder"], data["lines"]
+            )
         except PointsError as error:
             # A retry of a request that was once answered gets that answer, even if the request
             # would no longer pass; otherwise the refusal stands (and is not kept).
             def refuse(error=error):
                 raise error
+
             return idempotency.run(caller.user_id, key, data, refuse)
 
         def work():
             return redemption_body(service.redeem(caller, plan))
+
         return idempotency.run(caller.user_id, key, data, work)
 
     @blp.arguments(RedemptionQuery, location="query")
     @blp.response(200, page_of(RedemptionSchema))
     def get(self, args):
         """Redemptions at shops within the caller's units, newest first."""
-        query = service.redemptions_query(principal(), args.get("shop"), args.get("holder"), args.get("date"))
+        query = service.redemptions_query(
+            principal(), args.get("shop"), args.get("holder"), args.get("date")
+        )
         return paginate(query, args, redemption_view)
 
 

@@ -1,8 +1,18 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Table,
-                        UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from points.database import Points, utcnow
@@ -14,7 +24,8 @@ MOVEMENT_KINDS = ("initial", "restock", "sale", "void")
 REDEMPTION_STATES = ("completed", "voided")
 
 shop_schemes = Table(
-    "shop_schemes", db.Model.metadata,
+    "shop_schemes",
+    db.Model.metadata,
     Column("shop_id", ForeignKey("shops.id"), primary_key=True),
     Column("scheme_id", ForeignKey("schemes.id"), primary_key=True),
 )
@@ -30,7 +41,9 @@ class Shop(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
-    schemes: Mapped[list[Scheme]] = relationship(secondary=shop_schemes, order_by=Scheme.code, lazy="selectin")
+    schemes: Mapped[list[Scheme]] = relationship(
+        secondary=shop_schemes, order_by=Scheme.code, lazy="selectin"
+    )
 
 
 class Goods(db.Model):
@@ -90,7 +103,9 @@ class Redemption(db.Model):
     shop: Mapped[Shop] = relationship()
     scheme: Mapped[Scheme] = relationship()
     holder: Mapped[Holder] = relationship()
-    lines: Mapped[list["RedemptionLine"]] = relationship(order_by="RedemptionLine.id", lazy="selectin")
+    lines: Mapped[list["RedemptionLine"]] = relationship(
+        order_by="RedemptionLine.id", lazy="selectin"
+    )
 
     __table_args__ = (
         Index("ix_redemptions_shop_id", "shop_id", "id"),

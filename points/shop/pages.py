@@ -4,6 +4,7 @@ The counter calls the same service functions, with the same idempotency, as
 POST /api/v1/redemptions: a key made for each page render means a double tap never charges
 twice, and a refusal (余额不足, 库存不足, 未达到兑换门槛) is a message on the same page.
 """
+
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -20,13 +21,22 @@ from points.web import form, friendly, page_errors, points_text, principal, role
 bp = page_errors(Blueprint("shop_pages", __name__))
 
 
-
 def _counter_context(me, args, form=None, error=None):
     """What the counter shows, with this render's idempotency key, the form and any refusal."""
-    found = service.counter(me, args.get("shop", ""), args.get("q", "").strip(), args.get("holder", "").strip(),
-                            args.get("scheme", ""))
-    return dict(found, today_list=[redemption_view(r) for r in found["today_list"]], form=form or {}, error=error,
-                key=uuid.uuid4().hex)
+    found = service.counter(
+        me,
+        args.get("shop", ""),
+        args.get("q", "").strip(),
+        args.get("holder", "").strip(),
+        args.get("scheme", ""),
+    )
+    return dict(
+        found,
+        today_list=[redemption_view(r) for r in found["today_list"]],
+        form=form or {},
+        error=error,
+        key=uuid.uuid4().hex,
+    )
 
 
 def _counter_page(me, args, form=None, error=None, status=200):
@@ -54,7 +64,9 @@ def _lines(form):
         try:
             quantity = int(value)
         except ValueError:
-            raise ValidationError({"quantity": [reason("not_a_number", "Not a valid number.")]}) from None
+            raise ValidationError(
+                {"quantity": [reason("not_a_number", "Not a valid number.")]}
+            ) from None
         if quantity < 0:
             raise ValidationError({"quantity": [reason("not_positive", "must be more than 0")]})
         if quantity:
@@ -67,13 +79,18 @@ def _lines(form):
 def _redeem(me, data, key):
     """As POST /api/v1/redemptions: the key's first answer, whatever happens after."""
     try:
-        plan = service.plan_redemption(me, data["shop"], data["scheme"], data["holder"], data["lines"])
+        plan = service.plan_redemption(
+            me, data["shop"], data["scheme"], data["holder"], data["lines"]
+        )
     except PointsError as error:
+
         def work(error=error):
             raise error
     else:
+
         def work():
             return RedemptionSchema().dump(service.redeem(me, plan))
+
     answer = idempotency.run(me.user_id, f"counter:{key}", data, work)
     body = answer.get_json()
     if answer.status_code != 201:  # a refusal kept for this key, answered again
@@ -87,14 +104,24 @@ def counter_message(error, goods_names=None):
     details = (error.details or {}) if isinstance(error, PointsError) else {}
     code = getattr(error, "code", None)
     if code == "insufficient_balance":
-        return _("余额不足：当前 %(balance)s 分，本次需 %(total)s 分。",
-                 balance=points_text(details.get("balance")), total=points_text(details.get("total")))
+        return _(
+            "余额不足：当前 %(balance)s 分，本次需 %(total)s 分。",
+            balance=points_text(details.get("balance")),
+            total=points_text(details.get("total")),
+        )
     if code == "below_threshold":
-        return _("未达到兑换门槛：积分达到 %(threshold)s 分方可兑换，当前 %(balance)s 分。",
-                 threshold=points_text(details.get("threshold")), balance=points_text(details.get("balance")))
+        return _(
+            "未达到兑换门槛：积分达到 %(threshold)s 分方可兑换，当前 %(balance)s 分。",
+            threshold=points_text(details.get("threshold")),
+            balance=points_text(details.get("balance")),
+        )
     if code == "out_of_stock":
         name = (goods_names or {}).get(details.get("goods"), details.get("goods", ""))
-        return _("库存不足：%(goods)s 只剩 %(stock)s 件，请减少数量。", goods=name, stock=details.get("stock", 0))
+        return _(
+            "库存不足：%(goods)s 只剩 %(stock)s 件，请减少数量。",
+            goods=name,
+            stock=details.get("stock", 0),
+        )
     if code == "no_lines":
         return _("请先点选要兑换的商品。")
     if code == "validation_error" and "lines" in details:
@@ -108,7 +135,11 @@ def redeem():
     """确认兑换: one redemption per page render, then its 兑换小票."""
     me = principal()
     form = request.form
-    data = {"shop": form.get("shop", ""), "scheme": form.get("scheme", ""), "holder": form.get("holder", "")}
+    data = {
+        "shop": form.get("shop", ""),
+        "scheme": form.get("scheme", ""),
+        "holder": form.get("holder", ""),
+    }
     key = form.get("key", "").strip()
     try:
         if not key or len(key) > 200:
@@ -119,7 +150,9 @@ def redeem():
         names = service.goods_names(data["shop"])
         status = status_of(error)
         args = {"shop": data["shop"], "holder": data["holder"], "scheme": data["scheme"]}
-        return _counter_page(me, args, form=form.to_dict(), error=counter_message(error, names), status=status)
+        return _counter_page(
+            me, args, form=form.to_dict(), error=counter_message(error, names), status=status
+        )
     return redirect(url_for("shop_pages.receipt", redemption_id=redemption_id))
 
 
@@ -146,12 +179,19 @@ def void():
         service.void(me, int(redemption_id), form(VoidSchema, ["reason"])["reason"])
     except (PointsError, ValidationError) as error:
         if isinstance(error, ValidationError):
-            message = friendly(error) if request.form.get("reason", "").strip() else _("请填写作废原因。")
+            message = (
+                friendly(error) if request.form.get("reason", "").strip() else _("请填写作废原因。")
+            )
         elif error.code == "invalid_state":
             message = _("这张兑换单已经作废过了。")
         else:
             message = friendly(error)
-        return _counter_page(me, {"shop": shop_code}, form={"void": redemption_id}, error=message,
-                             status=status_of(error))
+        return _counter_page(
+            me,
+            {"shop": shop_code},
+            form={"void": redemption_id},
+            error=message,
+            status=status_of(error),
+        )
     flash(_("已作废兑换单 %(id)s，积分和库存已退回。", id=redemption_id), "success")
     return redirect(url_for("shop_pages.counter", shop=shop_code or None))

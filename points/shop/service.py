@@ -4,6 +4,7 @@ Lock order, the same in every writer so two counters never wait on each other in
 the holder's account first, then goods rows by id. Everything that only reads (codes, scope,
 prices) is looked up before the write section, which holds only the conditional updates.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -18,7 +19,14 @@ from points.errors import PointsError, forbidden, invalid, invalid_state, not_fo
 from points.extensions import db
 from points.ledger import service as ledger
 from points.org.models import Holder, Unit
-from points.org.service import UNKNOWN_HOLDER, get_holder, holder_by_code, holders_within, in_scope, unit_by_code
+from points.org.service import (
+    UNKNOWN_HOLDER,
+    get_holder,
+    holder_by_code,
+    holders_within,
+    in_scope,
+    unit_by_code,
+)
 from points.schemes.models import Scheme
 from points.schemes.service import UNKNOWN_SCHEME, rules_of, wrong_kind
 from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement, shop_schemes
@@ -44,8 +52,19 @@ def counter(principal, shop_code, q, holder_code, scheme_code):
     redemptions at the shop."""
     shops = clerk_shops(principal)
     shop = _pick(shops, shop_code) or (shops[0] if shops else None)
-    context = dict(shops=shops, shop=shop, q=q, found=None, holder=None, scheme=None, schemes=[], account=None,
-                   threshold=None, goods=[], today_list=[])
+    context = dict(
+        shops=shops,
+        shop=shop,
+        q=q,
+        found=None,
+        holder=None,
+        scheme=None,
+        schemes=[],
+        account=None,
+        threshold=None,
+        goods=[],
+        today_list=[],
+    )
     if shop is None:
         return context
     kinds = {s.subject for s in shop.schemes}
@@ -67,22 +86,37 @@ def counter(principal, shop_code, q, holder_code, scheme_code):
             context["threshold"] = rules_of(scheme.current_version_id).redeem_threshold
             goods = db.session.execute(goods_query(shop)).scalars().all()
             context["goods"] = sorted((g for g in goods if g.active), key=lambda g: g.code)
-    context["today_list"] = db.session.execute(
-        redemptions_query(principal, shop=shop.code, on=today()).limit(DAY_LIST)).scalars().all()
+    context["today_list"] = (
+        db.session.execute(redemptions_query(principal, shop=shop.code, on=today()).limit(DAY_LIST))
+        .scalars()
+        .all()
+    )
     return context
 
 
 def goods_names(shop_code):
     """{goods code: name} of a shop (none for an unknown one): the counter's refusals name goods."""
-    return dict(db.session.execute(
-        select(Goods.code, Goods.name).join(Shop, Goods.shop_id == Shop.id).where(Shop.code == shop_code)).all())
+    return dict(
+        db.session.execute(
+            select(Goods.code, Goods.name)
+            .join(Shop, Goods.shop_id == Shop.id)
+            .where(Shop.code == shop_code)
+        ).all()
+    )
 
 
 def clerk_shops(principal):
     """The shops at which this clerk may redeem: those in (or below) the clerk's units."""
-    return db.session.execute(
-        select(Shop).join(Unit, Shop.unit_id == Unit.id)
-        .where(in_scope(Unit.path, principal.paths("clerk"))).order_by(Shop.code)).scalars().all()
+    return (
+        db.session.execute(
+            select(Shop)
+            .join(Unit, Shop.unit_id == Unit.id)
+            .where(in_scope(Unit.path, principal.paths("clerk")))
+            .order_by(Shop.code)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def shop_by_code(code, field=None):
@@ -93,7 +127,10 @@ def shop_by_code(code, field=None):
 
 
 def _schemes_by_code(codes):
-    found = {s.code: s for s in db.session.execute(select(Scheme).where(Scheme.code.in_(codes))).scalars()}
+    found = {
+        s.code: s
+        for s in db.session.execute(select(Scheme).where(Scheme.code.in_(codes))).scalars()
+    }
     unknown = [c for c in codes if c not in found]
     if unknown:
         raise invalid({"schemes": [f"unknown scheme: {', '.join(unknown)}"]})
@@ -126,8 +163,14 @@ def open_stocked_shop(code, name, unit, schemes, goods):
         db.session.add(shop)
         db.session.flush()
         for goods_code, goods_name, price, stock in goods:
-            row = Goods(shop_id=shop.id, code=goods_code, name=goods_name, price=Decimal(price), stock=stock,
-                        active=True)
+            row = Goods(
+                shop_id=shop.id,
+                code=goods_code,
+                name=goods_name,
+                price=Decimal(price),
+                stock=stock,
+                active=True,
+            )
             db.session.add(row)
             db.session.flush()
             _move(row.id, "initial", stock, stock, None, note="上架")
@@ -137,16 +180,26 @@ def open_stocked_shop(code, name, unit, schemes, goods):
 def get_shop(principal, code):
     """A shop the caller may see: any staff whose grants cover its unit (or lie below it)."""
     shop = shop_by_code(code)
-    if not any(shop.unit.path.startswith(p) or p.startswith(shop.unit.path) for p in principal.paths()):
+    if not any(
+        shop.unit.path.startswith(p) or p.startswith(shop.unit.path) for p in principal.paths()
+    ):
         raise forbidden()
     return shop
 
 
 def admin_shops(principal, limit):
     """The shops in (or below) the caller's admin units: the admin page's list."""
-    return db.session.execute(
-        select(Shop).join(Unit, Shop.unit_id == Unit.id).where(in_scope(Unit.path, principal.paths("admin")))
-        .order_by(Shop.code).limit(limit)).scalars().all()
+    return (
+        db.session.execute(
+            select(Shop)
+            .join(Unit, Shop.unit_id == Unit.id)
+            .where(in_scope(Unit.path, principal.paths("admin")))
+            .order_by(Shop.code)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def shop_with_goods(principal, code):
@@ -167,7 +220,8 @@ def _admin_shop(principal, code):
 
 def goods_by_code(shop, code):
     goods = db.session.execute(
-        select(Goods).where(Goods.shop_id == shop.id, Goods.code == code)).scalar_one_or_none()
+        select(Goods).where(Goods.shop_id == shop.id, Goods.code == code)
+    ).scalar_one_or_none()
     if goods is None:
         raise not_found("goods")
     return goods
@@ -178,9 +232,19 @@ def goods_query(shop):
 
 
 def _move(goods_id, kind, quantity, stock_after, user_id, ref="", note="", donor=None):
-    db.session.add(StockMovement(goods_id=goods_id, kind=kind, quantity=quantity, stock_after=stock_after,
-                                 ref=ref, user_id=user_id, note=note or "", donor=donor or None,
-                                 at=utcnow()))
+    db.session.add(
+        StockMovement(
+            goods_id=goods_id,
+            kind=kind,
+            quantity=quantity,
+            stock_after=stock_after,
+            ref=ref,
+            user_id=user_id,
+            note=note or "",
+            donor=donor or None,
+            at=utcnow(),
+        )
+    )
 
 
 def add_goods(principal, shop_code, code, name, price, stock):
@@ -188,7 +252,14 @@ def add_goods(principal, shop_code, code, name, price, stock):
     end_read()
     try:
         with write():
-            goods = Goods(shop_id=shop.id, code=code, name=name, price=Decimal(price), stock=stock, active=True)
+            goods = Goods(
+                shop_id=shop.id,
+                code=code,
+                name=name,
+                price=Decimal(price),
+                stock=stock,
+                active=True,
+            )
             db.session.add(goods)
             db.session.flush()
             _move(goods.id, "initial", stock, stock, principal.user_id, note="上架")
@@ -203,8 +274,11 @@ def change_goods(principal, shop_code, code, **changes):
     goods_id = goods_by_code(shop, code).id
     end_read()
     with write():
-        goods = db.session.execute(for_update(select(Goods).where(Goods.id == goods_id))
-                                   .execution_options(populate_existing=True)).scalar_one()
+        goods = db.session.execute(
+            for_update(select(Goods).where(Goods.id == goods_id)).execution_options(
+                populate_existing=True
+            )
+        ).scalar_one()
         for field in ("name", "price", "active"):
             if changes.get(field) is not None:
                 setattr(goods, field, changes[field])
@@ -224,11 +298,16 @@ def restock(principal, shop_code, code, quantity, note=None, donor=None):
 
 def _add_stock(goods_id, quantity):
     return db.session.execute(
-        update(Goods).where(Goods.id == goods_id).values(stock=Goods.stock + quantity).returning(Goods.stock)
-        .execution_options(synchronize_session=False)).scalar_one()
+        update(Goods)
+        .where(Goods.id == goods_id)
+        .values(stock=Goods.stock + quantity)
+        .returning(Goods.stock)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
 
 
 # --- redemptions ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -250,37 +329,88 @@ _ShopUnit, _HolderUnit = aliased(Unit), aliased(Unit)
 # shop and its unit's path, the scheme (and whether the shop takes it), the holder and its
 # unit's path, and the wanted goods of the shop (one row each; one row of NULLs if none match).
 _PLAN = (
-    select(Shop.id, _ShopUnit.path, Scheme.id, Scheme.subject, Scheme.current_version_id,
-           Holder.id, Holder.name, Holder.kind, _HolderUnit.path, shop_schemes.c.scheme_id,
-           Goods.id, Goods.code, Goods.active)
+    select(
+        Shop.id,
+        _ShopUnit.path,
+        Scheme.id,
+        Scheme.subject,
+        Scheme.current_version_id,
+        Holder.id,
+        Holder.name,
+        Holder.kind,
+        _HolderUnit.path,
+        shop_schemes.c.scheme_id,
+        Goods.id,
+        Goods.code,
+        Goods.active,
+    )
     .select_from(Shop)
     .join(_ShopUnit, Shop.unit_id == _ShopUnit.id)
     .join(Scheme, Scheme.code == bindparam("scheme"))
     .join(Holder, Holder.code == bindparam("holder"))
     .join(_HolderUnit, Holder.unit_id == _HolderUnit.id)
-    .outerjoin(shop_schemes, (shop_schemes.c.shop_id == Shop.id) & (shop_schemes.c.scheme_id == Scheme.id))
-    .outerjoin(Goods, (Goods.shop_id == Shop.id) & Goods.code.in_(bindparam("goods", expanding=True)))
-    .where(Shop.code == bindparam("shop")))
+    .outerjoin(
+        shop_schemes, (shop_schemes.c.shop_id == Shop.id) & (shop_schemes.c.scheme_id == Scheme.id)
+    )
+    .outerjoin(
+        Goods, (Goods.shop_id == Shop.id) & Goods.code.in_(bindparam("goods", expanding=True))
+    )
+    .where(Shop.code == bindparam("shop"))
+)
 
 
 def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
     """422 for anything wrong in the request, then 403 for a clerk outside the shop or holder."""
     codes = [line["goods"] for line in lines]
     if codes and len(set(codes)) == len(codes):
-        rows = db.session.connection().execute(
-            _PLAN, {"shop": shop_code, "scheme": scheme_code, "holder": holder_code, "goods": codes}).all()
+        rows = (
+            db.session.connection()
+            .execute(
+                _PLAN,
+                {"shop": shop_code, "scheme": scheme_code, "holder": holder_code, "goods": codes},
+            )
+            .all()
+        )
         if rows:
-            (shop_id, shop_path, scheme_id, subject, version_id, holder_id, holder_name, kind, holder_path,
-             taken) = rows[0][:10]
-            goods = {code: (goods_id, active) for *_, goods_id, code, active in rows if goods_id is not None}
-            if (taken is not None and kind == subject and len(goods) == len(codes)
-                    and all(active for _, active in goods.values())):
-                if not principal.allows("clerk", shop_path) or not principal.allows("clerk", holder_path):
+            (
+                shop_id,
+                shop_path,
+                scheme_id,
+                subject,
+                version_id,
+                holder_id,
+                holder_name,
+                kind,
+                holder_path,
+                taken,
+            ) = rows[0][:10]
+            goods = {
+                code: (goods_id, active)
+                for *_, goods_id, code, active in rows
+                if goods_id is not None
+            }
+            if (
+                taken is not None
+                and kind == subject
+                and len(goods) == len(codes)
+                and all(active for _, active in goods.values())
+            ):
+                if not principal.allows("clerk", shop_path) or not principal.allows(
+                    "clerk", holder_path
+                ):
                     raise forbidden("你不是该超市或该户所在单位的店员")
                 refuse_conflict(principal, {holder_code: holder_id})
-                return Plan(shop_id, shop_code, scheme_id, scheme_code, holder_id, holder_code, holder_name,
-                            Decimal(rules_of(version_id).redeem_threshold),
-                            tuple((goods[c][0], c, line["quantity"]) for c, line in zip(codes, lines)))
+                return Plan(
+                    shop_id,
+                    shop_code,
+                    scheme_id,
+                    scheme_code,
+                    holder_id,
+                    holder_code,
+                    holder_name,
+                    Decimal(rules_of(version_id).redeem_threshold),
+                    tuple((goods[c][0], c, line["quantity"]) for c, line in zip(codes, lines)),
+                )
     # Something is wrong (or the request is empty): say exactly what, field by field.
     return _plan_checked(principal, shop_code, scheme_code, holder_code, lines)
 
@@ -288,8 +418,12 @@ def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
 def _plan_checked(principal, shop_code, scheme_code, holder_code, lines):
     details = {}
     shop = db.session.execute(select(Shop).where(Shop.code == shop_code)).scalar_one_or_none()
-    scheme = db.session.execute(select(Scheme).where(Scheme.code == scheme_code)).scalar_one_or_none()
-    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
+    scheme = db.session.execute(
+        select(Scheme).where(Scheme.code == scheme_code)
+    ).scalar_one_or_none()
+    holder = db.session.execute(
+        select(Holder).where(Holder.code == holder_code)
+    ).scalar_one_or_none()
     if shop is None:
         details["shop"] = [UNKNOWN_SHOP]
     if scheme is None:
@@ -303,11 +437,22 @@ def _plan_checked(principal, shop_code, scheme_code, holder_code, lines):
     planned = _plan_lines(shop, lines, details)
     if details:
         raise invalid(details)
-    if not principal.allows("clerk", shop.unit.path) or not principal.allows("clerk", holder.unit.path):
+    if not principal.allows("clerk", shop.unit.path) or not principal.allows(
+        "clerk", holder.unit.path
+    ):
         raise forbidden("你不是该超市或该户所在单位的店员")
     refuse_conflict(principal, {holder.code: holder.id})
-    return Plan(shop.id, shop.code, scheme.id, scheme.code, holder.id, holder.code, holder.name,
-                Decimal(rules_of(scheme.current_version_id).redeem_threshold), planned)
+    return Plan(
+        shop.id,
+        shop.code,
+        scheme.id,
+        scheme.code,
+        holder.id,
+        holder.code,
+        holder.name,
+        Decimal(rules_of(scheme.current_version_id).redeem_threshold),
+        planned,
+    )
 
 
 def _plan_lines(shop, lines, details):
@@ -317,8 +462,12 @@ def _plan_lines(shop, lines, details):
     if shop is None:
         return ()
     codes = [line["goods"] for line in lines]
-    found = {g.code: g for g in db.session.execute(
-        select(Goods).where(Goods.shop_id == shop.id, Goods.code.in_(codes))).scalars()}
+    found = {
+        g.code: g
+        for g in db.session.execute(
+            select(Goods).where(Goods.shop_id == shop.id, Goods.code.in_(codes))
+        ).scalars()
+    }
     problems, planned = {}, []
     for index, line in enumerate(lines):
         goods = found.get(line["goods"])
@@ -327,7 +476,9 @@ def _plan_lines(shop, lines, details):
         elif not goods.active:
             problems[str(index)] = {"goods": ["goods no longer offered"]}
         elif codes.index(line["goods"]) != index:
-            problems[str(index)] = {"goods": ["goods listed twice: give one line with the whole quantity"]}
+            problems[str(index)] = {
+                "goods": ["goods listed twice: give one line with the whole quantity"]
+            }
         else:
             planned.append((goods.id, goods.code, line["quantity"]))
     if problems:
@@ -348,21 +499,49 @@ def redeem(principal, plan):
         connection = db.session.connection()
         account = ledger.lock_account(plan.scheme_id, plan.holder_id)
         if account.balance < plan.threshold:
-            raise PointsError("below_threshold", f"积分达到 {plan.threshold} 分才能兑换，当前 {account.balance} 分",
-                              409, {"balance": account.balance, "threshold": plan.threshold})
-        goods = {row.id: row for row in connection.execute(
-            _LOCK_GOODS if connection.dialect.name == "sqlite" else _LOCK_GOODS_FOR_UPDATE, {"ids": ids})}
+            raise PointsError(
+                "below_threshold",
+                f"积分达到 {plan.threshold} 分才能兑换，当前 {account.balance} 分",
+                409,
+                {"balance": account.balance, "threshold": plan.threshold},
+            )
+        goods = {
+            row.id: row
+            for row in connection.execute(
+                _LOCK_GOODS if connection.dialect.name == "sqlite" else _LOCK_GOODS_FOR_UPDATE,
+                {"ids": ids},
+            )
+        }
         inactive = [str(i) for i, (gid, _, _) in enumerate(plan.lines) if not goods[gid].active]
         if inactive:  # deactivated between the check and the lock
             raise invalid({"lines": {i: {"goods": ["goods no longer offered"]} for i in inactive}})
-        lines = [{"goods": goods[gid].code, "name": goods[gid].name, "quantity": q, "price": goods[gid].price,
-                  "points": goods[gid].price * q, "goods_id": gid} for gid, _, q in plan.lines]
+        lines = [
+            {
+                "goods": goods[gid].code,
+                "name": goods[gid].name,
+                "quantity": q,
+                "price": goods[gid].price,
+                "points": goods[gid].price * q,
+                "goods_id": gid,
+            }
+            for gid, _, q in plan.lines
+        ]
         total = sum((line["points"] for line in lines), Decimal(0))
         now, expected = utcnow(), account.balance - total
         # The account is locked, so the balance after is known before the conditional debit.
-        redemption_id = connection.execute(_INSERT_REDEMPTION, {
-            "shop_id": plan.shop_id, "scheme_id": plan.scheme_id, "holder_id": plan.holder_id, "total": total,
-            "balance_after": expected, "status": "completed", "user_id": principal.user_id, "at": now}).scalar_one()
+        redemption_id = connection.execute(
+            _INSERT_REDEMPTION,
+            {
+                "shop_id": plan.shop_id,
+                "scheme_id": plan.scheme_id,
+                "holder_id": plan.holder_id,
+                "total": total,
+                "balance_after": expected,
+                "status": "completed",
+                "user_id": principal.user_id,
+                "at": now,
+            },
+        ).scalar_one()
         ref = f"redemption:{redemption_id}"
         posting = ledger.post(account, "redemption", -total, ref, principal.user_id, floor=0)
         if posting.balance_after != expected:
@@ -370,35 +549,88 @@ def redeem(principal, plan):
         movements = []
         for goods_id in ids:
             quantity = wanted[goods_id]
-            stock = connection.execute(_TAKE_STOCK, {"goods_id": goods_id, "quantity": quantity}).scalar_one_or_none()
+            stock = connection.execute(
+                _TAKE_STOCK, {"goods_id": goods_id, "quantity": quantity}
+            ).scalar_one_or_none()
             if stock is None:
-                raise PointsError("out_of_stock", f"{goods[goods_id].name} 库存不足（剩 {goods[goods_id].stock}）", 409,
-                                  {"goods": goods[goods_id].code, "stock": goods[goods_id].stock})
-            movements.append({"goods_id": goods_id, "kind": "sale", "quantity": -quantity, "stock_after": stock,
-                              "ref": ref, "user_id": principal.user_id, "at": now, "note": ""})
+                raise PointsError(
+                    "out_of_stock",
+                    f"{goods[goods_id].name} 库存不足（剩 {goods[goods_id].stock}）",
+                    409,
+                    {"goods": goods[goods_id].code, "stock": goods[goods_id].stock},
+                )
+            movements.append(
+                {
+                    "goods_id": goods_id,
+                    "kind": "sale",
+                    "quantity": -quantity,
+                    "stock_after": stock,
+                    "ref": ref,
+                    "user_id": principal.user_id,
+                    "at": now,
+                    "note": "",
+                }
+            )
         connection.execute(_INSERT_MOVEMENT, movements)
-        connection.execute(_INSERT_LINE, [
-            {"redemption_id": redemption_id, "goods_id": line["goods_id"], "quantity": line["quantity"],
-             "price": line["price"], "points": line["points"]} for line in lines])
+        connection.execute(
+            _INSERT_LINE,
+            [
+                {
+                    "redemption_id": redemption_id,
+                    "goods_id": line["goods_id"],
+                    "quantity": line["quantity"],
+                    "price": line["price"],
+                    "points": line["points"],
+                }
+                for line in lines
+            ],
+        )
         metrics.counted(metrics.redemptions)
     for line in lines:
         del line["goods_id"]
-    return {"id": redemption_id, "shop": plan.shop, "scheme": plan.scheme, "holder": plan.holder,
-            "holder_name": plan.holder_name, "lines": lines, "total": total, "balance_after": posting.balance_after,
-            "status": "completed", "at": now, "clerk": principal.username}
+    return {
+        "id": redemption_id,
+        "shop": plan.shop,
+        "scheme": plan.scheme,
+        "holder": plan.holder,
+        "holder_name": plan.holder_name,
+        "lines": lines,
+        "total": total,
+        "balance_after": posting.balance_after,
+        "status": "completed",
+        "at": now,
+        "clerk": principal.username,
+    }
 
 
-_LOCK_GOODS = (select(Goods.id, Goods.code, Goods.name, Goods.price, Goods.stock, Goods.active)
-               .where(Goods.id.in_(bindparam("ids", expanding=True))).order_by(Goods.id))
+_LOCK_GOODS = (
+    select(Goods.id, Goods.code, Goods.name, Goods.price, Goods.stock, Goods.active)
+    .where(Goods.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Goods.id)
+)
 _LOCK_GOODS_FOR_UPDATE = _LOCK_GOODS.with_for_update()
-_INSERT_REDEMPTION = insert(Redemption).values(
-    shop_id=bindparam("shop_id"), scheme_id=bindparam("scheme_id"), holder_id=bindparam("holder_id"),
-    total=bindparam("total"), balance_after=bindparam("balance_after"), status=bindparam("status"),
-    user_id=bindparam("user_id"), at=bindparam("at")).returning(Redemption.id)
+_INSERT_REDEMPTION = (
+    insert(Redemption)
+    .values(
+        shop_id=bindparam("shop_id"),
+        scheme_id=bindparam("scheme_id"),
+        holder_id=bindparam("holder_id"),
+        total=bindparam("total"),
+        balance_after=bindparam("balance_after"),
+        status=bindparam("status"),
+        user_id=bindparam("user_id"),
+        at=bindparam("at"),
+    )
+    .returning(Redemption.id)
+)
 _INSERT_MOVEMENT = insert(StockMovement)
 _INSERT_LINE = insert(RedemptionLine)
-_TAKE_STOCK = (update(Goods).where(Goods.id == bindparam("goods_id"), Goods.stock >= bindparam("quantity"))
-               .values(stock=Goods.stock - bindparam("quantity")).returning(Goods.stock))
+_TAKE_STOCK = (
+    update(Goods)
+    .where(Goods.id == bindparam("goods_id"), Goods.stock >= bindparam("quantity"))
+    .values(stock=Goods.stock - bindparam("quantity"))
+    .returning(Goods.stock)
+)
 
 
 def _clerk_redemption(principal, redemption_id):
@@ -425,8 +657,10 @@ def void(principal, redemption_id, reason):
     with write():
         account = ledger.account_for(scheme_id, holder_id, lock=True)
         redemption = db.session.execute(
-            for_update(select(Redemption).where(Redemption.id == redemption_id), of=Redemption)
-            .execution_options(populate_existing=True)).scalar_one()
+            for_update(
+                select(Redemption).where(Redemption.id == redemption_id), of=Redemption
+            ).execution_options(populate_existing=True)
+        ).scalar_one()
         if redemption.status != "completed":
             raise invalid_state(f"兑换单当前状态为 {redemption.status}，不能作废")
         ref = f"redemption:{redemption.id}"
@@ -438,13 +672,22 @@ def void(principal, redemption_id, reason):
             stock = _add_stock(goods_id, back[goods_id])
             _move(goods_id, "void", back[goods_id], stock, principal.user_id, ref=ref, note=reason)
         redemption.status = "voided"
-        redemption.void_reason, redemption.voided_by_id, redemption.voided_at = reason, principal.user_id, utcnow()
+        redemption.void_reason, redemption.voided_by_id, redemption.voided_at = (
+            reason,
+            principal.user_id,
+            utcnow(),
+        )
     return redemption.id
 
 
 def redemptions_query(principal, shop=None, holder=None, on=None):
-    query = (select(Redemption).join(Shop, Redemption.shop_id == Shop.id).join(Unit, Shop.unit_id == Unit.id)
-             .where(in_scope(Unit.path, principal.paths())).order_by(Redemption.id.desc()))
+    query = (
+        select(Redemption)
+        .join(Shop, Redemption.shop_id == Shop.id)
+        .join(Unit, Shop.unit_id == Unit.id)
+        .where(in_scope(Unit.path, principal.paths()))
+        .order_by(Redemption.id.desc())
+    )
     if shop:
         query = query.where(Redemption.shop_id == shop_by_code(shop, "shop").id)
     if holder:
@@ -457,13 +700,25 @@ def redemptions_query(principal, shop=None, holder=None, on=None):
 
 # --- verify --------------------------------------------------------------------------------
 
+
 def verify_stock():
     """Recompute every goods' stock from its movements: [(goods, what, recorded, recomputed)]."""
-    sums = dict(db.session.execute(
-        select(StockMovement.goods_id, func.sum(StockMovement.quantity)).group_by(StockMovement.goods_id)).all())
-    last = dict(db.session.execute(
-        select(StockMovement.goods_id, StockMovement.stock_after)
-        .where(StockMovement.id.in_(select(func.max(StockMovement.id)).group_by(StockMovement.goods_id)))).all())
+    sums = dict(
+        db.session.execute(
+            select(StockMovement.goods_id, func.sum(StockMovement.quantity)).group_by(
+                StockMovement.goods_id
+            )
+        ).all()
+    )
+    last = dict(
+        db.session.execute(
+            select(StockMovement.goods_id, StockMovement.stock_after).where(
+                StockMovement.id.in_(
+                    select(func.max(StockMovement.id)).group_by(StockMovement.goods_id)
+                )
+            )
+        ).all()
+    )
     problems = []
     for goods in db.session.execute(select(Goods).order_by(Goods.id)).scalars():
         recomputed = int(sums.get(goods.id) or 0)

@@ -1,4 +1,5 @@
 """Auth, users and grants: /api/v1/auth/token, /api/v1/users, /api/v1/me."""
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -6,15 +7,23 @@ from points.http import Blueprint, Schema, principal, protected, text_field
 from points.users import service
 from points.users.schemas import GrantSchema, NewUserSchema
 
-auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in for an API token")
-blp = protected(Blueprint("users", __name__, url_prefix="/api/v1", description="Users and their (role, unit) grants"))
+auth = Blueprint(
+    "auth", __name__, url_prefix="/api/v1/auth", description="Sign in for an API token"
+)
+blp = protected(
+    Blueprint(
+        "users", __name__, url_prefix="/api/v1", description="Users and their (role, unit) grants"
+    )
+)
 
 
 class UserSchema(Schema):
     username = ma.fields.String()
     display_name = ma.fields.String()
     grants = ma.fields.List(ma.fields.Nested(GrantSchema))
-    links = ma.fields.List(ma.fields.String(), metadata={"description": "holders this user stands back from"})
+    links = ma.fields.List(
+        ma.fields.String(), metadata={"description": "holders this user stands back from"}
+    )
 
 
 class LinkSchema(Schema):
@@ -53,8 +62,13 @@ class Users(MethodView):
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user with grants on units within the caller's own admin grants."""
-        user = service.create_user(principal(), data["username"], data["password"],
-                                   data.get("display_name"), data["grants"])
+        user = service.create_user(
+            principal(),
+            data["username"],
+            data["password"],
+            data.get("display_name"),
+            data["grants"],
+        )
         return service.user_view(user)
 
 
@@ -70,12 +84,16 @@ class Grants(MethodView):
     @blp.arguments(GrantSchema)
     @blp.response(200, UserSchema)
     def post(self, data, username):
-        return service.user_view(service.add_grant(principal(), username, data["role"], data["unit"]))
+        return service.user_view(
+            service.add_grant(principal(), username, data["role"], data["unit"])
+        )
 
     @blp.arguments(GrantSchema)
     @blp.response(200, UserSchema)
     def delete(self, data, username):
-        return service.user_view(service.remove_grant(principal(), username, data["role"], data["unit"]))
+        return service.user_view(
+            service.remove_grant(principal(), username, data["role"], data["unit"])
+        )
 
 
 @blp.route("/users/<username>/links")

@@ -23,7 +23,8 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     grants: Mapped[list["Grant"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", order_by="Grant.id")
+        back_populates="user", cascade="all, delete-orphan", order_by="Grant.id"
+    )
 
 
 class Grant(db.Model):
@@ -38,7 +39,9 @@ class Grant(db.Model):
     user: Mapped[User] = relationship(back_populates="grants")
     unit: Mapped[Unit] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_grants_user_role_unit"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "unit_id", name="uq_grants_user_role_unit"),
+    )
 
 
 class UserLink(db.Model):

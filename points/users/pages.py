@@ -1,4 +1,5 @@
 """Pages: /login and logout. Home (/) is drawn from several capabilities: points/desk/pages.py."""
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
@@ -18,13 +19,18 @@ def login():
         return render_template("users/login.html", form=form, next=request.args.get("next", ""))
     password = request.form.get("password", "")
     if not form["username"] or not password:
-        return render_template("users/login.html", form=form, next=request.form.get("next", ""),
-                               error=_("请填写用户名和密码。")), 422
+        return render_template(
+            "users/login.html",
+            form=form,
+            next=request.form.get("next", ""),
+            error=_("请填写用户名和密码。"),
+        ), 422
     try:
         user = service.sign_in(form["username"], password)
     except PointsError as error:
-        return render_template("users/login.html", form=form, next=request.form.get("next", ""),
-                               error=friendly(error)), error.status
+        return render_template(
+            "users/login.html", form=form, next=request.form.get("next", ""), error=friendly(error)
+        ), error.status
     start_session(user)
     return redirect(safe_next(request.form.get("next"), url_for("users_pages.home")))
 

@@ -1,4 +1,5 @@
 """Who is calling and what they may do: passwords, tokens, lockouts, grants and scope."""
+
 import hashlib
 import os
 import re
@@ -72,7 +73,9 @@ def hash_pins(pins, progress=None):
     if progress is not None and len(todo) < len(pins):
         progress(len(pins) - len(todo))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for i, digest in zip(todo, pool.map(lambda i: generate_password_hash(pins[i], method=method), todo)):
+        for i, digest in zip(
+            todo, pool.map(lambda i: generate_password_hash(pins[i], method=method), todo)
+        ):
             hashed[i] = digest
             if progress is not None:
                 progress(1)
@@ -84,6 +87,7 @@ def _digest(token):
 
 
 # --- lockout -------------------------------------------------------------------------------
+
 
 def _window_start():
     return utcnow() - timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
@@ -104,9 +108,14 @@ def begin_attempt(scope, name, limit=None):
         db.session.add(attempt)
         db.session.flush()
         failures = db.session.execute(
-            select(func.count()).select_from(LoginFailure)
-            .where(LoginFailure.scope == scope, LoginFailure.name == name,
-                   LoginFailure.at > _window_start())).scalar_one()
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(
+                LoginFailure.scope == scope,
+                LoginFailure.name == name,
+                LoginFailure.at > _window_start(),
+            )
+        ).scalar_one()
         if failures > limit:
             db.session.delete(attempt)
             locked = True
@@ -136,6 +145,7 @@ def check_dummy(secret):
 
 
 # --- sign-in and tokens --------------------------------------------------------------------
+
 
 def check_password(username, password):
     """The user when the password is right; counts failures and locks out as the contract says."""
@@ -187,8 +197,9 @@ def end_sessions(user_id):
     """登出: every page session of this user made so far stops signing them in."""
     end_read()
     with write():
-        db.session.execute(update(User).where(User.id == user_id)
-                           .values(session_version=User.session_version + 1))
+        db.session.execute(
+            update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+        )
 
 
 # One statement per request: the token (unexpired, of a user not disabled) and every grant of
@@ -201,29 +212,49 @@ _PRINCIPAL_BY_TOKEN = (
     .join(User, Token.user_id == User.id)
     .outerjoin(Grant, Grant.user_id == User.id)
     .outerjoin(Unit, Grant.unit_id == Unit.id)
-    .where(Token.digest == bindparam("digest"), Token.expires_at > bindparam("now", type_=Token.expires_at.type),
-           User.disabled.is_(False))
-    .order_by(Grant.id))
+    .where(
+        Token.digest == bindparam("digest"),
+        Token.expires_at > bindparam("now", type_=Token.expires_at.type),
+        User.disabled.is_(False),
+    )
+    .order_by(Grant.id)
+)
 _GRANTS_OF_USER = (
-    select(Grant.role, Unit.id, Unit.code, Unit.path).join(Unit, Grant.unit_id == Unit.id)
-    .where(Grant.user_id == bindparam("user_id")).order_by(Grant.id))
+    select(Grant.role, Unit.id, Unit.code, Unit.path)
+    .join(Unit, Grant.unit_id == Unit.id)
+    .where(Grant.user_id == bindparam("user_id"))
+    .order_by(Grant.id)
+)
 
 
 def principal_for_token(token):
-    rows = db.session.connection().execute(
-        _PRINCIPAL_BY_TOKEN, {"digest": _digest(token), "now": utcnow()}).all()
+    rows = (
+        db.session.connection()
+        .execute(_PRINCIPAL_BY_TOKEN, {"digest": _digest(token), "now": utcnow()})
+        .all()
+    )
     if not rows:
         raise PointsError("unauthorized", "请先登录：令牌缺失、无效或已过期", 401)
-    return Principal(rows[0][0], rows[0][1], tuple(
-        GrantView(role, unit_id, code, path) for _, _, role, unit_id, code, path in rows if role is not None))
+    return Principal(
+        rows[0][0],
+        rows[0][1],
+        tuple(
+            GrantView(role, unit_id, code, path)
+            for _, _, role, unit_id, code, path in rows
+            if role is not None
+        ),
+    )
 
 
 def principal_for_user(user_id, username):
     grants = db.session.connection().execute(_GRANTS_OF_USER, {"user_id": user_id}).all()
-    return Principal(user_id, username, tuple(GrantView(r, uid, code, path) for r, uid, code, path in grants))
+    return Principal(
+        user_id, username, tuple(GrantView(r, uid, code, path) for r, uid, code, path in grants)
+    )
 
 
 # --- users and grants ----------------------------------------------------------------------
+
 
 def usernames(ids):
     """{user id: username} for these ids (None ignored): who made each posting."""
@@ -235,8 +266,11 @@ def usernames(ids):
 
 def user_view(user, links=False):
     """A user as the API shows them; `links` for reading a user (the token's answer has none)."""
-    view = {"username": user.username, "display_name": user.display_name,
-            "grants": [{"role": g.role, "unit": g.unit.code} for g in user.grants]}
+    view = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "grants": [{"role": g.role, "unit": g.unit.code} for g in user.grants],
+    }
     if links:
         view["links"] = [holder.code for holder in linked(user.id)]
     return view
@@ -279,8 +313,9 @@ def managed_users(principal, limit=200):
     paths = principal.paths("admin")
     if not paths:
         return []
-    within = (select(Grant.user_id).join(Unit, Grant.unit_id == Unit.id)
-              .where(in_scope(Unit.path, paths)))
+    within = (
+        select(Grant.user_id).join(Unit, Grant.unit_id == Unit.id).where(in_scope(Unit.path, paths))
+    )
     query = select(User).where(User.id.in_(within))
     if principal.admin_of_root():
         query = select(User).where(User.id.in_(within) | ~User.id.in_(select(Grant.user_id)))
@@ -298,7 +333,9 @@ def create_user(principal, username, password, display_name, grants):
     end_read()
     try:
         with write():
-            user = User(username=username, password_hash=password_hash, display_name=display_name or "")
+            user = User(
+                username=username, password_hash=password_hash, display_name=display_name or ""
+            )
             db.session.add(user)
             db.session.flush()
             for role, unit in dict.fromkeys(units):
@@ -351,7 +388,9 @@ def create_user_cli(username, password, role, unit_code, display_name=""):
     unit = _unit(unit_code)
     end_read()
     with write():
-        user = User(username=username, password_hash=hash_secret(password), display_name=display_name)
+        user = User(
+            username=username, password_hash=hash_secret(password), display_name=display_name
+        )
         db.session.add(user)
         db.session.flush()
         db.session.add(Grant(user_id=user.id, role=role, unit_id=unit.id))
@@ -362,7 +401,9 @@ def grant_cli(username, role, unit_code):
     unit = _unit(unit_code)
     end_read()
     with write():
-        user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        user = db.session.execute(
+            select(User).where(User.username == username)
+        ).scalar_one_or_none()
         if user is None:
             raise not_found("user")
         if not any(g.role == role and g.unit_id == unit.id for g in user.grants):
@@ -372,6 +413,7 @@ def grant_cli(username, role, unit_code):
 
 # --- links and conflict of interest (回避) -------------------------------------------------
 
+
 def linked(user_id):
     """The holders a user stands back from, by code."""
     return links_of([user_id]).get(user_id, [])
@@ -380,16 +422,21 @@ def linked(user_id):
 def links_of(user_ids):
     """{user id: [holders, by code]} for many users at once (the admin page's list)."""
     rows = db.session.execute(
-        select(UserLink.user_id, Holder).join(Holder, UserLink.holder_id == Holder.id)
-        .where(UserLink.user_id.in_(user_ids)).order_by(Holder.code)).all()
+        select(UserLink.user_id, Holder)
+        .join(Holder, UserLink.holder_id == Holder.id)
+        .where(UserLink.user_id.in_(user_ids))
+        .order_by(Holder.code)
+    ).all()
     found = {}
     for user_id, holder in rows:
         found.setdefault(user_id, []).append(holder)
     return found
 
 
-_LINKED_AMONG = (select(UserLink.holder_id).where(UserLink.user_id == bindparam("user_id"),
-                                                  UserLink.holder_id.in_(bindparam("ids", expanding=True))))
+_LINKED_AMONG = select(UserLink.holder_id).where(
+    UserLink.user_id == bindparam("user_id"),
+    UserLink.holder_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def refuse_conflict(principal, holders):
@@ -398,12 +445,23 @@ def refuse_conflict(principal, holders):
     refused whole with 403 conflict_of_interest, every linked holder named."""
     if not holders:
         return
-    found = set(db.session.connection().execute(
-        _LINKED_AMONG, {"user_id": principal.user_id, "ids": list(holders.values())}).scalars())
+    found = set(
+        db.session.connection()
+        .execute(_LINKED_AMONG, {"user_id": principal.user_id, "ids": list(holders.values())})
+        .scalars()
+    )
     if found:
-        named = {code: ["conflict of interest"] for code, holder_id in holders.items() if holder_id in found}
-        raise PointsError("conflict_of_interest", "你与该户有关联（本人或近亲属），须回避", 403,
-                          {"holders": named})
+        named = {
+            code: ["conflict of interest"]
+            for code, holder_id in holders.items()
+            if holder_id in found
+        }
+        raise PointsError(
+            "conflict_of_interest",
+            "你与该户有关联（本人或近亲属），须回避",
+            403,
+            {"holders": named},
+        )
 
 
 def _link_target(principal, username, holder_code):
@@ -411,7 +469,9 @@ def _link_target(principal, username, holder_code):
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise not_found("user")
-    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
+    holder = db.session.execute(
+        select(Holder).where(Holder.code == holder_code)
+    ).scalar_one_or_none()
     if holder is None:
         raise invalid({"holder": [UNKNOWN_HOLDER]})
     if principal is not None and not principal.allows("admin", holder.unit.path):
@@ -425,8 +485,14 @@ def add_link(principal, username, holder_code):
     end_read()
     try:
         with write():
-            db.session.add(UserLink(user_id=user.id, holder_id=holder.id, created_at=utcnow(),
-                                    created_by_id=principal.user_id if principal else None))
+            db.session.add(
+                UserLink(
+                    user_id=user.id,
+                    holder_id=holder.id,
+                    created_at=utcnow(),
+                    created_by_id=principal.user_id if principal else None,
+                )
+            )
     except IntegrityError:
         raise PointsError("conflict", f"{username} 已与 {holder.code} 关联", 409) from None
     return holder
@@ -440,7 +506,8 @@ def remove_link(principal, username, holder_code):
     end_read()
     with write():
         removed = db.session.execute(
-            delete(UserLink).where(UserLink.user_id == user.id, UserLink.holder_id == holder.id)).rowcount
+            delete(UserLink).where(UserLink.user_id == user.id, UserLink.holder_id == holder.id)
+        ).rowcount
     if not removed:
         raise PointsError("not_found", f"{username} 与 {holder.code} 没有关联", 404)
     return holder
@@ -448,15 +515,19 @@ def remove_link(principal, username, holder_code):
 
 # --- residents and holder lists (they sign in with a PIN; a list may link staff, 回避) --------
 
+
 def resident(holder_code, pin, address):
     """A resident signed in with household (or member) code and PIN, with the contract's
     lockouts: five failures per holder, and PIN_ADDRESS_FAILURES per client address over all
     holders (one client trying 1234 on every household). Both count before the check; an
     unknown code costs a hash check too, so it answers in the time a wrong PIN takes."""
-    per_address = begin_attempt("address", address or "-",
-                                current_app.config["PIN_ADDRESS_FAILURES"])
+    per_address = begin_attempt(
+        "address", address or "-", current_app.config["PIN_ADDRESS_FAILURES"]
+    )
     per_holder = begin_attempt("holder", holder_code)
-    holder = db.session.execute(select(Holder).where(Holder.code == holder_code)).scalar_one_or_none()
+    holder = db.session.execute(
+        select(Holder).where(Holder.code == holder_code)
+    ).scalar_one_or_none()
     if holder is None or not holder.pin_hash:
         check_dummy(pin)
         holder = None
@@ -470,9 +541,17 @@ def resident(holder_code, pin, address):
     return holder
 
 
-KIND_WORDS = {"household": "household", "户": "household", "农户": "household", "member": "member",
-              "党员": "member", "staff": "staff", "网格员": "staff",
-              "organisation": "organisation", "村党组织": "organisation"}  # 评档定级
+KIND_WORDS = {
+    "household": "household",
+    "户": "household",
+    "农户": "household",
+    "member": "member",
+    "党员": "member",
+    "staff": "staff",
+    "网格员": "staff",
+    "organisation": "organisation",
+    "村党组织": "organisation",
+}  # 评档定级
 
 
 def import_holders(principal, rows, progress=None):
@@ -487,12 +566,19 @@ def import_holders(principal, rows, progress=None):
     codes = [row.get("code", "").strip() for _, row in rows]
     taken = set()
     for first in range(0, len(codes), 500):
-        chunk = [c for c in codes[first:first + 500] if c]
-        taken |= set(db.session.execute(select(Holder.code).where(Holder.code.in_(chunk))).scalars())
+        chunk = [c for c in codes[first : first + 500] if c]
+        taken |= set(
+            db.session.execute(select(Holder.code).where(Holder.code.in_(chunk))).scalars()
+        )
     unit_codes = {row.get("unit", "").strip() for _, row in rows}
-    units = {u.code: u for u in db.session.execute(select(Unit).where(Unit.code.in_(unit_codes))).scalars()}
+    units = {
+        u.code: u
+        for u in db.session.execute(select(Unit).where(Unit.code.in_(unit_codes))).scalars()
+    }
     usernames = {(row.get("user") or "").strip() for _, row in rows} - {""}
-    staff = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(usernames))).all())
+    staff = dict(
+        db.session.execute(select(User.username, User.id).where(User.username.in_(usernames))).all()
+    )
     errors, seen, ready = {}, {}, []
     for line, row in rows:
         problems = []
@@ -501,15 +587,21 @@ def import_holders(principal, rows, progress=None):
         unit, pin = units.get(row.get("unit", "").strip()), (row.get("pin") or "").strip()
         username = (row.get("user") or "").strip()
         if not code_ok.match(code):
-            problems.append(reason("import_code_chars", "code: letters, digits and _ . - only, at most 64"))
+            problems.append(
+                reason("import_code_chars", "code: letters, digits and _ . - only, at most 64")
+            )
         elif code in taken:
             problems.append(reason("code_taken", "code already exists"))
         elif code in seen:
-            problems.append(reason("code_twice", "code listed twice (line {line})", line=seen[code]))
+            problems.append(
+                reason("code_twice", "code listed twice (line {line})", line=seen[code])
+            )
         if not name or len(name) > 200:
             problems.append(reason("name_required", "name required"))
         if kind is None:
-            problems.append(reason("holder_kind", "kind must be household, member, organisation or staff"))
+            problems.append(
+                reason("holder_kind", "kind must be household, member, organisation or staff")
+            )
         if unit is None:
             problems.append(reason("unknown_unit", "unknown unit"))
         elif principal is not None and not principal.allows("admin", unit.path):
@@ -531,12 +623,33 @@ def import_holders(principal, rows, progress=None):
     end_read()
     try:
         with write():
-            ids = db.session.execute(insert(Holder).returning(Holder.id, sort_by_parameter_order=True), [
-                {"code": code, "name": name, "kind": kind, "unit_id": unit_id, "pin_hash": pin_hash}
-                for (code, name, kind, unit_id, _, _), pin_hash in zip(ready, hashes)]).scalars().all()
-            links = [{"user_id": user_id, "holder_id": holder_id, "created_at": utcnow(),
-                      "created_by_id": principal.user_id if principal else None}
-                     for holder_id, (*_, user_id) in zip(ids, ready) if user_id is not None]
+            ids = (
+                db.session.execute(
+                    insert(Holder).returning(Holder.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "code": code,
+                            "name": name,
+                            "kind": kind,
+                            "unit_id": unit_id,
+                            "pin_hash": pin_hash,
+                        }
+                        for (code, name, kind, unit_id, _, _), pin_hash in zip(ready, hashes)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            links = [
+                {
+                    "user_id": user_id,
+                    "holder_id": holder_id,
+                    "created_at": utcnow(),
+                    "created_by_id": principal.user_id if principal else None,
+                }
+                for holder_id, (*_, user_id) in zip(ids, ready)
+                if user_id is not None
+            ]
             if links:
                 db.session.execute(insert(UserLink), links)
     except IntegrityError:

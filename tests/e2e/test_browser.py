@@ -3,6 +3,7 @@
 Debian's chromium drives the pages (`apt-get install chromium`; `make test` installs it
 when it is missing). Any console error or uncaught script error fails the story.
 """
+
 import shutil
 import threading
 from datetime import timedelta
@@ -13,8 +14,14 @@ from werkzeug.serving import make_server
 from conftest import PASSWORD, local_today
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -47,10 +54,16 @@ class Phone:
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.errors = []
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on(
+            "console", lambda message: message.type == "error" and self.errors.append(message.text)
+        )
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("response", lambda response: response.status >= 400 and self.errors.append(
-            f"{response.status} {response.url}"))
+        self.page.on(
+            "response",
+            lambda response: (
+                response.status >= 400 and self.errors.append(f"{response.status} {response.url}")
+            ),
+        )
 
     def sign_in(self, username):
         page = self.page
@@ -192,7 +205,9 @@ def test_a_clerk_redeems_two_goods_for_a_household_prints_and_voids(world, phone
     row.get_by_role("button", name="作废").click()
     page.wait_for_selector(".flash.success")
     assert world.balance("H1")["balance"] == 30
-    stock = {g["code"]: g["stock"] for g in world.as_("admin").get("/shops/lh-shop/goods").json["items"]}
+    stock = {
+        g["code"]: g["stock"] for g in world.as_("admin").get("/shops/lh-shop/goods").json["items"]
+    }
     assert stock == {"soap": 10, "towel": 3}
 
 

@@ -5,6 +5,7 @@ reviewers approve; a clerk scans a printed card with the phone's camera.
 The camera is Chromium's fake one, fed a Y4M video made from a screenshot of the served card's
 QR (--use-file-for-fake-video-capture): the same picture a phone would see of the printed card.
 """
+
 import io
 from contextlib import nullcontext
 
@@ -19,7 +20,9 @@ zxingcpp = pytest.importorskip("zxingcpp")
 def y4m_of(picture, path, width=640, height=480, frames=5):
     """A short video of a picture on white, as the fake camera takes it (YUV 4:2:0)."""
     side = height - 80  # the card held close to the camera
-    picture = picture.convert("RGB").resize((side, side * picture.height // picture.width), Image.NEAREST)
+    picture = picture.convert("RGB").resize(
+        (side, side * picture.height // picture.width), Image.NEAREST
+    )
     frame = Image.new("RGB", (width, height), "white")
     frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
     y, cb, cr = frame.convert("YCbCr").split()
@@ -37,7 +40,9 @@ def a_photo(path):
     return path
 
 
-def test_a_resident_claims_with_a_photo_a_recorder_accepts_and_two_reviewers_approve(world, phone, tmp_path):
+def test_a_resident_claims_with_a_photo_a_recorder_accepts_and_two_reviewers_approve(
+    world, phone, tmp_path
+):
     item = world.fixed_item()
     name = world.rules().item(item).name
     resident = phone()
@@ -76,7 +81,9 @@ def test_a_resident_claims_with_a_photo_a_recorder_accepts_and_two_reviewers_app
     assert status_of(world, entry_id) == "in_notice"
 
 
-def test_a_clerk_scans_a_households_card_with_the_camera_and_lands_on_it(world, browser, phone, server, tmp_path):
+def test_a_clerk_scans_a_households_card_with_the_camera_and_lands_on_it(
+    world, browser, phone, server, tmp_path
+):
     from shop_helpers import give_points, open_shop
 
     open_shop(world, goods=(("soap", "肥皂", 5, 10),))
@@ -85,14 +92,22 @@ def test_a_clerk_scans_a_households_card_with_the_camera_and_lands_on_it(world, 
     admin.sign_in("admin")
     admin.page.goto("/holders/H2/card")
     shot = Image.open(io.BytesIO(admin.page.locator("#card-H2 .hcard-qr").screenshot()))
-    assert [r.text for r in zxingcpp.read_barcodes(shot)] == ["H2"]  # the served card reads as its code
+    assert [r.text for r in zxingcpp.read_barcodes(shot)] == [
+        "H2"
+    ]  # the served card reads as its code
     admin.page.goto("/admin/cards?unit=v1")
     assert admin.page.locator(".hcard").count() == 3
 
     video = y4m_of(shot, tmp_path / "card.y4m")
-    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=ARGS + [
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
+    camera = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=ARGS
+        + [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
     try:
         clerk = Phone(camera, server)
         clerk.context.grant_permissions(["camera"])
@@ -152,8 +167,13 @@ def test_the_new_pages_in_english_have_no_console_errors(world, phone):
     world.record(holder="H1")
     me = phone()
     me.sign_in("admin")
-    for path in ("/admin/cards?lang=en", "/admin/cards?unit=g1", "/holders/H1/card", "/holders/H1/slip",
-                 "/holders/H1"):
+    for path in (
+        "/admin/cards?lang=en",
+        "/admin/cards?unit=g1",
+        "/holders/H1/card",
+        "/holders/H1/slip",
+        "/holders/H1",
+    ):
         me.page.goto(path)
         assert me.page.locator("html").get_attribute("lang") == "en"
     clerk = phone()
