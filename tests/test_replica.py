@@ -176,3 +176,24 @@ def test_the_replica_command_says_what_the_standby_is(pair, county, rules_dir, t
 def test_a_replica_url_that_is_not_postgresql_refuses_to_start(database_uri, tmp_path):
     with pytest.raises(RuntimeError, match="POINTS_REPLICA_URL must be a PostgreSQL hot standby"):
         make_app(database_uri, REPLICA_URL=f"sqlite:///{tmp_path / 'copy.db'}")
+
+
+def test_participation_and_liability_read_the_standby_too(pair, county):
+    open_shop(county, goods=[("soap", "肥皂", 5, 100)])
+    give_points(county, "H1", 10)
+    pair.caught_up()
+    admin = county.as_("admin")
+    seen = {
+        path: admin.get(path).json
+        for path in ("/reports/participation?unit=v1", "/reports/liability?unit=v1")
+    }
+    pair.standby.scalar("SELECT pg_wal_replay_pause()")
+    try:
+        give_points(county, "H2", 20)
+        for path, before in seen.items():
+            assert admin.get(path).json == before, path  # the standby, replaying nothing
+    finally:
+        pair.standby.scalar("SELECT pg_wal_replay_resume()")
+    pair.caught_up()
+    for path, before in seen.items():
+        assert admin.get(path).json != before, path

@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from flask import current_app
 from sqlalchemy import BigInteger, case, distinct, exists, func, select, type_coerce
 
-from points.database import TENTH
+from points.database import TENTH, reading
 from points.entries.models import Entry, EntryEvent
 from points.funds.models import FEN, Fund, FundMovement
 from points.ledger.models import Account, HolderYear
@@ -80,6 +80,7 @@ def _ordered(unit, rows, keep_own):
 # --- 参与度 -----------------------------------------------------------------------------------
 
 
+@reading()
 def participation(principal, unit_code, year):
     """Per village or community: holders (households and members), active holders (at least
     one entry of a deed that year now posted), their share, posted deductions (count and
@@ -175,6 +176,7 @@ def yuan_per_point():
     return Decimal(str(current_app.config["YUAN_PER_POINT"]))
 
 
+@reading()
 def liability(principal, unit_code, scheme_code=None):
     """Outstanding points (the positive balances of the unit's holders) against what can cover
     them: the points the unit's shops' active goods would absorb (Σ stock × price) and the
@@ -272,6 +274,7 @@ def _cover(outstanding, stock_value, received, spent, rate):
     }
 
 
+@reading()
 def liability_warnings(principal, limit=10):
     """For the admin's home page: the villages under the admin's units whose outstanding points
     exceed what their shops and fund can cover, the largest shortfall first."""
@@ -285,6 +288,7 @@ def liability_warnings(principal, limit=10):
     return {"count": len(short), "units": short[:limit]}
 
 
+@reading()
 def donations(principal, unit_code, limit=50):
     """捐赠物品: the latest restocks with a donor at the shops of the unit and under it, with
     the points they add to the shelf (quantity × today's price)."""

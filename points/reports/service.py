@@ -173,6 +173,7 @@ def year_of_period(period):
     raise invalid({"period": ["must be a year such as 2026"]})
 
 
+@reading()
 def grades(principal, scheme_code, unit_code, period=None):
     """评档定级: how many holders of the unit fall in each grade of the period, and each one's
     grade, from the same ranking (every holder of the unit, ties sharing a rank)."""
