@@ -54,7 +54,7 @@ def create_app(config=None, **overrides):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"])
 
     _check_rules(app)
-    _pgbouncer(app)
+    _engine_options(app)
     db.init_app(app)
     _init_metrics_and_replica(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
@@ -100,12 +100,16 @@ def _check_rules(app):
             raise
 
 
-def _pgbouncer(app):
-    """Behind pgbouncer (transaction pooling) psycopg must not prepare statements on the server."""
+def _engine_options(app):
+    """Behind pgbouncer (transaction pooling) psycopg must not prepare statements on the server.
+    A SQLite file is no connection that can drop: no ping before each checkout (one statement
+    fewer on every request)."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config.get("PGBOUNCER"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        options.pop("pool_pre_ping", None)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _init_metrics_and_replica(app):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app, render_template, request, send_from_directory, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_required, login_user
 from flask_wtf.csrf import CSRFError
@@ -39,7 +40,18 @@ CSP = (
 DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
+class PagesSession(SecureCookieSessionInterface):
+    """The pages' signed cookie (a staff sign-in, a resident's PIN, CSRF); the JSON API signs
+    with a bearer token and has no session, so its requests neither verify nor set a cookie."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app):
+    app.session_interface = PagesSession()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     # Forms are protected by the check below, not on every path: the JSON API signs with a
