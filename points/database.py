@@ -42,11 +42,7 @@ def _sqlite_connect(dbapi_connection, _record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        # On the driver's own connection: this runs on every transaction, and SQLAlchemy's
-        # execution machinery would cost more than the statement.
-        connection.connection.driver_connection.execute(
-            "BEGIN IMMEDIATE" if _immediate.get() else "BEGIN"
-        )
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
 def is_sqlite():
