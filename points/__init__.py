@@ -63,6 +63,7 @@ def create_app(config=None, **overrides):
     _register_health_and_docs(app)
     _register_settling(app)
     _register_upload_limits(app)
+    _refuse_nul(app)  # after the upload limits: it reads a form's fields
     _init_pages(app)
     _register_pages(app)
 
@@ -119,6 +120,14 @@ def _init_metrics_and_replica(app):
 
     metrics.init_app(app)
     replica.init_app(app)
+
+
+def _refuse_nul(app):
+    """%00 in a path or a value is refused for every request, before sign-in and any lookup
+    (app hooks run before the blueprints' own: the API's sign-in)."""
+    from points.http import refuse_nul
+
+    app.before_request(refuse_nul)
 
 
 def _register_blueprints(api):

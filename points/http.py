@@ -7,9 +7,10 @@ import marshmallow as ma
 from flask import g, request
 from sqlalchemy import func, select
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import BadRequest, NotFound
 
 from points.database import offset_of
-from points.errors import PointsError
+from points.errors import PointsError, invalid, reason
 from points.extensions import db
 
 MAX_TEXT = 2000
@@ -76,6 +77,34 @@ def _texts(value):
     elif isinstance(value, list):
         for item in value:
             yield from _texts(item)
+
+
+NUL = "\x00"
+
+
+def refuse_nul():
+    """A NUL character (%00) in the path, a query value or a form field names nothing and is
+    stored nowhere (PostgreSQL refuses it in text): refused before any view looks it up, for
+    every request. The API answers 404 for the path and 422 naming the field for a value; a
+    page its 404 or 400 page. A JSON body is the parser's (400, above)."""
+    if NUL in request.path:
+        raise NotFound()
+    if request.routing_exception is not None:
+        return  # its own 404 or 405
+    values = request.args.items(multi=True)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in FORM_TYPES:
+        values = [*values, *request.form.items(multi=True)]
+    bad = list(dict.fromkeys(name for name, value in values if NUL in name or NUL in value))
+    if not bad:
+        return
+    if not request.path.startswith("/api/"):
+        raise BadRequest()
+    raise invalid(
+        {
+            name.replace(NUL, ""): [reason("nul_character", "contains a NUL character")]
+            for name in bad
+        }
+    )
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -157,10 +157,15 @@ def role_required(*roles):
     return decorate
 
 
-def form(schema, fields, **values):
+def form(schema, fields, omit_blank=(), **values):
     """A page's form read by the capability's request schema (the JSON API's own): `fields`
-    taken from the form, stripped, with `values` over them; a ValidationError as the API's."""
-    data = {name: request.form.get(name, "").strip() for name in fields}
+    taken from the form, stripped (names, or {schema field: form field} where a page names its
+    inputs otherwise: one reason box per row), with `values` over them; a field named in
+    `omit_blank` and left blank is left out, as a JSON client leaves out an optional field.
+    A refusal is a ValidationError, as the API's."""
+    names = fields if isinstance(fields, dict) else {name: name for name in fields}
+    data = {field: request.form.get(name, "").strip() for field, name in names.items()}
+    data = {field: value for field, value in data.items() if value or field not in omit_blank}
     return schema().load({**data, **values})
 
 
@@ -398,6 +403,7 @@ FIELDS = {
     "amount": _l("金额"),
     "source": _l("来源或用途"),
     "donor": _l("捐赠人"),
+    "photo": _l("照片"),
 }
 PERIODS = {
     "day": _l("每天"),
@@ -448,6 +454,7 @@ REASONS = {
     "import_pin_digits": lambda p: _("查询密码应为 4 到 8 位数字"),
     "no_rows": lambda p: _("文件里没有名单"),
     "unknown_user": lambda p: _("找不到这个用户（第 6 列：该户的工作人员用户名）"),
+    "too_many_photos": lambda p: _("最多 %(n)s 张", n=p["n"]),
 }
 
 
@@ -515,6 +522,9 @@ def friendly(error, resident=False):
         "idempotency_key_reused": _("这份表单已经提交过，请重新填写。"),
         "unauthorized": _("请先登录。"),
         "conflict": _("这个代码（或用户名）已经有了，请换一个。"),
+        "too_many_open_claims": _(
+            "您已有 %(n)s 条申领在等待处理，请等记分员处理后再申领。", n=details.get("open", "")
+        ),
     }
     text = messages.get(code)
     if text is None:

@@ -20,7 +20,6 @@ from points.http import (
     protected,
     text_field,
 )
-from points.users.service import resident
 from points.claims.schemas import NewClaimSchema, DeclineSchema
 
 public = Blueprint(
@@ -103,19 +102,8 @@ class PublicClaims(MethodView):
     @public.doc(security=[])
     def post(self, data):
         """A resident declares a deed (JSON, or a multipart form with up to 3 files `photo`)."""
-        photos = [
-            f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename
-        ]
-        holder = resident(data["holder"], data["pin"], request.remote_addr)
-        claim = service.submit(
-            holder,
-            data["scheme"],
-            data["item"],
-            data["occurred_on"],
-            data["note"],
-            _values(data),
-            photos,
-        )
+        photos = service.read_photos(request.files.getlist("photo"))
+        claim = service.declare(data["holder"], data["pin"], request.remote_addr, data, photos)
         return claim_view(claim)
 
 

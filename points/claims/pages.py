@@ -11,10 +11,8 @@ from points.claims.api import claim_view
 from points.claims.schemas import DeclineSchema, NewClaimSchema
 from points.database import today
 from points.errors import PointsError
-from points.evidence import service as evidence
-from points.users.service import resident
-from points.schemes.service import all_schemes, rules_of
-from points.web import friendly, page_errors, principal, role_required, status_of
+from points.entries import forms
+from points.web import form, friendly, page_errors, principal, role_required, status_of
 
 bp = page_errors(Blueprint("claims_pages", __name__))
 
@@ -22,9 +20,12 @@ QUEUE = 200
 
 
 def _claim_form(form=None, error=None, status=200):
-    schemes = [(s, rules_of(s.current_version_id)) for s in all_schemes()]
     return render_template(
-        "claims/new.html", schemes=schemes, form=form or {}, error=error, today=today().isoformat()
+        "claims/new.html",
+        schemes=service.claimable(),
+        form=form or {},
+        error=error,
+        today=today().isoformat(),
     ), status
 
 
@@ -36,38 +37,20 @@ def new_claim():
 
 @bp.post("/lookup/claim")
 def submit_claim():
-    form = request.form
-    scheme_code, _sep, item_code = form.get("item", "").partition(":")
-    body = {
-        "holder": form.get("holder", "").strip(),
-        "pin": form.get("pin", ""),
-        "scheme": scheme_code,
-        "item": item_code,
-        "occurred_on": form.get("occurred_on", ""),
-        "note": form.get("note", "").strip(),
-    }
-    value = form.get("value", "").strip()
+    """As POST /api/v1/public/claims: the same schema reads the form ("scheme:item" picked in
+    one list, the item's one value in `value`), the same service function declares it."""
+    scheme, _sep, item = request.form.get("item", "").partition(":")
+    value = forms.value_field(scheme, item)
+    fields = {"holder": "holder", "occurred_on": "occurred_on", "note": "note"}
+    if value:
+        fields[value] = "value"
     try:
-        schemes = {s.code: s for s in all_schemes()}
-        item = (
-            rules_of(schemes[scheme_code].current_version_id).item(item_code)
-            if scheme_code in schemes
-            else None
-        )
-        if value and item is not None and item.input_field:
-            body[item.input_field] = value
-        data = NewClaimSchema().load(body)
-        photos = [
-            f.read(evidence.MAX_BYTES + 1) for f in request.files.getlist("photo") if f.filename
-        ]
-        holder = resident(data["holder"], data["pin"], request.remote_addr)
-        values = {k: data[k] for k in ("points", "quantity", "grade") if k in data}
-        claim = service.submit(
-            holder, data["scheme"], data["item"], data["occurred_on"], data["note"], values, photos
-        )
+        data = form(NewClaimSchema, fields, (value,), scheme=scheme, item=item, pin=_pin())
+        photos = service.read_photos(request.files.getlist("photo"))
+        claim = service.declare(data["holder"], data["pin"], request.remote_addr, data, photos)
     except (PointsError, ValidationError) as error:
-        status = status_of(error)
-        return _claim_form({**form.to_dict(), "pin": ""}, friendly(error, resident=True), status)
+        form_again = {**request.form.to_dict(), "pin": ""}
+        return _claim_form(form_again, friendly(error, resident=True), status_of(error))
     flash(
         _(
             "申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。",
@@ -76,6 +59,10 @@ def submit_claim():
         "success",
     )
     return redirect(url_for("claims_pages.new_claim"))
+
+
+def _pin():
+    return request.form.get("pin", "")  # as typed: a PIN is not stripped
 
 
 def _queue(error=None, status=200):

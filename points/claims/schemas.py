@@ -1,6 +1,6 @@
 """The claims' request schemas, shared by the JSON API and the pages."""
 
-from points.entries.api import ValuesMixin
+from points.entries.schemas import ValuesMixin
 from points.http import Schema, text_field
 from points.public.schemas import PinSchema
 

@@ -10,19 +10,40 @@ from sqlalchemy import func, select, update
 from points.claims.models import Claim
 from points.database import end_read, for_update, lock_key, utcnow, write
 from points.entries import service as entries
-from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
+from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.evidence import service as evidence
 from points.evidence.models import Evidence
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
 from points.org.service import holder_by_code, unit_by_code
-from points.schemes.service import rules_of, scheme_by_code, wrong_kind
-from points.users.service import refuse_conflict
+from points.schemes.service import all_schemes, rules_of, scheme_by_code, wrong_kind
+from points.users.service import refuse_conflict, resident
 
 MAX_OPEN = 5  # open claims one household may have at once
 MAX_PHOTOS = evidence.MAX_FILES
 LISTED = 20  # a household's last claims on its public balance
 REVIEWING_ROLES = ("recorder", "reviewer")
+
+
+def claimable():
+    """What the resident's form offers: each scheme with its current rules (items by heading)."""
+    return [(scheme, rules_of(scheme.current_version_id)) for scheme in all_schemes()]
+
+
+def read_photos(files):
+    """The uploaded files' bytes, each read to one byte past the limit (evidence refuses it)."""
+    return [f.read(evidence.MAX_BYTES + 1) for f in files if f.filename]
+
+
+def declare(holder_code, pin, address, data, photos=()):
+    """申领 by a resident with code and PIN (a claim body as NewClaimSchema loads it), from the
+    API and the page alike: signed in as the resident (attempts counted by `address`), then
+    `submit`."""
+    holder = resident(holder_code, pin, address)
+    values = {k: data[k] for k in ("points", "quantity", "grade") if data.get(k) is not None}
+    return submit(
+        holder, data["scheme"], data["item"], data["occurred_on"], data["note"], values, photos
+    )
 
 
 def submit(holder, scheme_code, item_code, occurred_on, note, values, photos=()):
@@ -32,7 +53,7 @@ def submit(holder, scheme_code, item_code, occurred_on, note, values, photos=())
         raise invalid({"holder": [wrong_kind(scheme, holder)]})
     entries.compute(rules_of(scheme.current_version_id), item_code, occurred_on, values)
     if len(photos) > MAX_PHOTOS:
-        raise invalid({"photo": [f"at most {MAX_PHOTOS} photos"]})
+        raise invalid({"photo": [reason("too_many_photos", "at most {n} photos", n=MAX_PHOTOS)]})
     end_read()
     with evidence.stored(photos, None) as rows, write():
         lock_key(f"claims:{holder.id}")

@@ -6,22 +6,19 @@ from flask.views import MethodView
 from points import idempotency
 from points.database import aware
 from points.entries import service
-from points.entries.models import STATES
+from points.entries.schemas import (
+    ApproveSchema,
+    BatchApproveSchema,
+    BatchSchema,
+    EntryQuery,
+    NewEntrySchema,
+    ReasonSchema,
+    TextSchema,
+    values_of,
+)
 from points.claims import service as claims
 from points.evidence import service as evidence
-from points.http import (
-    MAX_QUANTITY,
-    Blueprint,
-    PageArgs,
-    Schema,
-    page_of,
-    paginate,
-    points_field,
-    principal,
-    protected,
-    row_id_field,
-    text_field,
-)
+from points.http import Blueprint, Schema, page_of, paginate, points_field, principal, protected
 from points.schemes.service import rules_of
 
 blp = protected(
@@ -32,28 +29,6 @@ blp = protected(
         description="Entries (积分记录): record, review, notice, objections, revoke",
     )
 )
-
-
-class ValuesMixin(Schema):
-    occurred_on = ma.fields.Date(required=True)
-    note = text_field(required=False)
-    points = points_field(validate=ma.validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY))
-    quantity = points_field(validate=ma.validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY))
-    grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
-
-
-class NewEntrySchema(ValuesMixin):
-    scheme = text_field(max_length=64)
-    holder = text_field(max_length=64)
-    item = text_field(max_length=64)
-
-
-class BatchSchema(ValuesMixin):
-    scheme = text_field(max_length=64)
-    item = text_field(max_length=64)
-    holders = ma.fields.List(
-        text_field(max_length=64), required=True, validate=ma.validate.Length(min=1, max=500)
-    )
 
 
 class ApprovalSchema(Schema):
@@ -104,37 +79,6 @@ class EntryList(Schema):
     items = ma.fields.List(ma.fields.Nested(EntrySchema))
 
 
-class EntryQuery(PageArgs):
-    status = ma.fields.String(validate=ma.validate.OneOf(STATES))
-    scheme = ma.fields.String(validate=ma.validate.Length(max=64))
-    unit = ma.fields.String(validate=ma.validate.Length(max=64))
-    holder = ma.fields.String(validate=ma.validate.Length(max=64))
-    recorded_by = ma.fields.String(validate=ma.validate.Length(max=64))
-
-
-class NoteSchema(Schema):
-    note = text_field(required=False)
-
-
-class ReasonSchema(Schema):
-    reason = text_field()
-
-
-class TextSchema(Schema):
-    text = text_field()
-
-
-class BatchApproveSchema(NoteSchema):
-    ids = ma.fields.List(row_id_field(), required=True, validate=ma.validate.Length(min=1, max=500))
-    grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))  # hours_graded entries
-
-
-class ApproveSchema(NoteSchema):
-    grade = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=64)
-    )  # hours_graded: the quality
-
-
 def entry_view(entry, detail=True, viewer=None):
     """The entry as the contract shows it; with detail, its approvals and its history as
     `viewer` (the caller, by default) may see it."""
@@ -178,10 +122,6 @@ def _one(entry_id):
     return EntrySchema().dump(entry_view(service.get_entry(principal(), entry_id)))
 
 
-def _values(data):
-    return {k: data[k] for k in ("points", "quantity", "grade") if k in data}
-
-
 @blp.route("/entries")
 class Entries(MethodView):
     @blp.arguments(NewEntrySchema)
@@ -199,7 +139,7 @@ class Entries(MethodView):
                     data["item"],
                     data["occurred_on"],
                     data.get("note"),
-                    **_values(data),
+                    **values_of(data),
                 )
             )
 
@@ -233,7 +173,7 @@ class Batch(MethodView):
                 data["holders"],
                 data["occurred_on"],
                 data.get("note"),
-                **_values(data),
+                **values_of(data),
             )
             return EntryList().dump(
                 {"items": [entry_view(service.get_entry(principal(), i)) for i in ids]}

@@ -9,137 +9,104 @@ from marshmallow import ValidationError
 
 from points import idempotency
 from points.database import today
-from points.entries import service
-from points.entries.api import BatchSchema, NewEntrySchema, ReasonSchema, entry_view
+from points.entries import forms, service
+from points.entries.api import entry_view
+from points.entries.schemas import (
+    ApproveSchema,
+    BatchApproveSchema,
+    BatchSchema,
+    NewEntrySchema,
+    ReasonSchema,
+    values_of,
+)
 from points.errors import REQUIRED, PointsError
 from points.evidence import service as evidence
-from points.org.service import holders_within, units_with_holders
-from points.schemes.service import all_schemes, rules_of
-from points.web import friendly, page_errors, points_text, principal, role_required, status_of
+from points.web import (
+    form,
+    friendly,
+    page_errors,
+    points_text,
+    principal,
+    role_required,
+    status_of,
+)
 
 bp = page_errors(Blueprint("entries_pages", __name__))
-
-GRID_HOLDERS = 300  # the most households one grid (or branch) lists for ticking
-
 
 # --- /entries/new --------------------------------------------------------------------------
 
 
-def _schemes_for_recorder(me):
-    """Each scheme with the units (grids, branches) whose holders this recorder may score."""
-    return [
-        (scheme, units_with_holders(me, scheme.subject, "recorder")) for scheme in all_schemes()
-    ]
-
-
-def _choose(options, wanted, key):
-    for option in options:
-        if key(option) == wanted:
-            return option
-    return None
-
-
-def _form_context(me, args, form, error=None):
-    schemes = _schemes_for_recorder(me)
-    chosen = (
-        _choose(schemes, args.get("scheme"), lambda s: s[0].code)
-        or next((s for s in schemes if s[1]), None)
-        or (schemes[0] if schemes else None)
-    )
-    scheme, units = chosen if chosen else (None, [])
-    unit = _choose(units, args.get("unit"), lambda u: u.code)
-    holders = []
-    if unit is not None:
-        holders = holders_within(me, GRID_HOLDERS, unit_code=unit.code, kind=scheme.subject)
-    rules = rules_of(scheme.current_version_id) if scheme else None
-    grades = list(
-        dict.fromkeys(
-            g for item in (rules.items if rules else []) if item.grades for g in item.grades
-        )
-    )
-    return dict(
-        schemes=[s for s, _units in schemes],
-        scheme=scheme,
-        units=units,
-        unit=unit,
-        holders=holders,
-        rules=rules,
-        grades=grades,
+def _form_page(me, args, form, error=None, status=200):
+    """The recorder's form (entries/forms.py) with this render's idempotency key."""
+    context = forms.recording_form(me, args.get("scheme"), args.get("unit"))
+    return render_template(
+        "entries/new.html",
+        **context,
         form=form,
         error=error,
         key=uuid.uuid4().hex,
         today=today().isoformat(),
-    )
+    ), status
 
 
 @bp.get("/entries/new")
 @role_required("recorder")
 def new_entry():
-    form = {"occurred_on": today().isoformat(), "holders": []}
-    return render_template("entries/new.html", **_form_context(principal(), request.args, form))
-
-
-def _entry_payload(form, rules):
-    """The form as the JSON API's body: only the one value field the chosen item reads."""
-    data = {
-        "scheme": form.get("scheme", ""),
-        "item": form.get("item", ""),
-        "occurred_on": form.get("occurred_on", ""),
-    }
-    if form.get("note", "").strip():
-        data["note"] = form["note"].strip()
-    item = rules.item(data["item"]) if rules and data["item"] else None
-    if item is not None and item.input_field and form.get(item.input_field, "").strip():
-        data[item.input_field] = form[item.input_field].strip()
-    holders = list(
-        dict.fromkeys(
-            c.strip() for c in form.getlist("holders") + [form.get("holder", "")] if c.strip()
-        )
+    return _form_page(
+        principal(), request.args, {"occurred_on": today().isoformat(), "holders": []}
     )
-    return data, holders
 
 
-def _record(me, data, holders, key):
-    """Record through the same service (and idempotency) as POST /api/v1/entries[/batch]."""
+def _holders(form):
+    """The holders ticked in a grid, and the one typed, each once."""
+    codes = form.getlist("holders") + [form.get("holder", "")]
+    return list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+
+
+def _record(me, holders, key):
+    """Record through the same schemas, service (and idempotency) as POST
+    /api/v1/entries[/batch]: one holder is an entry, several a batch."""
     if not holders:
         raise ValidationError({"holder": [REQUIRED]})
+    value = forms.value_field(request.form.get("scheme", ""), request.form.get("item", ""))
+    fields = ["scheme", "item", "occurred_on", "note", *([value] if value else [])]
+    optional = ("note", value)
     if len(holders) == 1:
-        parsed = NewEntrySchema().load({**data, "holder": holders[0]})
-        values = {k: parsed[k] for k in ("points", "quantity", "grade") if k in parsed}
+        data = form(NewEntrySchema, fields, optional, holder=holders[0])
 
         def work():
             return {
                 "ids": [
                     service.record(
                         me,
-                        parsed["scheme"],
-                        parsed["holder"],
-                        parsed["item"],
-                        parsed["occurred_on"],
-                        parsed.get("note"),
-                        **values,
+                        data["scheme"],
+                        data["holder"],
+                        data["item"],
+                        data["occurred_on"],
+                        data.get("note"),
+                        **values_of(data),
                     )
                 ]
             }
     else:
-        parsed = BatchSchema().load({**data, "holders": holders})
-        values = {k: parsed[k] for k in ("points", "quantity", "grade") if k in parsed}
+        data = form(BatchSchema, fields, optional, holders=holders)
 
         def work():
             return {
                 "ids": service.record_batch(
                     me,
-                    parsed["scheme"],
-                    parsed["item"],
-                    parsed["holders"],
-                    parsed["occurred_on"],
-                    parsed.get("note"),
-                    **values,
+                    data["scheme"],
+                    data["item"],
+                    data["holders"],
+                    data["occurred_on"],
+                    data.get("note"),
+                    **values_of(data),
                 )
             }
 
+    payload = {k: v for k, v in data.items() if k != "holder"}
     answer = idempotency.run(
-        me.user_id, f"page:{key}"[:255] if key else None, {**data, "holders": holders}, work
+        me.user_id, f"page:{key}"[:255] if key else None, {**payload, "holders": holders}, work
     )
     body = answer.get_json()
     if answer.status_code != 201:  # a refusal kept for this key, answered again
@@ -152,19 +119,11 @@ def _record(me, data, holders, key):
 @role_required("recorder")
 def record():
     me = principal()
-    schemes = {s.code: s for s in all_schemes()}
-    scheme = schemes.get(request.form.get("scheme", ""))
-    rules = rules_of(scheme.current_version_id) if scheme else None
-    data, holders = _entry_payload(request.form, rules)
     try:
-        ids = _record(me, data, holders, request.form.get("key", "").strip())
+        ids = _record(me, _holders(request.form), request.form.get("key", "").strip())
     except (PointsError, ValidationError) as error:
         form = {**request.form.to_dict(), "holders": request.form.getlist("holders")}
-        args = {"scheme": data["scheme"], "unit": request.form.get("unit", "")}
-        status = status_of(error)
-        return render_template(
-            "entries/new.html", **_form_context(me, args, form, friendly(error))
-        ), status
+        return _form_page(me, request.form, form, friendly(error), status_of(error))
     views = [entry_view(service.get_entry(me, i), detail=False) for i in ids]
     flash(
         _(
@@ -177,7 +136,9 @@ def record():
     )
     return redirect(
         url_for(
-            "entries_pages.new_entry", scheme=data["scheme"], unit=request.form.get("unit") or None
+            "entries_pages.new_entry",
+            scheme=request.form.get("scheme", ""),
+            unit=request.form.get("unit") or None,
         )
     )
 
@@ -210,28 +171,30 @@ def review():
     return render_template("entries/review.html", queue=_queue(principal()))
 
 
+BLANK = ("note", "grade")  # left blank: not given
+
+
 @bp.post("/review")
 @role_required("reviewer")
 def review_action():
     me = principal()
-    note = request.form.get("note", "").strip() or None
     try:
         if request.form.get("reject"):
             entry_id = int(request.form["reject"])
-            reason = ReasonSchema().load(
-                {"reason": request.form.get(f"reason_{entry_id}", "").strip()}
-            )["reason"]
-            service.reject(me, entry_id, reason)
+            data = form(ReasonSchema, {"reason": f"reason_{entry_id}"})
+            service.reject(me, entry_id, data["reason"])
             message = _("已驳回 1 条记录。")
         elif request.form.get("approve"):
             entry_id = int(request.form["approve"])
-            service.approve(me, entry_id, note, request.form.get(f"grade_{entry_id}") or None)
+            data = form(ApproveSchema, {"note": "note", "grade": f"grade_{entry_id}"}, BLANK)
+            service.approve(me, entry_id, data.get("note"), data.get("grade"))
             message = _("已通过 1 条记录。")
         else:
             ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
             if not ids:
                 raise ValidationError({"ids": [_("请先勾选要通过的记录")]})
-            service.approve_batch(me, ids, note, request.form.get("grade") or None)
+            data = form(BatchApproveSchema, ["note", "grade"], BLANK, ids=ids)
+            service.approve_batch(me, data["ids"], data.get("note"), data.get("grade"))
             message = _("已通过 %(n)s 条记录。", n=len(ids))
     except (PointsError, ValidationError, ValueError) as error:
         if isinstance(error, ValueError) and not isinstance(error, ValidationError):

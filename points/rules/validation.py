@@ -128,6 +128,10 @@ def _shown(value):
     return str(value)
 
 
+# Keys written with nothing after them (`adopted:`) that count as not given.
+NOTHING_IS_ABSENT = ("adopted", "grades")
+
+
 class _SchemeReader:
     """Reads one scheme, collecting a RuleError per problem."""
 
@@ -187,7 +191,6 @@ class _SchemeReader:
             fail(reason) for reason in _key_problems(data, SCHEME_REQUIRED, SCHEME_OPTIONAL)
         ]
         fields = self._scheme_fields(data)
-        fields.update(self._second_wave_fields(data))
         if self.errors:
             return None
         self._check_staff_parts(fields)
@@ -210,9 +213,10 @@ class _SchemeReader:
             "categories": self._categories,
         }
         readers.update(period=self._period, appraisal=self._appraisal)
+        readers.update(adopted=self._adopted, grades=self._grade_table)  # the second wave
         fields = {"stars": (), "year_end": YearEnd()}
         for key, read in readers.items():
-            if key not in data:
+            if key not in data or (data[key] is None and key in NOTHING_IS_ABSENT):
                 continue
             try:
                 fields[key] = read(data[key])
@@ -575,17 +579,6 @@ class _SchemeReader:
                     )
 
     # -- second wave: ratification, grades, hours_graded, when, lawful_basis ------------
-
-    def _second_wave_fields(self, data):
-        fields = {}
-        for key, read in (("adopted", self._adopted), ("grades", self._grade_table)):
-            if data.get(key) is None:
-                continue
-            try:
-                fields[key] = read(data[key])
-            except RuleError as error:
-                self.errors.append(error)
-        return fields
 
     def _adopted(self, value):
         """民主程序: when and by whom this version was ratified, and the votes."""
