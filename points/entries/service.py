@@ -4,9 +4,10 @@ Lock order, the same everywhere so two writers never wait on each other in a cir
 entries (by id) first, then accounts.
 """
 
+from collections import namedtuple
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from points.database import aware, end_read, for_update, lock_key, today, utcnow, write
 from points.errors import PointsError, Reason, forbidden, invalid, invalid_state, not_found, reason
@@ -89,7 +90,11 @@ def _check_cap(item, holder, scheme, occurred_on, points):
             Entry.status.not_in(("rejected", "revoked")),
         )
     ).one()
-    total = total or 0
+    _refuse_past_cap(item, first, last, count, total or 0, points)
+
+
+def _refuse_past_cap(item, first, last, count, total, points):
+    cap = item.cap
     if not cap.admits(count, total, points):
         raise PointsError(
             "cap_exceeded",
@@ -195,31 +200,97 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
         ),
     )
     refuse_conflict(principal, {code: holders[code].id for code in codes})
-    ids, entries = [], []
+    in_order = sorted((holders[code] for code in codes), key=lambda h: h.id)
     end_read()
     with write():
         _refuse_closed_year(scheme.id, occurred_on)  # one year for the whole event
-        for code in sorted(codes, key=lambda c: holders[c].id):
-            holder = holders[code]
-            try:
-                entry = add_entry(
-                    principal,
-                    scheme,
-                    rules,
-                    item,
-                    holder,
-                    points,
-                    occurred_on,
-                    note,
-                    values,
-                    batch=True,
+        accounts = ledger.lock_accounts([(scheme.id, h.id) for h in in_order])
+        _check_caps(item, scheme, occurred_on, points, in_order)
+        now = utcnow()
+        ids = (
+            db.session.execute(
+                insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
+                [
+                    dict(
+                        scheme_id=scheme.id,
+                        scheme_version_id=scheme.current_version_id,
+                        holder_id=h.id,
+                        item=item.code,
+                        category=item.category,
+                        veto=item.veto,
+                        points=points,
+                        quantity=values.get("quantity"),
+                        grade=values.get("grade"),
+                        occurred_on=occurred_on,
+                        note=note or "",
+                        status="pending",
+                        recorded_by_id=principal.user_id,
+                        created_at=now,
+                    )
+                    for h in in_order
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        db.session.execute(
+            insert(EntryEvent),
+            [
+                dict(
+                    entry_id=i,
+                    action="record",
+                    status="pending",
+                    user_id=principal.user_id,
+                    holder_id=None,
+                    note=note or "",
+                    at=now,
                 )
-            except PointsError as error:
-                raise _for_holder(error, code) from None
-            ids.append((codes.index(code), entry.id))
-            entries.append(entry)
-        stats.count_many(entries, "record")
-    return [entry_id for _, entry_id in sorted(ids)]
+                for i in ids
+            ],
+        )
+        for entry_id, h in zip(ids, in_order):
+            notices.enqueue(_Recorded(entry_id, h.id), "recorded")
+        ledger.move_pending_many({accounts[(scheme.id, h.id)].id: points for h in in_order})
+        stats.count_rows(
+            (
+                (h.unit.path, scheme.id, occurred_on, item.code, item.category, points)
+                for h in in_order
+            ),
+            "record",
+        )
+    made = {h.code: entry_id for h, entry_id in zip(in_order, ids)}
+    return [made[code] for code in codes]
+
+
+_Recorded = namedtuple("_Recorded", "id holder_id")  # what notices.enqueue reads of an entry
+
+
+def _check_caps(item, scheme, occurred_on, points, holders):
+    """`_check_cap` for a batch's holders at once, by one grouped query; the first holder (by
+    id, as one by one) that would go past the cap refuses the batch, named."""
+    if item.cap is None:
+        return
+    first, last = cap_window(item.cap.per, occurred_on)
+    found = {
+        holder_id: (count, total)
+        for holder_id, count, total in db.session.execute(
+            select(Entry.holder_id, func.count(Entry.id), func.sum(Entry.points))
+            .where(
+                Entry.holder_id.in_([h.id for h in holders]),
+                Entry.scheme_id == scheme.id,
+                Entry.item == item.code,
+                Entry.occurred_on.between(first, last),
+                Entry.status.not_in(("rejected", "revoked")),
+            )
+            .group_by(Entry.holder_id)
+        )
+    }
+    for holder in holders:
+        count, total = found.get(holder.id, (0, None))
+        try:
+            _refuse_past_cap(item, first, last, count, total or 0, points)
+        except PointsError as error:
+            raise _for_holder(error, holder.code) from None
 
 
 def _each_holder(codes, check):

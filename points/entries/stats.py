@@ -3,103 +3,108 @@ service in the transaction of each change, read by the statistics report."""
 
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import bindparam
 
-from points.database import insert_ignore
-from points.extensions import db
+from points.database import Points, is_sqlite
 from points.entries.models import EntryStat
+from points.extensions import db
+
+ZERO = Decimal(0)
+_COLUMNS = ("recorded", "posted", "rejected", "revoked", "granted", "deducted")
 
 
 def count(entry, event):
     """Move the month's figures for one change of an entry (record, post, reject, revoke) on
     the holder's unit and on every unit above it, so any unit's statistics read its own rows."""
-    unit_ids = [int(i) for i in entry.holder.unit.path.strip("/").split("/")]
-    key = dict(
-        scheme_id=entry.scheme_id,
-        year=entry.occurred_on.year,
-        month=entry.occurred_on.month,
-        item=entry.item,
-    )
-    for unit_id in unit_ids:
-        insert_ignore(
-            EntryStat,
-            unit_id=unit_id,
-            **key,
-            category=entry.category,
-            recorded=0,
-            posted=0,
-            rejected=0,
-            revoked=0,
-            granted=Decimal(0),
-            deducted=Decimal(0),
-        )
-    changes = {}
-    if event in ("record", "post", "reject"):
-        column = {"record": "recorded", "post": "posted", "reject": "rejected"}[event]
-        changes[column] = getattr(EntryStat, column) + 1
-    if event in ("post", "revoke_posted"):
-        sign = 1 if event == "post" else -1
-        if entry.points >= 0:
-            changes["granted"] = EntryStat.granted + entry.points * sign
-        else:
-            changes["deducted"] = EntryStat.deducted - entry.points * sign
-    if event in ("revoke", "revoke_posted"):
-        changes["revoked"] = EntryStat.revoked + 1
-    db.session.execute(
-        update(EntryStat)
-        .filter_by(**key)
-        .where(EntryStat.unit_id.in_(unit_ids))
-        .values(changes)
-        .execution_options(synchronize_session=False)
-    )
+    count_many([entry], event)
 
 
 def count_many(entries, event):
-    """`count` for many entries of one change at once (a batch): one set of statements per
-    unit path, month and item, however many entries share it."""
-    groups = {}
-    for entry in entries:
-        key = (
-            entry.holder.unit.path,
-            entry.scheme_id,
-            entry.occurred_on.year,
-            entry.occurred_on.month,
-            entry.item,
-            entry.category,
+    """`count` for many entries of one change at once (a batch)."""
+    count_rows(
+        (
+            (e.holder.unit.path, e.scheme_id, e.occurred_on, e.item, e.category, e.points)
+            for e in entries
+        ),
+        event,
+    )
+
+
+def count_rows(rows, event):
+    """`count` for (unit path, scheme id, day, item, category, points) rows: the figures are
+    summed per unit, month and item in Python and written by one INSERT .. ON CONFLICT DO
+    UPDATE that adds them to the rows already there, however many entries and units."""
+    figures = {}
+    for path, scheme_id, day, item, category, points in rows:
+        change = _change(event, points)
+        for unit_id in (int(i) for i in path.strip("/").split("/")):
+            key = (unit_id, scheme_id, day.year, day.month, item)
+            row = figures.get(key)
+            if row is None:
+                row = figures[key] = dict(
+                    unit_id=unit_id,
+                    scheme_id=scheme_id,
+                    year=day.year,
+                    month=day.month,
+                    item=item,
+                    category=category,
+                    **dict.fromkeys(_COLUMNS[:4], 0),
+                    granted=ZERO,
+                    deducted=ZERO,
+                )
+            for column, amount in change.items():
+                row[column] += amount
+    if figures:
+        db.session.connection().execute(_upsert(), list(figures.values()))
+
+
+def _change(event, points):
+    """What one entry's change adds to its month's row."""
+    change = {}
+    if event in ("record", "post", "reject"):
+        change[{"record": "recorded", "post": "posted", "reject": "rejected"}[event]] = 1
+    if event in ("post", "revoke_posted"):
+        sign = 1 if event == "post" else -1
+        if points >= 0:
+            change["granted"] = points * sign
+        else:
+            change["deducted"] = -points * sign
+    if event in ("revoke", "revoke_posted"):
+        change["revoked"] = 1
+    return change
+
+
+_UPSERTS = {}
+
+
+def _upsert():
+    """INSERT the month's rows, or add to the rows there (the category of a row stays)."""
+    dialect = "sqlite" if is_sqlite() else "postgresql"
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        values = insert(EntryStat).values(
+            unit_id=bindparam("unit_id"),
+            scheme_id=bindparam("scheme_id"),
+            year=bindparam("year"),
+            month=bindparam("month"),
+            item=bindparam("item"),
+            category=bindparam("category"),
+            **{c: bindparam(c) for c in _COLUMNS[:4]},
+            granted=bindparam("granted", type_=Points()),
+            deducted=bindparam("deducted", type_=Points()),
         )
-        groups.setdefault(key, []).append(entry)
-    for (path, scheme_id, year, month, item, category), group in groups.items():
-        unit_ids = [int(i) for i in path.strip("/").split("/")]
-        key = dict(scheme_id=scheme_id, year=year, month=month, item=item)
-        for unit_id in unit_ids:
-            insert_ignore(
-                EntryStat,
-                unit_id=unit_id,
-                **key,
-                category=category,
-                recorded=0,
-                posted=0,
-                rejected=0,
-                revoked=0,
-                granted=Decimal(0),
-                deducted=Decimal(0),
-            )
-        changes = {}
-        if event in ("record", "post", "reject"):
-            column = {"record": "recorded", "post": "posted", "reject": "rejected"}[event]
-            changes[column] = getattr(EntryStat, column) + len(group)
-        if event in ("post", "revoke_posted"):
-            sign = 1 if event == "post" else -1
-            granted = sum((e.points for e in group if e.points >= 0), Decimal(0))
-            deducted = sum((-e.points for e in group if e.points < 0), Decimal(0))
-            changes["granted"] = EntryStat.granted + granted * sign
-            changes["deducted"] = EntryStat.deducted + deducted * sign
-        if event in ("revoke", "revoke_posted"):
-            changes["revoked"] = EntryStat.revoked + len(group)
-        db.session.execute(
-            update(EntryStat)
-            .filter_by(**key)
-            .where(EntryStat.unit_id.in_(unit_ids))
-            .values(changes)
-            .execution_options(synchronize_session=False)
+        statement = _UPSERTS[dialect] = values.on_conflict_do_update(
+            index_elements=[
+                EntryStat.unit_id,
+                EntryStat.scheme_id,
+                EntryStat.year,
+                EntryStat.month,
+                EntryStat.item,
+            ],
+            set_={c: getattr(EntryStat, c) + values.excluded[c] for c in _COLUMNS},
         )
+    return statement

@@ -9,7 +9,7 @@ from collections import namedtuple
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from points.database import (
@@ -17,6 +17,7 @@ from points.database import (
     as_points,
     for_update,
     insert_ignore,
+    is_sqlite,
     local_date,
     local_tz,
     utcnow,
@@ -203,16 +204,21 @@ def _move_year_totals(account_id, kind, points, year, connection):
 _YEAR_UPSERTS = {}
 
 
+def _dialect_insert(dialect):
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    return dialect_insert
+
+
 def _year_upsert(dialect, column):
     """INSERT the year's row with this amount, or add the amount to the row that is there: one
-    statement (ON CONFLICT DO UPDATE) on SQLite and PostgreSQL alike."""
+    statement (ON CONFLICT DO UPDATE) on SQLite and PostgreSQL alike. Column None adds all three
+    (a batch's postings summed per account)."""
     statement = _YEAR_UPSERTS.get((dialect, column))
     if statement is None:
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        values = dialect_insert(AccountYear).values(
+        values = _dialect_insert(dialect)(AccountYear).values(
             account_id=bindparam("account_id"),
             year=bindparam("year"),
             earned=bindparam("earned", type_=Points()),
@@ -221,7 +227,10 @@ def _year_upsert(dialect, column):
         )
         statement = _YEAR_UPSERTS[(dialect, column)] = values.on_conflict_do_update(
             index_elements=[AccountYear.account_id, AccountYear.year],
-            set_={column: getattr(AccountYear, column) + values.excluded[column]},
+            set_={
+                c: getattr(AccountYear, c) + values.excluded[c]
+                for c in ((column,) if column else ("earned", "deducted", "redeemed"))
+            },
         )
     return statement
 
@@ -261,6 +270,183 @@ def count_for_year(scheme_id, holder_id, year, points, veto, undo=False):
         )
         .execution_options(synchronize_session=False)
     )
+
+
+# --- many accounts at once: a batch's postings in a few statements ---------------------------
+
+
+def lock_accounts(pairs):
+    """`lock_account` for many (scheme id, holder id) pairs: read and locked by one SELECT (FOR
+    UPDATE on PostgreSQL, in id order, so two batches that share accounts lock them in the same
+    order); the accounts not there yet are made by one INSERT .. ON CONFLICT DO NOTHING and
+    read again. Returns {(scheme id, holder id): AccountRef}."""
+    pairs = list(dict.fromkeys(pairs))
+    if not pairs:
+        return {}
+    connection = db.session.connection()
+    found = _read_accounts(connection, pairs)
+    missing = [pair for pair in pairs if pair not in found]
+    if missing:
+        connection.execute(
+            _dialect_insert(connection.dialect.name)(Account).on_conflict_do_nothing(),
+            [
+                {"scheme_id": s, "holder_id": h, "balance": ZERO, "pending": ZERO}
+                for s, h in missing
+            ],
+        )
+        found = _read_accounts(connection, pairs)
+    return found
+
+
+def _read_accounts(connection, pairs):
+    query = (
+        select(Account.scheme_id, Account.holder_id, Account.id, Account.balance, Account.last_hash)
+        .where(tuple_(Account.scheme_id, Account.holder_id).in_(pairs))
+        .order_by(Account.id)
+    )
+    if connection.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return {(s, h): AccountRef(*rest) for s, h, *rest in connection.execute(query)}
+
+
+def post_many(postings):
+    """`post` for many postings at once, in the caller's transaction, on accounts it locked
+    with `lock_accounts`: `postings` are (AccountRef, kind, points, ref, user id), in order.
+
+    Each posting is chained in Python to the one before it on its account (the first to the
+    account's last hash as read under the lock), so the statements do not grow with the batch:
+    one UPDATE per account run as one executemany (conditional on the balance and hash read,
+    as `post`'s), one INSERT of the postings in order, one upsert of the accounts' year totals.
+    No floor: a batch moves entries' points, which may take a balance below zero."""
+    if not postings:
+        return
+    db.session.flush()  # as the ORM's execute would: what the caller changed goes first
+    connection = db.session.connection()
+    now = utcnow()
+    year = local_date(now).year
+    before, rows, years = {}, [], {}
+    for account, kind, points, ref, user_id in postings:
+        points = Decimal(points)
+        before.setdefault(account.id, (account, account.balance, account.last_hash))
+        balance = account.balance + points
+        digest = posting_hash(
+            account.last_hash, account.id, kind, tenths(points), tenths(balance), ref, user_id, now
+        )
+        rows.append(
+            {
+                "account_id": account.id,
+                "kind": kind,
+                "points": points,
+                "balance_after": balance,
+                "at": now,
+                "ref": ref,
+                "user_id": user_id,
+                "hash": digest,
+            }
+        )
+        account.balance, account.last_hash = balance, digest
+        delta = _year_delta(kind, points)
+        if delta is not None:
+            totals = years.setdefault(
+                account.id,
+                {
+                    "account_id": account.id,
+                    "year": year,
+                    "earned": ZERO,
+                    "deducted": ZERO,
+                    "redeemed": ZERO,
+                },
+            )
+            totals[delta[0]] += delta[1]
+    moved = connection.execute(
+        _MOVE,
+        [
+            {
+                "account_id": account.id,
+                "before": balance,
+                "previous": previous,
+                "balance": account.balance,
+                "hash": account.last_hash,
+            }
+            for account, balance, previous in before.values()
+        ],
+    )
+    if connection.dialect.supports_sane_multi_rowcount and moved.rowcount != len(before):
+        raise RuntimeError("an account moved under its lock")
+    connection.execute(_INSERT_POSTING, rows)
+    if years:
+        connection.execute(_year_upsert(connection.dialect.name, None), list(years.values()))
+
+
+_MOVE_PENDING = (
+    update(Account)
+    .where(Account.id == bindparam("account_id"))
+    .values(pending=Account.pending + bindparam("points", type_=Points()))
+)
+
+
+def move_pending_many(moves):
+    """`move_pending` for many accounts: {account id: points}, one executemany."""
+    moves = {account_id: points for account_id, points in moves.items() if points}
+    if moves:
+        db.session.connection().execute(
+            _MOVE_PENDING,
+            [{"account_id": a, "points": Decimal(p)} for a, p in moves.items()],
+        )
+
+
+def count_years(rows):
+    """`count_for_year` for many posted entries: (scheme id, holder id, year, points, veto)
+    rows summed per holder and year in Python, written by one INSERT .. ON CONFLICT DO UPDATE
+    that adds them to the rows already there."""
+    figures = {}
+    for scheme_id, holder_id, year, points, veto in rows:
+        points = Decimal(points)
+        row = figures.get((scheme_id, holder_id, year))
+        if row is None:
+            row = figures[(scheme_id, holder_id, year)] = {
+                "scheme_id": scheme_id,
+                "holder_id": holder_id,
+                "year": year,
+                "points": ZERO,
+                "vetoes": 0,
+                "entries": 0,
+                "deductions": 0,
+                "deducted": ZERO,
+            }
+        row["points"] += points
+        row["vetoes"] += 1 if veto else 0
+        row["entries"] += 1
+        if points < 0:
+            row["deductions"] += 1
+            row["deducted"] -= points
+    if figures:
+        db.session.connection().execute(_holder_years_upsert(), list(figures.values()))
+
+
+_HOLDER_YEAR_COLUMNS = ("points", "vetoes", "entries", "deductions", "deducted")
+_HOLDER_YEAR_UPSERTS = {}
+
+
+def _holder_years_upsert():
+    dialect = "sqlite" if is_sqlite() else "postgresql"
+    statement = _HOLDER_YEAR_UPSERTS.get(dialect)
+    if statement is None:
+        values = _dialect_insert(dialect)(HolderYear).values(
+            scheme_id=bindparam("scheme_id"),
+            holder_id=bindparam("holder_id"),
+            year=bindparam("year"),
+            points=bindparam("points", type_=Points()),
+            vetoes=bindparam("vetoes"),
+            entries=bindparam("entries"),
+            deductions=bindparam("deductions"),
+            deducted=bindparam("deducted", type_=Points()),
+        )
+        statement = _HOLDER_YEAR_UPSERTS[dialect] = values.on_conflict_do_update(
+            index_elements=[HolderYear.scheme_id, HolderYear.holder_id, HolderYear.year],
+            set_={c: getattr(HolderYear, c) + values.excluded[c] for c in _HOLDER_YEAR_COLUMNS},
+        )
+    return statement
 
 
 def postings_query(account_id):
