@@ -17,7 +17,6 @@ from points.database import (
     as_points,
     for_update,
     insert_ignore,
-    is_sqlite,
     local_date,
     local_tz,
     utcnow,
@@ -309,75 +308,6 @@ def _read_accounts(connection, pairs):
     return {(s, h): AccountRef(*rest) for s, h, *rest in connection.execute(query)}
 
 
-def post_many(postings):
-    """`post` for many postings at once, in the caller's transaction, on accounts it locked
-    with `lock_accounts`: `postings` are (AccountRef, kind, points, ref, user id), in order.
-
-    Each posting is chained in Python to the one before it on its account (the first to the
-    account's last hash as read under the lock), so the statements do not grow with the batch:
-    one UPDATE per account run as one executemany (conditional on the balance and hash read,
-    as `post`'s), one INSERT of the postings in order, one upsert of the accounts' year totals.
-    No floor: a batch moves entries' points, which may take a balance below zero."""
-    if not postings:
-        return
-    db.session.flush()  # as the ORM's execute would: what the caller changed goes first
-    connection = db.session.connection()
-    now = utcnow()
-    year = local_date(now).year
-    before, rows, years = {}, [], {}
-    for account, kind, points, ref, user_id in postings:
-        points = Decimal(points)
-        before.setdefault(account.id, (account, account.balance, account.last_hash))
-        balance = account.balance + points
-        digest = posting_hash(
-            account.last_hash, account.id, kind, tenths(points), tenths(balance), ref, user_id, now
-        )
-        rows.append(
-            {
-                "account_id": account.id,
-                "kind": kind,
-                "points": points,
-                "balance_after": balance,
-                "at": now,
-                "ref": ref,
-                "user_id": user_id,
-                "hash": digest,
-            }
-        )
-        account.balance, account.last_hash = balance, digest
-        delta = _year_delta(kind, points)
-        if delta is not None:
-            totals = years.setdefault(
-                account.id,
-                {
-                    "account_id": account.id,
-                    "year": year,
-                    "earned": ZERO,
-                    "deducted": ZERO,
-                    "redeemed": ZERO,
-                },
-            )
-            totals[delta[0]] += delta[1]
-    moved = connection.execute(
-        _MOVE,
-        [
-            {
-                "account_id": account.id,
-                "before": balance,
-                "previous": previous,
-                "balance": account.balance,
-                "hash": account.last_hash,
-            }
-            for account, balance, previous in before.values()
-        ],
-    )
-    if connection.dialect.supports_sane_multi_rowcount and moved.rowcount != len(before):
-        raise RuntimeError("an account moved under its lock")
-    connection.execute(_INSERT_POSTING, rows)
-    if years:
-        connection.execute(_year_upsert(connection.dialect.name, None), list(years.values()))
-
-
 _MOVE_PENDING = (
     update(Account)
     .where(Account.id == bindparam("account_id"))
@@ -393,60 +323,6 @@ def move_pending_many(moves):
             _MOVE_PENDING,
             [{"account_id": a, "points": Decimal(p)} for a, p in moves.items()],
         )
-
-
-def count_years(rows):
-    """`count_for_year` for many posted entries: (scheme id, holder id, year, points, veto)
-    rows summed per holder and year in Python, written by one INSERT .. ON CONFLICT DO UPDATE
-    that adds them to the rows already there."""
-    figures = {}
-    for scheme_id, holder_id, year, points, veto in rows:
-        points = Decimal(points)
-        row = figures.get((scheme_id, holder_id, year))
-        if row is None:
-            row = figures[(scheme_id, holder_id, year)] = {
-                "scheme_id": scheme_id,
-                "holder_id": holder_id,
-                "year": year,
-                "points": ZERO,
-                "vetoes": 0,
-                "entries": 0,
-                "deductions": 0,
-                "deducted": ZERO,
-            }
-        row["points"] += points
-        row["vetoes"] += 1 if veto else 0
-        row["entries"] += 1
-        if points < 0:
-            row["deductions"] += 1
-            row["deducted"] -= points
-    if figures:
-        db.session.connection().execute(_holder_years_upsert(), list(figures.values()))
-
-
-_HOLDER_YEAR_COLUMNS = ("points", "vetoes", "entries", "deductions", "deducted")
-_HOLDER_YEAR_UPSERTS = {}
-
-
-def _holder_years_upsert():
-    dialect = "sqlite" if is_sqlite() else "postgresql"
-    statement = _HOLDER_YEAR_UPSERTS.get(dialect)
-    if statement is None:
-        values = _dialect_insert(dialect)(HolderYear).values(
-            scheme_id=bindparam("scheme_id"),
-            holder_id=bindparam("holder_id"),
-            year=bindparam("year"),
-            points=bindparam("points", type_=Points()),
-            vetoes=bindparam("vetoes"),
-            entries=bindparam("entries"),
-            deductions=bindparam("deductions"),
-            deducted=bindparam("deducted", type_=Points()),
-        )
-        statement = _HOLDER_YEAR_UPSERTS[dialect] = values.on_conflict_do_update(
-            index_elements=[HolderYear.scheme_id, HolderYear.holder_id, HolderYear.year],
-            set_={c: getattr(HolderYear, c) + values.excluded[c] for c in _HOLDER_YEAR_COLUMNS},
-        )
-    return statement
 
 
 def postings_query(account_id):
