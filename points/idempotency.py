@@ -7,6 +7,7 @@ write lock on SQLite) and then replays the first answer.
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import simplejson
@@ -66,13 +67,34 @@ def header_key(required):
     return key
 
 
-def _fingerprint(payload):
-    text = simplejson.dumps({"path": request.path, "body": payload}, sort_keys=True, default=str)
+@dataclass(frozen=True)
+class Answer:
+    """What a key's request was answered, as plain values: the status and the JSON text sent."""
+
+    status: int
+    body: str
+
+    def data(self):
+        """The answer's body; a refusal kept for this key is raised again as the error it was."""
+        found = simplejson.loads(self.body, use_decimal=True)
+        if self.status >= 400:
+            error = found["error"]
+            raise PointsError(error["code"], error["message"], self.status, error["details"])
+        return found
+
+
+def respond(answer):
+    """An Answer as the JSON API's response."""
+    return Response(answer.body, status=answer.status, mimetype="application/json")
+
+
+def _fingerprint(where, payload):
+    text = simplejson.dumps({"path": where, "body": payload}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _answer(status, body_text):
-    return Response(body_text, status=status, mimetype="application/json")
+    return Answer(status, body_text)
 
 
 _REPLAY = select(
@@ -97,14 +119,22 @@ def _replay(user_id, key, fingerprint):
 
 
 def run(user_id, key, payload, work, status=201):
+    """`once` for a JSON API view: the answer as its response, for this request's path."""
+    return respond(once(user_id, key, request.path, payload, work, status))
+
+
+def once(user_id, key, where, payload, work, status=201):
     """Answer `work()` (which returns the response body) once per key; replay it after.
 
-    Refusals that the state of things caused (409: insufficient balance, out of stock, cap
-    exceeded) are kept and replayed too, as the first answer; malformed requests are not.
+    Plain values in and out: the user, their key (None: no key, just do it), where the
+    request was sent and what it asked (the fingerprint: the same key with another request
+    is refused), and an Answer. Refusals that the state of things caused (409: insufficient
+    balance, out of stock, cap exceeded) are kept and replayed too, as the first answer;
+    malformed requests are not.
     """
     if key is None:
         return _answer(status, simplejson.dumps(work(), use_decimal=True, ensure_ascii=False))
-    fingerprint = _fingerprint(payload)
+    fingerprint = _fingerprint(where, payload)
     replay = _replay(user_id, key, fingerprint)
     if replay is not None:
         return replay

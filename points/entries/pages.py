@@ -105,13 +105,10 @@ def _record(me, holders, key):
             }
 
     payload = {k: v for k, v in data.items() if k != "holder"}
-    answer = idempotency.run(
-        me.user_id, f"page:{key}"[:255] if key else None, {**payload, "holders": holders}, work
-    )
-    body = answer.get_json()
-    if answer.status_code != 201:  # a refusal kept for this key, answered again
-        error = body["error"]
-        raise PointsError(error["code"], error["message"], answer.status_code, error["details"])
+    key = f"page:{key}"[:255] if key else None
+    body = idempotency.once(
+        me.user_id, key, request.path, {**payload, "holders": holders}, work
+    ).data()
     return body["ids"]
 
 

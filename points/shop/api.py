@@ -1,11 +1,11 @@
 """The love supermarket: /api/v1/shops, goods, stock, and /api/v1/redemptions."""
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 
 from points import idempotency
 from points.database import aware
-from points.errors import PointsError
 from points.extensions import db
 from points.http import (
     Blueprint,
@@ -239,24 +239,9 @@ class Redemptions(MethodView):
     )
     def post(self, data):
         """Redeem points for goods (clerk). Idempotency-Key required; a retry gets the first answer."""
-        caller = principal()
         key = idempotency.header_key(required=True)
-        try:
-            plan = service.plan_redemption(
-                caller, data["shop"], data["scheme"], data["holder"], data["lines"]
-            )
-        except PointsError as error:
-            # A retry of a request that was once answered gets that answer, even if the request
-            # would no longer pass; otherwise the refusal stands (and is not kept).
-            def refuse(error=error):
-                raise error
-
-            return idempotency.run(caller.user_id, key, data, refuse)
-
-        def work():
-            return redemption_body(service.redeem(caller, plan))
-
-        return idempotency.run(caller.user_id, key, data, work)
+        answer = service.redeem_once(principal(), key, request.path, data, redemption_body)
+        return idempotency.respond(answer)
 
     @blp.arguments(RedemptionQuery, location="query")
     @blp.response(200, page_of(RedemptionSchema))

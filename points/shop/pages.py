@@ -11,10 +11,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from points import idempotency
 from points.errors import PointsError, not_found, reason
 from points.shop import service
-from points.shop.api import RedemptionSchema, redemption_view
+from points.shop.api import redemption_body, redemption_view
 from points.shop.schemas import VoidSchema
 from points.web import form, friendly, page_errors, points_text, principal, role_required, status_of
 
@@ -78,25 +77,8 @@ def _lines(form):
 
 def _redeem(me, data, key):
     """As POST /api/v1/redemptions: the key's first answer, whatever happens after."""
-    try:
-        plan = service.plan_redemption(
-            me, data["shop"], data["scheme"], data["holder"], data["lines"]
-        )
-    except PointsError as error:
-
-        def work(error=error):
-            raise error
-    else:
-
-        def work():
-            return RedemptionSchema().dump(service.redeem(me, plan))
-
-    answer = idempotency.run(me.user_id, f"counter:{key}", data, work)
-    body = answer.get_json()
-    if answer.status_code != 201:  # a refusal kept for this key, answered again
-        error = body["error"]
-        raise PointsError(error["code"], error["message"], answer.status_code, error["details"])
-    return body["id"]
+    answer = service.redeem_once(me, f"counter:{key}", request.path, data, redemption_body)
+    return answer.data()["id"]
 
 
 def counter_message(error, goods_names=None):

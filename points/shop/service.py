@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
-from points import metrics
+from points import idempotency, metrics
 from points.database import end_read, for_update, local_tz, today, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
@@ -357,6 +357,30 @@ _PLAN = (
     )
     .where(Shop.code == bindparam("shop"))
 )
+
+
+def redeem_once(principal, key, where, asked, body_of):
+    """One redemption per Idempotency-Key, the counter page's and POST /redemptions' alike.
+
+    A retry gets the key's first answer, even if the request would no longer pass; a new key
+    is planned (a 422 or 403 stands and is not kept) and redeemed. `asked` is the request
+    (shop, scheme, holder, lines), `where` the path it was sent to, `body_of(view)` the
+    answer's body. Returns the idempotency.Answer.
+    """
+    try:
+        plan = plan_redemption(
+            principal, asked["shop"], asked["scheme"], asked["holder"], asked["lines"]
+        )
+    except PointsError as error:
+
+        def work(error=error):
+            raise error
+    else:
+
+        def work():
+            return body_of(redeem(principal, plan))
+
+    return idempotency.once(principal.user_id, key, where, asked, work)
 
 
 def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
