@@ -116,6 +116,17 @@ def test_grades_report_is_for_admins_of_the_unit_and_refuses_a_scheme_without_gr
         f"/reports/grades?scheme=pingquan&unit=pq-wolong&period={YEAR}"
     )
     assert year.status == 200 and year.json["period"] == str(YEAR)
+    for wrong in (f"{YEAR}-13", f"{YEAR}-Q5", "abc", "1999", "2101-Q1"):
+        got = pingquan.as_("pqadmin").get(
+            f"/reports/grades?scheme=pingquan&unit=pq-wolong&period={wrong}"
+        )
+        assert got.status == 422 and "period" in got.json["error"]["details"], wrong
+    for part in ("H1", "Q3", "07"):
+        got = pingquan.as_("pqadmin").get(
+            f"/reports/grades?scheme=pingquan&unit=pq-wolong&period={YEAR}-{part}"
+        )
+        assert got.status == 200 and got.json["period"] == f"{YEAR}-{part}"
+        assert sum(got.json["counts"].values()) == len(got.json["items"])
 
 
 def test_grade_boundaries_of_the_shipped_table(pingquan):

@@ -20,36 +20,13 @@ from points.funds.api import yuan_field
 from points.reports import oversight
 from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
-from points.reports.schemas import YEAR, CloseSchema
+from points.reports.schemas import YEAR, CloseSchema, GradesQuery, RankingQuery
 
 blp = protected(
     Blueprint(
         "reports", __name__, url_prefix="/api/v1", description="Rankings and the year-end close"
     )
 )
-
-
-def _period(value):
-    """A period as api.md writes it: YYYY, YYYY-H1/H2, YYYY-Q1…Q4 or YYYY-MM."""
-    from points.rules.model import period_window
-
-    try:
-        first, _, _ = period_window(value)
-    except ValueError as error:
-        raise ma.ValidationError(str(error)) from None
-    YEAR(first.year)
-
-
-class RankingQuery(Schema):
-    scheme = text_field(max_length=64)
-    unit = text_field(max_length=64)
-    year = ma.fields.Integer(validate=YEAR)
-    period = ma.fields.String(validate=_period)
-    format = ma.fields.String(
-        load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"])
-    )
-    page = page_field()
-    per_page = per_page_field()
 
 
 class RankSchema(Schema):
@@ -109,12 +86,6 @@ class Ranking(MethodView):
             }
         report = service.ranking(principal(), args["scheme"], args["unit"], year, period=period)
         return ranking_csv(report) if args["format"] == "csv" else ranking_xlsx(report)
-
-
-class GradesQuery(Schema):
-    scheme = text_field(max_length=64)
-    unit = text_field(max_length=64)
-    period = ma.fields.String(validate=ma.validate.Length(max=16))
 
 
 class GradeRankSchema(Schema):

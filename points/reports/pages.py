@@ -54,7 +54,10 @@ SPANS = ("", "H1", "H2", "Q1", "Q2", "Q3", "Q4") + tuple(f"{m:02d}" for m in ran
 
 
 def _ranked_period(args, filters):
-    """The ranking's period from the chosen year and part of it ("2026-Q3"), None for the year."""
+    """The ranking's period: `period` as the API takes it (checked the same way, by the service),
+    else the chosen year and part of it ("2026-Q3"); None for the year."""
+    if args.get("period"):
+        return args["period"]
     span = args.get("span", "")
     return f"{filters['year']}-{span}" if span in SPANS and span else None
 
@@ -163,10 +166,25 @@ def grades():
     scheme = next(
         (s for s in graded if s.code == request.args.get("scheme")), graded[0] if graded else None
     )
-    context = dict(filters, schemes=graded, scheme=scheme, report=None, bars=[], error=None)
+    ranked = _ranked_period(request.args, filters)
+    context = dict(
+        filters,
+        schemes=graded,
+        scheme=scheme,
+        report=None,
+        bars=[],
+        error=None,
+        spans=SPANS,
+        span=ranked.split("-")[1] if ranked and "-" in ranked else "",
+    )
     if scheme is not None and filters["unit_code"]:
         try:
-            report = service.grades(me, scheme.code, filters["unit_code"], str(filters["year"]))
+            report = service.grades(
+                me,
+                scheme.code,
+                filters["unit_code"],
+                _ranked_period(request.args, filters) or str(filters["year"]),
+            )
         except PointsError as error:
             return render_template(
                 "reports/grades.html", **dict(context, error=friendly(error))

@@ -27,6 +27,7 @@ from points.ledger.models import Account, HolderYear, Posting
 from points.org.models import Holder, Unit
 from points.org.service import in_scope, unit_by_code
 from points.reports.models import EntryStat, Period
+from points.reports.schemas import period_errors
 from points.schemes.models import Scheme
 from points.rules.model import period_window
 from points.schemes.service import rules_of, scheme_by_code
@@ -88,6 +89,15 @@ def period_ranking_query(scheme, unit, first, last):
     )
 
 
+def _window(period):
+    """The first and last day and the kind of a period the reports take (the API's check,
+    points.reports.schemas.check_period); 422 naming `period` otherwise."""
+    errors = period_errors(period)
+    if errors:
+        raise invalid(errors)
+    return period_window(period)
+
+
 @reading()
 def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, period=None):
     """{"items": [{rank, holder, name, points, stars}], "total"}, one page or all rows.
@@ -97,7 +107,7 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, p
     scheme, unit = scheme_by_code(scheme_code, "scheme"), unit_by_code(unit_code, "unit")
     _require_admin(principal, unit)
     rules = rules_of(scheme.current_version_id)
-    first, last, kind = period_window(period) if period else (None, None, "year")
+    first, last, kind = _window(period) if period else (None, None, "year")
     year = first.year if first else year
     if kind == "year":
         query = ranking_query(scheme, unit, year)
@@ -162,22 +172,13 @@ def _add_grades(rules, items):
             item["grade"] = rules.grade_for(item["points"])
 
 
-def year_of_period(period):
-    """The year a report covers: `YYYY` (the default, this year). Shorter periods (H1, Q2,
-    MM) come with the ranking by period; until then they are refused."""
-    if period is None or period == "":
-        return today().year
-    text = str(period).strip()
-    if len(text) == 4 and text.isdigit() and 2000 <= int(text) <= 2100:
-        return int(text)
-    raise invalid({"period": ["must be a year such as 2026"]})
-
-
 @reading()
 def grades(principal, scheme_code, unit_code, period=None):
-    """评档定级: how many holders of the unit fall in each grade of the period, and each one's
-    grade, from the same ranking (every holder of the unit, ties sharing a rank)."""
-    report = ranking(principal, scheme_code, unit_code, year_of_period(period))
+    """评档定级: how many holders of the unit fall in each grade of the period (`YYYY`, the
+    default this year, `YYYY-H1`, `YYYY-Q3` or `YYYY-MM`), by the net points posted in it, and
+    each one's grade, from the same ranking (every holder of the unit, ties sharing a rank)."""
+    period = period or str(today().year)
+    report = ranking(principal, scheme_code, unit_code, None, period=period)
     rules = rules_of(report["scheme"].current_version_id)
     if not rules.grades:
         raise invalid({"scheme": ["this scheme has no grades"]})
@@ -188,7 +189,6 @@ def grades(principal, scheme_code, unit_code, period=None):
     return dict(
         report,
         counts=counts,
-        period=str(report["year"]),
         bounds=[{"grade": row.grade, "min": row.min} for row in rules.grades],
     )
 
