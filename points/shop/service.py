@@ -30,7 +30,8 @@ from points.org.service import (
 from points.schemes.models import Scheme
 from points.schemes.service import UNKNOWN_SCHEME, rules_of, wrong_kind
 from points.shop.models import Goods, Redemption, RedemptionLine, Shop, StockMovement, shop_schemes
-from points.users.service import refuse_conflict
+from points.users.models import UserLink
+from points.users.service import refuse_conflict, refuse_linked
 
 
 # --- shops and goods -----------------------------------------------------------------------
@@ -340,6 +341,7 @@ _PLAN = (
         Holder.kind,
         _HolderUnit.path,
         shop_schemes.c.scheme_id,
+        UserLink.holder_id,  # the clerk's own household (回避), read with the rest
         Goods.id,
         Goods.code,
         Goods.active,
@@ -351,6 +353,9 @@ _PLAN = (
     .join(_HolderUnit, Holder.unit_id == _HolderUnit.id)
     .outerjoin(
         shop_schemes, (shop_schemes.c.shop_id == Shop.id) & (shop_schemes.c.scheme_id == Scheme.id)
+    )
+    .outerjoin(
+        UserLink, (UserLink.user_id == bindparam("user_id")) & (UserLink.holder_id == Holder.id)
     )
     .outerjoin(
         Goods, (Goods.shop_id == Shop.id) & Goods.code.in_(bindparam("goods", expanding=True))
@@ -391,7 +396,13 @@ def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
             db.session.connection()
             .execute(
                 _PLAN,
-                {"shop": shop_code, "scheme": scheme_code, "holder": holder_code, "goods": codes},
+                {
+                    "shop": shop_code,
+                    "scheme": scheme_code,
+                    "holder": holder_code,
+                    "goods": codes,
+                    "user_id": principal.user_id,
+                },
             )
             .all()
         )
@@ -407,7 +418,8 @@ def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
                 kind,
                 holder_path,
                 taken,
-            ) = rows[0][:10]
+                linked,
+            ) = rows[0][:11]
             goods = {
                 code: (goods_id, active)
                 for *_, goods_id, code, active in rows
@@ -423,7 +435,7 @@ def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
                     "clerk", holder_path
                 ):
                     raise forbidden("你不是该超市或该户所在单位的店员")
-                refuse_conflict(principal, {holder_code: holder_id})
+                refuse_linked({holder_code: holder_id}, {linked} - {None})
                 return Plan(
                     shop_id,
                     shop_code,

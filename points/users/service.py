@@ -450,6 +450,12 @@ def refuse_conflict(principal, holders):
         .execute(_LINKED_AMONG, {"user_id": principal.user_id, "ids": list(holders.values())})
         .scalars()
     )
+    refuse_linked(holders, found)
+
+
+def refuse_linked(holders, found):
+    """refuse_conflict's rule for a caller that already read the links (the counter's plan reads
+    them in its one statement): `found` are the ids among `holders` the user is linked to."""
     if found:
         named = {
             code: ["conflict of interest"]
