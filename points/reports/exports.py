@@ -59,18 +59,24 @@ def csv_cell(value):
 
 
 def xlsx_row(sheet, values):
-    """A row whose text is stored as text cells (never read as formulas), numbers as numbers."""
-    from openpyxl.cell import WriteOnlyCell
+    """A row whose text is never read as a formula, numbers as numbers.
 
-    cells = []
-    for value in values:
-        if isinstance(value, Decimal):
-            value = float(value)
+    openpyxl takes text starting with "=" for a formula: only such text is written as an
+    explicit text cell; every other value goes in as it is (a cell object for each of 7,000
+    rows × 10 columns took a third of the export's time)."""
+    sheet.append([_xlsx_value(sheet, value) for value in values])
+
+
+def _xlsx_value(sheet, value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
         cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"
-        cells.append(cell)
-    sheet.append(cells)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def ranking_csv(report):
