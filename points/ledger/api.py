@@ -5,7 +5,6 @@ from flask import current_app
 from flask.views import MethodView
 
 from points.database import aware, today
-from points.errors import forbidden, not_found
 from points.http import (
     Blueprint,
     PageArgs,
@@ -17,9 +16,7 @@ from points.http import (
     protected,
 )
 from points.ledger import service
-from points.org.service import holder_by_code
 from points.schemes.models import FIRST_YEAR, LAST_YEAR
-from points.schemes.service import scheme_by_code
 
 blp = protected(
     Blueprint(
@@ -74,30 +71,13 @@ def posting_view(posting):
     }
 
 
-def scheme_and_holder(scheme_code, holder_code):
-    """The scheme and a holder the caller may see, of the kind the scheme is for."""
-    scheme, holder = scheme_by_code(scheme_code), holder_by_code(holder_code)
-    if not principal().covers(holder.unit.path):
-        raise forbidden()
-    if holder.kind != scheme.subject:
-        raise not_found(f"account: {scheme.code} is for {scheme.subject} holders")
-    return scheme, holder
-
-
 @blp.route("/accounts/<scheme>/<holder>")
 class Account(MethodView):
     @blp.response(200, AccountSchema)
     def get(self, scheme, holder):
         """Balance (可用积分), pending points (待入账) and this year's totals."""
-        found = service.read_account(scheme, holder, today().year)
-        if found is None:
-            scheme_and_holder(scheme, holder)  # raises the 404 that names what is unknown
-            raise not_found("account")  # not reached
-        if not principal().covers(found.path):
-            raise forbidden()
-        if found.kind != found.subject:
-            raise not_found(f"account: {scheme} is for {found.subject} holders")
-        return current_app.json.response(found.view)
+        view = service.visible_account(principal(), scheme, holder, today().year)
+        return current_app.json.response(view)
 
 
 @blp.route("/accounts/<scheme>/<holder>/postings")
@@ -106,7 +86,7 @@ class Postings(MethodView):
     @blp.response(200, page_of(PostingSchema))
     def get(self, args, scheme, holder):
         """Every movement of the account, newest first."""
-        scheme, holder = scheme_and_holder(scheme, holder)
+        scheme, holder = service.scheme_and_holder(principal(), scheme, holder)
         account = service.find_account(scheme.id, holder.id)
         if account is None:
             return {"items": [], "total": 0, "page": args["page"], "per_page": args["per_page"]}
@@ -119,6 +99,6 @@ class Statement(MethodView):
     @blp.response(200, StatementSchema)
     def get(self, args, scheme, holder):
         """积分存折: the year's postings oldest first, between the opening and closing balance."""
-        scheme, holder = scheme_and_holder(scheme, holder)
+        scheme, holder = service.scheme_and_holder(principal(), scheme, holder)
         found = service.statement(scheme, holder, args["year"])
         return {**found, "postings": [posting_view(p) for p in found["postings"]]}

@@ -21,12 +21,14 @@ from points.database import (
     local_tz,
     utcnow,
 )
-from points.errors import PointsError
+from points.errors import PointsError, forbidden, not_found
 from points.extensions import db
 from points.ledger.chain import posting_hash, tenths
 from points.ledger.models import Account, AccountYear, HolderYear, Posting
 from points.org.models import Holder, Unit
+from points.org.service import get_holder
 from points.schemes.models import Scheme
+from points.schemes.service import scheme_by_code
 
 ZERO = Decimal(0)
 
@@ -453,3 +455,29 @@ def read_account(scheme_code, holder_code, year):
         return None
     scheme, subject, holder, kind, path = row[:5]
     return AccountRead(subject, kind, path, _view(scheme, holder, *row[5:]))
+
+
+def visible_account(principal, scheme_code, holder_code, year):
+    """The account view of a holder the caller may see, in one statement when all is well:
+    404 naming what is unknown or a holder of another kind than the scheme's, 403 outside the
+    caller's units (the same answers as `scheme_and_holder`)."""
+    found = read_account(scheme_code, holder_code, year)
+    if found is None:
+        scheme_and_holder(principal, scheme_code, holder_code)  # raises the 404 naming it
+    _check_visible(principal, scheme_code, found.subject, found.kind, found.path)
+    return found.view
+
+
+def scheme_and_holder(principal, scheme_code, holder_code):
+    """The scheme and a holder the caller may see, of the kind the scheme is for."""
+    scheme, holder = scheme_by_code(scheme_code), get_holder(principal, holder_code)
+    if holder.kind != scheme.subject:
+        raise not_found(f"account: {scheme.code} is for {scheme.subject} holders")
+    return scheme, holder
+
+
+def _check_visible(principal, scheme_code, subject, kind, path):
+    if not principal.covers(path):
+        raise forbidden()
+    if kind != subject:
+        raise not_found(f"account: {scheme_code} is for {subject} holders")
