@@ -373,22 +373,6 @@ def statement(scheme, holder, year):
     }
 
 
-# The account's row and its year's totals in one statement (both may not exist yet).
-_ACCOUNT_AND_YEAR = (
-    select(
-        Account.balance,
-        Account.pending,
-        AccountYear.earned,
-        AccountYear.deducted,
-        AccountYear.redeemed,
-    )
-    .outerjoin(
-        AccountYear,
-        (AccountYear.account_id == Account.id) & (AccountYear.year == bindparam("year")),
-    )
-    .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id"))
-)
-
 # What GET /accounts/<scheme>/<holder> needs, by codes, in one statement: the scheme, the
 # holder with its unit's path (for the caller's scope), the account and its year's totals.
 _ACCOUNT_BY_CODES = (
@@ -434,13 +418,9 @@ def _view(scheme_code, holder_code, balance, pending, earned, deducted, redeemed
 
 
 def account_view(scheme, holder, year):
-    """{scheme, holder, balance, pending, earned, deducted, redeemed}: one row each, never a sum."""
-    row = (
-        db.session.connection()
-        .execute(_ACCOUNT_AND_YEAR, {"year": year, "scheme_id": scheme.id, "holder_id": holder.id})
-        .first()
-    )
-    return _view(scheme.code, holder.code, *(row or (None,) * 5))
+    """{scheme, holder, balance, pending, earned, deducted, redeemed}: one row each, never a sum
+    (the one account read, `read_account`, for a scheme and holder already in hand)."""
+    return read_account(scheme.code, holder.code, year).view
 
 
 def read_account(scheme_code, holder_code, year):
