@@ -16,7 +16,7 @@ from points.http import (
     text_field,
 )
 from points.reports import service
-from points.funds.api import yuan_field
+from points.funds.schemas import yuan_field
 from points.reports import oversight
 from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
