@@ -41,23 +41,14 @@ def _require_admin(principal, unit):
 def ranking_query(scheme, unit, year):
     """Every holder of the unit that the scheme's subject allows, with the year's net posted
     points (0 when none), ranked with ties sharing a rank (1, 1, 3)."""
-    points = func.coalesce(HolderYear.points, 0)
-    return (
-        select(
-            func.rank().over(order_by=points.desc()).label("rank"),
-            Holder.code,
-            Holder.name,
-            points.label("points"),
-        )
-        .join(Unit, Holder.unit_id == Unit.id)
-        .outerjoin(
-            HolderYear,
-            (HolderYear.holder_id == Holder.id)
-            & (HolderYear.scheme_id == scheme.id)
-            & (HolderYear.year == year),
-        )
-        .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
-        .order_by(points.desc(), Holder.code)
+    return _ranked(
+        scheme,
+        unit,
+        HolderYear,
+        HolderYear.points,
+        (HolderYear.holder_id == Holder.id)
+        & (HolderYear.scheme_id == scheme.id)
+        & (HolderYear.year == year),
     )
 
 
@@ -74,7 +65,13 @@ def period_ranking_query(scheme, unit, first, last):
         .group_by(Entry.holder_id)
         .subquery()
     )
-    points = func.coalesce(posted.c.points, 0)
+    return _ranked(scheme, unit, posted, posted.c.points, posted.c.holder_id == Holder.id)
+
+
+def _ranked(scheme, unit, figures, figure, joined):
+    """The unit's holders of the scheme's subject, each with `figure` of `figures` (outer
+    joined on `joined`; 0 when none), ranked with ties sharing a rank (1, 1, 3)."""
+    points = func.coalesce(figure, 0)
     return (
         select(
             func.rank().over(order_by=points.desc()).label("rank"),
@@ -83,7 +80,7 @@ def period_ranking_query(scheme, unit, first, last):
             points.label("points"),
         )
         .join(Unit, Holder.unit_id == Unit.id)
-        .outerjoin(posted, posted.c.holder_id == Holder.id)
+        .outerjoin(figures, joined)
         .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
         .order_by(points.desc(), Holder.code)
     )
