@@ -82,12 +82,7 @@ def ballot():
         return redirect(url_for("appraisals_pages.appraise"))
     holder = holder_by_code(code)
     try:
-        service.cast(
-            holder,
-            request.form.get("round", ""),
-            request.form.get("subject", ""),
-            request.form.get("rating", ""),
-        )
+        service.cast(holder, *(request.form.get(k, "") for k in ("round", "subject", "rating")))
     except PointsError as error:
         return _ballot_page(holder, _refusal(error), error.status)
     flash(_("谢谢！您的评议已记下，评议结果只公布票数，不显示谁投了什么。"), "success")

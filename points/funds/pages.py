@@ -9,7 +9,14 @@ from points.errors import PointsError
 from points.funds import service
 from points.funds.schemas import NewMovementSchema
 from points.reports.oversight import fund_page
-from points.web import form as read_form, friendly, page_errors, principal, role_required
+from points.web import (
+    form as read_form,
+    friendly,
+    page_errors,
+    principal,
+    role_required,
+    status_of,
+)
 
 bp = page_errors(Blueprint("funds_pages", __name__, url_prefix="/admin/funds"))
 
@@ -39,30 +46,29 @@ def index():
     return _page(request.args.get("unit", "").strip())
 
 
+def _refusal(error):
+    """A refusal in the page's words: money out beyond the balance names both sums."""
+    if isinstance(error, PointsError) and error.code == "insufficient_fund":
+        return _(
+            "公益金余额不足：当前 %(balance)s，本次支出 %(amount)s，没有记账。",
+            balance=yuan_text(error.details["balance"]),
+            amount=yuan_text(error.details["amount"]),
+        )
+    return friendly(error)
+
+
 @bp.post("/<unit>")
 @role_required("admin")
 def record(unit):
     """收入 or 支出: the same schema and service as POST /api/v1/funds/<unit>/movements."""
-    form = request.form
     try:
         data = read_form(NewMovementSchema, ["kind", "amount", "source", "note"], ["note"])
         movement = service.record_movement(
             principal(), unit, data["kind"], data["amount"], data["source"], data.get("note")
         )
-    except ValidationError as error:
-        return _page(unit, form, friendly(error), 422)
-    except PointsError as error:
-        if error.code == "insufficient_fund":
-            message = _(
-                "公益金余额不足：当前 %(balance)s，本次支出 %(amount)s，没有记账。",
-                balance=yuan_text(error.details["balance"]),
-                amount=yuan_text(error.details["amount"]),
-            )
-        else:
-            message = friendly(error)
-        return _page(unit if error.status not in (403, 404) else "", form, message, error.status)
-    flash(
-        _("已记账，公益金余额 %(balance)s。", balance=yuan_text(movement["balance_after"])),
-        "success",
-    )
+    except (PointsError, ValidationError) as error:
+        shown = "" if status_of(error) in (403, 404) else unit  # not a unit of theirs: none
+        return _page(shown, request.form, _refusal(error), status_of(error))
+    balance = yuan_text(movement["balance_after"])
+    flash(_("已记账，公益金余额 %(balance)s。", balance=balance), "success")
     return redirect(url_for("funds_pages.index", unit=unit))

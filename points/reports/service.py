@@ -531,6 +531,14 @@ def _redemptions_by_shop(unit, year, months, scheme):
     return [_pointed(s) for s in sorted(shops.values(), key=lambda s: s["shop"])]
 
 
+def close_preview_if_any(principal, scheme_code, year):
+    """The preview beside a refused close, or None where there is none to show."""
+    try:
+        return close_preview(principal, scheme_code, year)
+    except PointsError:
+        return None
+
+
 def close_preview(principal, scheme_code, year, limit=500):
     """What closing the year would do, done nowhere: the awards, what each account would lose
     (清零) and carry (结转), the entries of that year still open, and whether it is closed."""
