@@ -160,7 +160,8 @@ def _import_refused(error, pasted):
 
 @bp.post("/holders/import")
 def import_holders():
-    """导入农户名单: code,name,kind,unit[,pin[,user]]; errors line by line, nothing imported on any error."""
+    """导入农户名单: code,name,kind,unit[,pin[,user]]; errors line by line, nothing imported on
+    any error."""
     upload = request.files.get("file")
     pasted = request.form.get("text", "")
     data = upload.read() if upload is not None and upload.filename else pasted.encode("utf-8")

@@ -107,7 +107,7 @@ class Grades(MethodView):
     @blp.arguments(GradesQuery, location="query")
     @blp.response(200, GradesSchema)
     def get(self, args):
-        """评档定级: how many holders of a unit are in each grade of the period, and each one's grade."""
+        """评档定级: how many of a unit's holders are in each grade of the period, and whose."""
         return service.grades(principal(), args["scheme"], args["unit"], args.get("period"))
 
 

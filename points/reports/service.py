@@ -302,7 +302,7 @@ def _holders_outside(principal, scheme):
 
 
 def _check_admin_of_scheme(principal, scheme):
-    """Closing a year touches every account of the scheme: the caller must administer all of them."""
+    """Closing a year touches every account of the scheme: the caller must administer them all."""
     if not principal.paths("admin") or _holders_outside(principal, scheme):
         raise forbidden("只有管辖该方案全部单位的管理员可以进行年度结算")
 
@@ -401,7 +401,7 @@ def get_period(principal, scheme_code, year):
 
 @reading()
 def statistics(principal, unit_code, year, scheme_code=None):
-    """统计: a unit's year month by month from the running entry counts, and its shops' redemptions."""
+    """统计: a unit's year month by month (the running entry counts), its shops' redemptions."""
     unit = unit_by_code(unit_code, "unit")
     _require_admin(principal, unit)
     scheme = scheme_by_code(scheme_code, "scheme") if scheme_code else None
