@@ -9,6 +9,7 @@ from points.errors import PointsError
 from points.org.service import units_within
 from points.reports import oversight, service
 from points.reports.fairness import fairness as fairness_report
+from points.reports.province import FIGURES
 from points.schemes.models import FIRST_YEAR, LAST_YEAR
 from points.schemes.service import all_schemes, rules_of
 
@@ -179,16 +180,7 @@ def ranking_print(principal, args):
     )
 
 
-STATS_TOTALS = (
-    "recorded",
-    "posted",
-    "rejected",
-    "revoked",
-    "granted",
-    "deducted",
-    "redemptions",
-    "spent",
-)
+STATS_TOTALS = tuple(f for f in FIGURES if f != "holders")  # summed over the months
 
 
 def stats(principal, args):
