@@ -32,7 +32,7 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class RowId(IntegerConverter):
-    """<int:...> in a path: a number beyond any 64-bit row id names nothing (404, not an overflow)."""
+    """<int:...> in a path: a number beyond any 64-bit row id names nothing (404, no overflow)."""
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)

@@ -165,9 +165,8 @@ def users_link(username, holder, remove):
         linked = (remove_link if remove else add_link)(None, username, holder)
     except PointsError as error:
         _fail(f"{error.message} {error.details or ''}")
-    click.echo(
-        f"{username}: {'no longer linked to' if remove else 'linked to'} {linked.code} {linked.name}"
-    )
+    done = "no longer linked to" if remove else "linked to"
+    click.echo(f"{username}: {done} {linked.code} {linked.name}")
 
 
 @click.command("demo")
@@ -285,7 +284,7 @@ def stats_cli():
     "--out", "path", required=True, type=click.Path(dir_okay=False), help="the private key to write"
 )
 def stats_keygen(path):
-    """A county's Ed25519 signing key (PATH, 0600) and its public half (PATH.pub) for the province."""
+    """A county's Ed25519 signing key (PATH, 0600), its public half (PATH.pub) for the province."""
     from points.reports.province import make_key
 
     try:
@@ -339,7 +338,7 @@ def stats_export(year, key_path, unit, out_path):
     "--out", "out_path", required=True, type=click.Path(dir_okay=False), help=".csv or .xlsx"
 )
 def stats_merge(files, keys_dir, out_path):
-    """Check every county's file (signature, schema, one per county) and write one province table."""
+    """Check every county's file (signature, schema, one per county), write one province table."""
     from points.reports.province import merge, write_table
 
     try:

@@ -28,15 +28,19 @@ CONNECT_TIMEOUT = 3  # seconds: a standby machine that is off must not hold a re
 # On a standby: 0 when it has replayed all it received, else the age of the last replayed commit.
 _STATE = text("""
     SELECT pg_is_in_recovery(),
-           CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn()
+           CASE WHEN pg_last_wal_receive_lsn() IS NULL
+                     OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn()
                 THEN 0
                 ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END""")
 
 MESSAGES = {
-    "down": "the standby at POINTS_REPLICA_URL does not answer ({reason}); reports read the primary",
+    "down": (
+        "the standby at POINTS_REPLICA_URL does not answer ({reason}); reports read the primary"
+    ),
     "primary": (
         "POINTS_REPLICA_URL points at a primary, not a hot standby (pg_is_in_recovery() is false): "
-        "reports read DATABASE_URL instead; point it at a standby made with pg_basebackup -R, or unset it"
+        "reports read DATABASE_URL instead; "
+        "point it at a standby made with pg_basebackup -R, or unset it"
     ),
     "ok": "reports read the standby at POINTS_REPLICA_URL",
 }

@@ -1,1 +1,2 @@
-"""The administrators' pages (/admin/...): units, holders, users, shops and goods, schemes, year-end close."""
+"""The administrators' pages (/admin/...): units, holders, users, shops and goods, schemes,
+year-end close."""

@@ -22,6 +22,7 @@ from points.shop.schemas import GoodsChangeSchema, NewGoodsSchema, NewShopSchema
 from points.users import service as users
 from points.users.schemas import GrantSchema, NewUserSchema
 from points.web import (
+    form as read_form,
     friendly,
     page_errors,
     points_text,
@@ -75,9 +76,7 @@ def units():
 @bp.post("/units")
 def create_unit():
     try:
-        data = UnitSchema().load(
-            {k: request.form.get(k, "").strip() for k in ("code", "name", "kind", "parent")}
-        )
+        data = read_form(UnitSchema, ["code", "name", "kind", "parent"])
         unit = org.create_unit(
             principal(), data["code"], data["name"], data["kind"], data["parent"] or None
         )
@@ -93,7 +92,12 @@ def create_unit():
 def _holders_page(form=None, error=None, status=200, problems=None, csv_text=""):
     me = principal()
     unit, q = request.args.get("unit", "").strip(), request.args.get("q", "").strip()
-    holders = org.holders_within(me, LISTED, unit_code=unit or None, q=q or None)
+    try:
+        holders = org.holders_within(me, LISTED, unit_code=unit or None, q=q or None)
+    except PointsError as failure:  # a unit searched for that is not theirs, or none such
+        if error is not None:
+            raise
+        holders, unit, q, error, status = [], "", "", friendly(failure), failure.status
     return render_template(
         "admin/holders.html",
         holders=holders,
@@ -111,31 +115,13 @@ def _holders_page(form=None, error=None, status=200, problems=None, csv_text="")
 
 @bp.get("/holders")
 def holders():
-    try:
-        return _holders_page()
-    except PointsError as error:
-        return render_template(
-            "admin/holders.html",
-            holders=[],
-            units=org.units_within(principal(), "admin"),
-            kinds=HOLDER_KINDS,
-            unit="",
-            q="",
-            form={},
-            error=friendly(error),
-            problems=None,
-            csv_text="",
-            listed=LISTED,
-        ), error.status
+    return _holders_page()
 
 
 @bp.post("/holders")
 def create_holder():
     try:
-        raw = {k: request.form.get(k, "").strip() for k in ("code", "name", "kind", "unit", "pin")}
-        if not raw["pin"]:
-            del raw["pin"]
-        data = HolderSchema().load(raw)
+        data = read_form(HolderSchema, ["code", "name", "kind", "unit", "pin"], ["pin"])
         pin_hash = users.hash_pin(data["pin"]) if data.get("pin") else None
         holder = org.create_holder(
             principal(), data["code"], data["name"], data["kind"], data["unit"], pin_hash
@@ -156,27 +142,33 @@ def _problems(error):
     ]
 
 
+def _import_refused(error, pasted):
+    """The list again, with what is wrong with it line by line, or the one reason."""
+    if error.code == "validation_error" and "lines" in (error.details or {}):
+        return _holders_page(
+            error=_("名单有错误，没有导入任何一户。请改正后重新导入："),
+            problems=_problems(error),
+            status=422,
+            csv_text=pasted,
+        )
+    if error.code == "too_many_rows":
+        message = _("一次最多导入 %(n)s 行。", n=IMPORT_ROWS)
+    else:
+        message = friendly(error)
+    return _holders_page(error=message, status=error.status, csv_text=pasted)
+
+
 @bp.post("/holders/import")
 def import_holders():
-    """导入农户名单: code,name,kind,unit[,pin[,user]]; errors line by line, nothing imported on any error."""
+    """导入农户名单: code,name,kind,unit[,pin[,user]]; errors line by line, nothing imported on
+    any error."""
     upload = request.files.get("file")
     pasted = request.form.get("text", "")
     data = upload.read() if upload is not None and upload.filename else pasted.encode("utf-8")
     try:
         count = users.import_holders(principal(), org.read_holder_list(data, IMPORT_ROWS))
     except PointsError as error:
-        if error.code == "validation_error" and "lines" in (error.details or {}):
-            return _holders_page(
-                error=_("名单有错误，没有导入任何一户。请改正后重新导入："),
-                problems=_problems(error),
-                status=422,
-                csv_text=pasted,
-            )
-        if error.code == "too_many_rows":
-            message = _("一次最多导入 %(n)s 行。", n=IMPORT_ROWS)
-        else:
-            message = friendly(error)
-        return _holders_page(error=message, status=error.status, csv_text=pasted)
+        return _import_refused(error, pasted)
     flash(_("已导入 %(n)s 户。", n=count), "success")
     return redirect(url_for("admin_pages.holders"))
 
@@ -206,14 +198,13 @@ def users_list():
 @bp.post("/users")
 def create_user():
     try:
-        body = {k: request.form.get(k, "").strip() for k in ("username", "display_name")}
-        body["password"] = request.form.get("password", "")
-        body["grants"] = [
-            {"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}
-        ]
-        if not body["display_name"]:
-            del body["display_name"]
-        data = NewUserSchema().load(body)
+        data = read_form(
+            NewUserSchema,
+            ["username", "display_name"],
+            ["display_name"],
+            password=request.form.get("password", ""),
+            grants=[_grant_asked()],
+        )
         user = users.create_user(
             principal(),
             data["username"],
@@ -227,37 +218,48 @@ def create_user():
     return redirect(url_for("admin_pages.users_list"))
 
 
+def _grant_asked():
+    return {"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}
+
+
+def _link(me, username):
+    holder = org.holder_by_code_or_name(me, request.form.get("holder", ""))
+    users.add_link(me, username, holder.code)
+    return _("已登记 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name)
+
+
+def _unlink(me, username):
+    holder = org.holder_by_code_or_name(me, request.form.get("holder", ""))
+    users.remove_link(me, username, holder.code)
+    return _("已解除 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name)
+
+
+def _disable(me, username):
+    users.disable_user(me, username)
+    return _("已停用 %(name)s，其登录立即失效。", name=username)
+
+
+def _remove_grant(me, username):
+    grant = GrantSchema().load(_grant_asked())
+    users.remove_grant(me, username, grant["role"], grant["unit"])
+    return _("已取消 %(name)s 的一项权限。", name=username)
+
+
+def _add_grant(me, username):
+    grant = GrantSchema().load(_grant_asked())
+    users.add_grant(me, username, grant["role"], grant["unit"])
+    return _("已给 %(name)s 增加权限。", name=username)
+
+
+USER_ACTIONS = {"link": _link, "unlink": _unlink, "disable": _disable, "remove": _remove_grant}
+
+
 @bp.post("/users/<username>")
 def change_user(username):
     """Add or remove a grant or a link (回避), or disable the user (停用)."""
-    me = principal()
-    action = request.form.get("action", "")
+    change = USER_ACTIONS.get(request.form.get("action", ""), _add_grant)
     try:
-        if action in ("link", "unlink"):
-            holder = org.holder_by_code_or_name(me, request.form.get("holder", ""))
-            if action == "link":
-                users.add_link(me, username, holder.code)
-                message = _(
-                    "已登记 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name
-                )
-            else:
-                users.remove_link(me, username, holder.code)
-                message = _(
-                    "已解除 %(name)s 与 %(holder)s 的回避关系。", name=username, holder=holder.name
-                )
-        elif action == "disable":
-            users.disable_user(me, username)
-            message = _("已停用 %(name)s，其登录立即失效。", name=username)
-        else:
-            grant = GrantSchema().load(
-                {"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}
-            )
-            if action == "remove":
-                users.remove_grant(me, username, grant["role"], grant["unit"])
-                message = _("已取消 %(name)s 的一项权限。", name=username)
-            else:
-                users.add_grant(me, username, grant["role"], grant["unit"])
-                message = _("已给 %(name)s 增加权限。", name=username)
+        message = change(principal(), username)
     except (PointsError, ValidationError) as error:
         return _users_page(error=friendly(error), status=status_of(error))
     flash(message, "success")
@@ -287,13 +289,8 @@ def shops():
 @bp.post("/shops")
 def create_shop():
     try:
-        data = NewShopSchema().load(
-            {
-                "code": request.form.get("code", "").strip(),
-                "name": request.form.get("name", "").strip(),
-                "unit": request.form.get("unit", ""),
-                "schemes": request.form.getlist("schemes"),
-            }
+        data = read_form(
+            NewShopSchema, ["code", "name", "unit"], schemes=request.form.getlist("schemes")
         )
         created = shop.create_shop(
             principal(), data["code"], data["name"], data["unit"], data["schemes"]
@@ -319,9 +316,8 @@ def one_shop(code):
 @bp.post("/shops/<code>/goods")
 def add_goods(code):
     try:
-        raw = {k: request.form.get(k, "").strip() for k in ("code", "name", "price", "stock")}
-        raw["stock"] = int(raw["stock"]) if raw["stock"].isdigit() else raw["stock"]
-        data = NewGoodsSchema().load(raw)
+        stock = _whole(request.form.get("stock", ""))
+        data = read_form(NewGoodsSchema, ["code", "name", "price"], stock=stock)
         goods = shop.add_goods(
             principal(), code, data["code"], data["name"], data["price"], data["stock"]
         )
@@ -331,40 +327,36 @@ def add_goods(code):
     return redirect(url_for("admin_pages.one_shop", code=code))
 
 
+def _whole(text):
+    """A form's whole number as the schema's strict integer takes it (else as typed: refused)."""
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+def _restock(me, code, goods):
+    data = read_form(
+        RestockSchema, ["note", "donor"], quantity=_whole(request.form.get("quantity", ""))
+    )
+    changed = shop.restock(
+        me, code, goods, data["quantity"], data.get("note") or None, data.get("donor") or None
+    )
+    return _("%(name)s 已入库，库存 %(n)s。", name=changed.name, n=changed.stock)
+
+
+def _change_goods(me, code, goods):
+    data = read_form(
+        GoodsChangeSchema, ["price", "name"], ["name"], active=request.form.get("active") == "1"
+    )
+    changed = shop.change_goods(me, code, goods, **data)
+    return _("已保存 %(name)s。", name=changed.name)
+
+
 @bp.post("/shops/<code>/goods/<goods>")
 def change_goods(code, goods):
     """Change price or name, take off or back on the shelf, or restock (入库)."""
-    me = principal()
+    change = _restock if request.form.get("action") == "restock" else _change_goods
     try:
-        if request.form.get("action") == "restock":
-            raw = request.form.get("quantity", "").strip()
-            data = RestockSchema().load(
-                {
-                    "quantity": int(raw) if raw.isdigit() else raw,
-                    "note": request.form.get("note", "").strip(),
-                    "donor": request.form.get("donor", "").strip(),
-                }
-            )
-            changed = shop.restock(
-                me,
-                code,
-                goods,
-                data["quantity"],
-                data.get("note") or None,
-                data.get("donor") or None,
-            )
-            message = _("%(name)s 已入库，库存 %(n)s。", name=changed.name, n=changed.stock)
-        else:
-            body = {
-                "price": request.form.get("price", "").strip(),
-                "active": request.form.get("active") == "1",
-            }
-            name = request.form.get("name", "").strip()
-            if name:
-                body["name"] = name
-            data = GoodsChangeSchema().load(body)
-            changed = shop.change_goods(me, code, goods, **data)
-            message = _("已保存 %(name)s。", name=changed.name)
+        message = change(principal(), code, goods)
     except (PointsError, ValidationError) as error:
         return _shop_page(code, error=friendly(error), status=status_of(error))
     flash(message, "success")
@@ -405,17 +397,8 @@ def _close_args(source):
     return schemes, code, int(year) if year.isdigit() else today().year - 1
 
 
-@bp.get("/close")
-def close():
-    """年度结算, step one: pick scheme and year, see who gets awards and what would expire."""
-    schemes, code, year = _close_args(request.args)
-    preview, error, status = None, None, 200
-    if request.args.get("scheme"):
-        try:
-            CloseSchema().load({"scheme": code, "year": year})
-            preview = reports.close_preview(principal(), code, year)
-        except (PointsError, ValidationError) as failure:
-            error, status = friendly(failure), status_of(failure)
+def _close_page(source, preview=None, error=None, status=200):
+    schemes, code, year = _close_args(source)
     return render_template(
         "admin/close.html",
         schemes=schemes,
@@ -427,51 +410,54 @@ def close():
     ), status
 
 
+@bp.get("/close")
+def close():
+    """年度结算, step one: pick scheme and year, see who gets awards and what would expire."""
+    code, year = _close_args(request.args)[1:]
+    if not request.args.get("scheme"):
+        return _close_page(request.args)
+    try:
+        CloseSchema().load({"scheme": code, "year": year})
+        return _close_page(request.args, reports.close_preview(principal(), code, year))
+    except (PointsError, ValidationError) as failure:
+        return _close_page(request.args, error=friendly(failure), status=status_of(failure))
+
+
+def _close_refusal(error, preview, year):
+    """Why a year was not closed: already closed, or entries still open, in the page's words."""
+    if not (
+        isinstance(error, PointsError) and error.code == "invalid_state" and preview is not None
+    ):
+        return friendly(error)
+    if preview["closed"]:
+        return _("%(year)s 年度已经结算过了。", year=year)
+    return _(
+        "还有 %(n)s 条 %(year)s 年的积分记录未审核或在公示中，请先处理完再结算。",
+        n=preview["open"],
+        year=year,
+    )
+
+
+def _closed_words(done, year):
+    return _(
+        "%(year)s 年度已结算：评优 %(n)s 户，清零 %(expired)s 分，结转 %(carried)s 分。",
+        year=year,
+        n=len(done["awards"]),
+        expired=points_text(done["expired"]),
+        carried=points_text(done["carried"]),
+    )
+
+
 @bp.post("/close")
 def close_confirm():
     """年度结算, step two: close_year, after the preview."""
-    schemes, code, year = _close_args(request.form)
+    code, year = _close_args(request.form)[1:]
     try:
         data = CloseSchema().load({"scheme": code, "year": year})
         done = reports.close_year(principal(), data["scheme"], data["year"])
     except (PointsError, ValidationError) as error:
-        preview = None
-        try:
-            preview = reports.close_preview(principal(), code, year)
-        except PointsError:
-            pass
-        message = friendly(error)
-        if isinstance(error, PointsError) and error.code == "invalid_state" and preview is not None:
-            message = (
-                _("%(year)s 年度已经结算过了。", year=year)
-                if preview["closed"]
-                else _(
-                    "还有 %(n)s 条 %(year)s 年的积分记录未审核或在公示中，请先处理完再结算。",
-                    n=preview["open"],
-                    year=year,
-                )
-            )
-        return render_template(
-            "admin/close.html",
-            schemes=schemes,
-            code=code,
-            year=year,
-            preview=preview,
-            error=message,
-            years=list(range(today().year, today().year - 5, -1)),
-        ), status_of(error)
-    flash(
-        _(
-            "%(year)s 年度已结算：评优 %(n)s 户，清零 %(expired)s 分，结转 %(carried)s 分。",
-            year=year,
-            n=len(done["awards"]),
-            expired=_points(done["expired"]),
-            carried=_points(done["carried"]),
-        ),
-        "success",
-    )
+        preview = reports.close_preview_if_any(principal(), code, year)
+        refusal = _close_refusal(error, preview, year)
+        return _close_page(request.form, preview, refusal, status_of(error))
+    flash(_closed_words(done, year), "success")
     return redirect(url_for("admin_pages.close", scheme=code, year=year))
-
-
-def _points(value):
-    return points_text(value)

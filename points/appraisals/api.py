@@ -3,26 +3,17 @@
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
-from sqlalchemy import select
 
 from points.appraisals import service
-from points.appraisals.models import ROUND_STATES, AppraisalRound
-from points.http import (
-    Blueprint,
-    PageArgs,
-    Schema,
-    page_of,
-    paginate,
-    points_field,
-    principal,
-    protected,
-    text_field,
+from points.appraisals.schemas import (
+    BallotSchema,
+    NewRoundSchema,
+    PublicResultsQuery,
+    RoundQuery,
 )
-from points.org.models import Unit
-from points.org.service import unit_by_code
-from points.public.schemas import PinSchema
+from points.database import aware
+from points.http import Blueprint, Schema, page_of, paginate, points_field, principal, protected
 from points.public.service import mask
-from points.rules.model import period_window
 from points.users.service import resident
 
 blp = protected(
@@ -41,34 +32,6 @@ public = Blueprint(
 )
 
 
-def _period(value):
-    try:
-        period_window(value)
-    except ValueError as error:
-        raise ma.ValidationError(str(error)) from None
-
-
-class RoundField(ma.fields.Field):
-    """A round by its id (a number) or by its period ("2026-H2")."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, str))
-            or (isinstance(value, str) and not 0 < len(value.strip()) <= 20)
-        ):
-            raise ma.ValidationError("a round id, or a period like 2026-H2")
-        if isinstance(value, int) and not 0 < value < 2**31:
-            raise ma.ValidationError("unknown round")
-        return value
-
-
-class NewRoundSchema(Schema):
-    scheme = text_field(max_length=64)
-    round = ma.fields.String(required=True, validate=_period)
-    unit = text_field(max_length=64)
-
-
 class PlatformSchema(Schema):
     item = ma.fields.String()
     measure = ma.fields.String()
@@ -77,33 +40,17 @@ class PlatformSchema(Schema):
     entry = ma.fields.Integer(allow_none=True)
 
 
-class ResultSchema(Schema):
-    subject = ma.fields.String()
-    name = ma.fields.String()
-    ballots = ma.fields.Integer()
-    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    points = points_field(allow_none=True)
-    entries = ma.fields.List(ma.fields.Integer())
-    platform = ma.fields.List(ma.fields.Nested(PlatformSchema))
-
-
-class RoundSchema(Schema):
-    id = ma.fields.Integer()
-    scheme = ma.fields.String()
-    round = ma.fields.String()
-    unit = ma.fields.String()
-    status = ma.fields.String()
-    opened_at = ma.fields.DateTime()
-    closed_at = ma.fields.DateTime(allow_none=True)
-    results = ma.fields.List(ma.fields.Nested(ResultSchema))
-
-
 class PublicResultSchema(Schema):
     subject = ma.fields.String()
     name = ma.fields.String()
     ballots = ma.fields.Integer()
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     points = points_field(allow_none=True)
+
+
+class ResultSchema(PublicResultSchema):
+    entries = ma.fields.List(ma.fields.Integer())
+    platform = ma.fields.List(ma.fields.Nested(PlatformSchema))
 
 
 class PublicRoundSchema(Schema):
@@ -115,16 +62,10 @@ class PublicRoundSchema(Schema):
     results = ma.fields.List(ma.fields.Nested(PublicResultSchema))
 
 
-class RoundQuery(PageArgs):
-    scheme = ma.fields.String(validate=ma.validate.Length(max=64))
-    unit = ma.fields.String(validate=ma.validate.Length(max=64))
-    status = ma.fields.String(validate=ma.validate.OneOf(ROUND_STATES))
-
-
-class BallotSchema(PinSchema):
-    round = RoundField(required=True)
-    subject = text_field(max_length=64)
-    rating = text_field(max_length=64)
+class RoundSchema(PublicRoundSchema):
+    opened_at = ma.fields.DateTime()
+    closed_at = ma.fields.DateTime(allow_none=True)
+    results = ma.fields.List(ma.fields.Nested(ResultSchema))
 
 
 class BallotAnswer(Schema):
@@ -134,19 +75,18 @@ class BallotAnswer(Schema):
     subject = ma.fields.String()
 
 
-class PublicResultsQuery(PageArgs):
-    unit = text_field(max_length=64)
-
-
-def round_view(appraisal_round, results=None):
-    from points.database import aware
-
+def _round_fields(appraisal_round):
     return {
         "id": appraisal_round.id,
         "scheme": appraisal_round.scheme.code,
         "round": appraisal_round.period,
         "unit": appraisal_round.unit.code,
         "status": appraisal_round.status,
+    }
+
+
+def round_view(appraisal_round, results=None):
+    return _round_fields(appraisal_round) | {
         "opened_at": aware(appraisal_round.opened_at),
         "closed_at": aware(appraisal_round.closed_at),
         "results": results if results is not None else service.results(appraisal_round),
@@ -160,14 +100,7 @@ def public_view(appraisal_round):
         | {"name": mask(row["name"])}
         for row in service.results(appraisal_round)
     ]
-    return {
-        "id": appraisal_round.id,
-        "scheme": appraisal_round.scheme.code,
-        "round": appraisal_round.period,
-        "unit": appraisal_round.unit.code,
-        "status": appraisal_round.status,
-        "results": rows,
-    }
+    return _round_fields(appraisal_round) | {"results": rows}
 
 
 @blp.route("/appraisals/rounds")
@@ -230,11 +163,4 @@ class Ballots(MethodView):
     @public.doc(security=[])
     def get(self, args):
         """Closed rounds under a unit (and above it), counts only: never who rated whom how."""
-        unit = unit_by_code(args["unit"], "unit")
-        query = (
-            select(AppraisalRound)
-            .join(Unit, AppraisalRound.unit_id == Unit.id)
-            .where(AppraisalRound.status == "closed", Unit.path.startswith(unit.path))
-            .order_by(AppraisalRound.id.desc())
-        )
-        return paginate(query, args, public_view)
+        return paginate(service.public_rounds_query(args["unit"]), args, public_view)

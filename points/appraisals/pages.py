@@ -4,19 +4,25 @@ buttons, one form per grid worker."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from points.appraisals import service
-from points.appraisals.api import NewRoundSchema
+from points.appraisals.schemas import NewRoundSchema
 from points.database import today
-from points.errors import PointsError, forbidden
-from points.extensions import db
-from points.org.service import holder_by_code, units_within
+from points.errors import PointsError
+from points.org.service import holder_by_code
 from points.public.schemas import PinSchema
 from points.users.service import resident
-from points.schemes.service import all_schemes, rules_of
-from points.web import friendly, page_errors, principal, remember_resident, signed_in_resident
+from points.web import (
+    form as read_form,
+    friendly,
+    page_errors,
+    principal,
+    remember_resident,
+    role_required,
+    signed_in_resident,
+    status_of,
+)
 
 bp = page_errors(Blueprint("appraisals_pages", __name__))
 
@@ -60,10 +66,9 @@ def sign_in():
         data = PinSchema().load({"holder": code, "pin": request.form.get("pin", "")})
         holder = resident(data["holder"], data["pin"], request.remote_addr)
     except (PointsError, ValidationError) as error:
-        status = error.status if isinstance(error, PointsError) else 422
         return render_template(
             "appraisals/sign_in.html", holder=code, error=friendly(error, resident=True)
-        ), status
+        ), status_of(error)
     remember_resident(holder.code)
     return _ballot_page(holder)
 
@@ -77,12 +82,7 @@ def ballot():
         return redirect(url_for("appraisals_pages.appraise"))
     holder = holder_by_code(code)
     try:
-        service.cast(
-            holder,
-            request.form.get("round", ""),
-            request.form.get("subject", ""),
-            request.form.get("rating", ""),
-        )
+        service.cast(holder, *(request.form.get(k, "") for k in ("round", "subject", "rating")))
     except PointsError as error:
         return _ballot_page(holder, _refusal(error), error.status)
     flash(_("谢谢！您的评议已记下，评议结果只公布票数，不显示谁投了什么。"), "success")
@@ -94,47 +94,36 @@ def ballot():
 ROUNDS_LISTED = 50
 
 
-def _rounds_page(form=None, error=None, status=200, closed=None):
-    if "admin" not in current_user.roles:
-        raise forbidden()
-    me = principal()
-    schemes = [s for s in all_schemes() if rules_of(s.current_version_id).appraisal is not None]
-    rounds = db.session.execute(service.rounds_query(me).limit(ROUNDS_LISTED)).scalars().all()
+def _rounds_page(form=None, error=None, status=200):
     return render_template(
         "appraisals/rounds.html",
-        schemes=schemes,
-        units=units_within(me, "admin"),
-        rounds=[(r, service.results(r)) for r in rounds],
+        **service.rounds_page(principal(), ROUNDS_LISTED),
         form=form or {"round": today().strftime("%Y-%m")},
         error=error,
-        closed=closed,
     ), status
 
 
 @bp.get("/admin/appraisals")
-@login_required
+@role_required("admin")
 def rounds():
     """测评轮次: open a round for a unit and a period; close it to record the results."""
     return _rounds_page()
 
 
 @bp.post("/admin/appraisals")
-@login_required
+@role_required("admin")
 def open_round():
-    form = {key: request.form.get(key, "").strip() for key in ("scheme", "round", "unit")}
     try:
-        data = NewRoundSchema().load(form)
+        data = read_form(NewRoundSchema, ["scheme", "round", "unit"])
         service.open_round(principal(), data["scheme"], data["round"], data["unit"])
     except (PointsError, ValidationError) as error:
-        return _rounds_page(
-            form, friendly(error), error.status if isinstance(error, PointsError) else 422
-        )
+        return _rounds_page(request.form, friendly(error), status_of(error))
     flash(_("测评轮次已开始，网格内农户可以在 /appraise 评议。"), "success")
     return redirect(url_for("appraisals_pages.rounds"))
 
 
 @bp.post("/admin/appraisals/<int:round_id>/close")
-@login_required
+@role_required("admin")
 def close_round(round_id):
     try:
         _round, results = service.close_round(principal(), round_id)

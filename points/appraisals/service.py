@@ -6,6 +6,7 @@ Lock order, as in entries: the round first, then entries and accounts (through a
 """
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
@@ -23,13 +24,13 @@ from points.database import (
     write,
 )
 from points.entries.models import Entry
-from points.entries.service import add_entry
+from points.entries.service import _check_cap as check_cap, add_entry
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
-from points.org.service import holder_by_code, unit_by_code
-from points.rules.model import CLAIM_DAYS, cap_window, period_window, platform_points
-from points.schemes.service import rules_of, scheme_by_code
+from points.org.service import holder_by_code, unit_by_code, units_within
+from points.rules.model import CLAIM_DAYS, period_window, platform_points
+from points.schemes.service import all_schemes, rules_of, scheme_by_code
 from points.users.models import UserLink
 from points.users.service import refuse_conflict
 
@@ -46,6 +47,19 @@ def _round(round_id, field=None):
     if found is None:
         raise invalid({field: ["unknown round"]}) if field else not_found("round")
     return found
+
+
+def _locked_open(appraisal_round):
+    """The round locked for the write (the first lock, as in entries); 409 once it is closed."""
+    locked = db.session.execute(
+        for_update(
+            select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id),
+            of=AppraisalRound,
+        ).execution_options(populate_existing=True)
+    ).scalar_one()
+    if locked.status != "open":
+        raise invalid_state("本轮测评已结束")
+    return locked
 
 
 def _require_admin(principal, unit):
@@ -126,6 +140,30 @@ def rounds_query(principal, scheme=None, unit=None, status=None):
     if status:
         query = query.where(AppraisalRound.status == status)
     return query
+
+
+def rounds_page(principal, limit):
+    """The /admin/appraisals page: the schemes with an appraisal, the caller's admin units and
+    their latest rounds, each with its results."""
+    rounds = db.session.execute(rounds_query(principal).limit(limit)).scalars().all()
+    return {
+        "schemes": [
+            s for s in all_schemes() if rules_of(s.current_version_id).appraisal is not None
+        ],
+        "units": units_within(principal, "admin"),
+        "rounds": [(r, results(r)) for r in rounds],
+    }
+
+
+def public_rounds_query(unit_code):
+    """The closed rounds of a unit and the units under it, newest first: the public results."""
+    unit = unit_by_code(unit_code, "unit")
+    return (
+        select(AppraisalRound)
+        .join(Unit, AppraisalRound.unit_id == Unit.id)
+        .where(AppraisalRound.status == "closed", Unit.path.startswith(unit.path))
+        .order_by(AppraisalRound.id.desc())
+    )
 
 
 def tallies(appraisal_round):
@@ -210,14 +248,7 @@ def cast(rater, round_value, subject_code, rating):
     _refuse_own_kin(rater, subject)
     end_read()
     with write():
-        locked = db.session.execute(
-            for_update(
-                select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id),
-                of=AppraisalRound,
-            ).execution_options(populate_existing=True)
-        ).scalar_one()
-        if locked.status != "open":
-            raise invalid_state("本轮测评已结束")
+        locked = _locked_open(appraisal_round)
         voted = db.session.execute(
             select(AppraisalVoter).where(
                 AppraisalVoter.round_id == locked.id,
@@ -323,14 +354,7 @@ def close_round(principal, round_id):
     day = min(last, today())
     end_read()
     with write():
-        locked = db.session.execute(
-            for_update(
-                select(AppraisalRound).where(AppraisalRound.id == appraisal_round.id),
-                of=AppraisalRound,
-            ).execution_options(populate_existing=True)
-        ).scalar_one()
-        if locked.status != "open":
-            raise invalid_state("本轮测评已结束")
+        locked = _locked_open(appraisal_round)
         locked.status, locked.closed_by_id, locked.closed_at = "closed", principal.user_id, utcnow()
         rows = results(locked, subjects)
         note = f"民主测评 {locked.period}（{locked.unit.name}）"
@@ -393,28 +417,21 @@ def _platform_entries(principal, scheme, rules, subject, first, last, day, perio
 
 
 def _within_cap(item, holder, scheme, day, points):
-    """The points that still fit the item's cap for this holder, or None when none do."""
-    cap = item.cap
-    if cap is None:
+    """The part of `points` that still fits the item's cap for this holder, or None when none
+    does: entries' own check of the cap (the one rule, `Cap.admits` over the holder's entries
+    in the cap's period), trimmed here rather than refused, since a count is not a claim."""
+    try:
+        check_cap(item, holder, scheme, day, points)
         return points
-    start, end = cap_window(cap.per, day)
-    count, total = db.session.execute(
-        select(func.count(Entry.id), func.coalesce(func.sum(Entry.points), 0)).where(
-            Entry.holder_id == holder.id,
-            Entry.scheme_id == scheme.id,
-            Entry.item == item.code,
-            Entry.occurred_on.between(start, end),
-            Entry.status.not_in(("rejected", "revoked")),
-        )
-    ).one()
-    if cap.count is not None and count >= cap.count:
-        return None
-    if cap.points is not None:
-        room = cap.points - abs(total)
-        if room <= 0:
-            return None
-        points = min(points, room)
-    return points
+    except PointsError as error:
+        if error.code != "cap_exceeded":
+            raise
+        count, used = error.details["count"], Decimal(error.details["points"])
+    cap = item.cap
+    if cap.points is None or not cap.admits(count, used, 0):
+        return None  # no entry fits: the count is full, or the points already are
+    room = (cap.points if points > 0 else -cap.points) - used
+    return room if room * points > 0 and cap.admits(count, used, room) else None
 
 
 def _local_bounds(first, last):

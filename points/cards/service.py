@@ -6,8 +6,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from points.extensions import db
-from points.org.models import VILLAGE_KINDS, Unit
-from points.org.service import holders_query
+from points.org.models import HOLDER_KINDS, VILLAGE_KINDS, Unit
+from points.org.service import get_holder, holders_query, units_within
 from points.public.service import mask
 
 PER_SHEET = 10  # cards on one A4 sheet: 2 across, 5 down
@@ -66,3 +66,27 @@ def unit_cards(principal, unit_code, kind=None):
 def sheets(cards):
     """The cards in sheets of PER_SHEET, one printed A4 page each."""
     return [cards[i : i + PER_SHEET] for i in range(0, len(cards), PER_SHEET)]
+
+
+def card_page(principal, holder_code):
+    """/holders/<code>/card: one household's card, to replace a lost one."""
+    holder = get_holder(principal, holder_code)
+    return dict(
+        sheets=sheets(card_views([holder])), one=holder, units=[], unit="", kind="", more=False
+    )
+
+
+def unit_cards_page(principal, unit_code, kind):
+    """/admin/cards: the cards under a unit (none until one is chosen), of one holder kind or
+    all (an unknown kind is all)."""
+    kind = kind if kind in HOLDER_KINDS else ""
+    cards, more = unit_cards(principal, unit_code, kind or None) if unit_code else ([], False)
+    return dict(
+        sheets=sheets(cards),
+        one=None,
+        units=units_within(principal),
+        unit=unit_code,
+        kind=kind,
+        more=more,
+        most=MOST,
+    )

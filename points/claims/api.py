@@ -131,7 +131,7 @@ class Accept(MethodView):
     @blp.arguments(AcceptSchema)
     @blp.response(201, EntrySchema)
     def post(self, data, claim_id):
-        """Accept (受理) into a pending entry recorded by the caller; the photos become its evidence."""
+        """Accept (受理) into a pending entry recorded by the caller, its photos the evidence."""
         entry_id = service.accept(principal(), claim_id, _values(data), data.get("note"))
         return entry_view(entries.get_entry(principal(), entry_id))
 

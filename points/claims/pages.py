@@ -35,29 +35,32 @@ def new_claim():
     return _claim_form({"occurred_on": today().isoformat()})
 
 
-@bp.post("/lookup/claim")
-def submit_claim():
-    """As POST /api/v1/public/claims: the same schema reads the form ("scheme:item" picked in
-    one list, the item's one value in `value`), the same service function declares it."""
+def _read_claim():
+    """The form through the API's schema: "scheme:item" picked in one list, the item's one
+    value in `value`."""
     scheme, _sep, item = request.form.get("item", "").partition(":")
     value = forms.value_field(scheme, item)
     fields = {"holder": "holder", "occurred_on": "occurred_on", "note": "note"}
     if value:
         fields[value] = "value"
+    return form(NewClaimSchema, fields, (value,), scheme=scheme, item=item, pin=_pin())
+
+
+@bp.post("/lookup/claim")
+def submit_claim():
+    """As POST /api/v1/public/claims: the same schema reads the form, the same service function
+    declares it."""
     try:
-        data = form(NewClaimSchema, fields, (value,), scheme=scheme, item=item, pin=_pin())
+        data = _read_claim()
         photos = service.read_photos(request.files.getlist("photo"))
         claim = service.declare(data["holder"], data["pin"], request.remote_addr, data, photos)
     except (PointsError, ValidationError) as error:
         form_again = {**request.form.to_dict(), "pin": ""}
         return _claim_form(form_again, friendly(error, resident=True), status_of(error))
-    flash(
-        _(
-            "申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。",
-            id=claim.id,
-        ),
-        "success",
+    words = _(
+        "申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。", id=claim.id
     )
+    flash(words, "success")
     return redirect(url_for("claims_pages.new_claim"))
 
 
@@ -85,24 +88,31 @@ def queue():
     return _queue()
 
 
+def _accept(me, claim_id):
+    service.accept(me, claim_id)
+    return _("申领 %(id)s 已受理，转为待审核的积分记录。", id=claim_id)
+
+
+def _decline(me, claim_id):
+    data = DeclineSchema().load({"reason": request.form.get(f"reason_{claim_id}", "").strip()})
+    service.decline(me, claim_id, data["reason"])
+    return _("申领 %(id)s 不予受理，原因已告知申领人。", id=claim_id)
+
+
+def _decision():
+    """The button pressed: accept=<id> or decline=<id> (its reason in reason_<id>)."""
+    for name, act in (("accept", _accept), ("decline", _decline)):
+        if request.form.get(name, "").isdigit():
+            return act, int(request.form[name])
+    raise PointsError("not_found", "claim not found", 404)
+
+
 @bp.post("/claims")
 @role_required(*service.REVIEWING_ROLES)
 def decide():
-    me = principal()
     try:
-        if request.form.get("accept", "").isdigit():
-            claim_id = int(request.form["accept"])
-            service.accept(me, claim_id)
-            message = _("申领 %(id)s 已受理，转为待审核的积分记录。", id=claim_id)
-        elif request.form.get("decline", "").isdigit():
-            claim_id = int(request.form["decline"])
-            data = DeclineSchema().load(
-                {"reason": request.form.get(f"reason_{claim_id}", "").strip()}
-            )
-            service.decline(me, claim_id, data["reason"])
-            message = _("申领 %(id)s 不予受理，原因已告知申领人。", id=claim_id)
-        else:
-            raise PointsError("not_found", "claim not found", 404)
+        act, claim_id = _decision()
+        message = act(principal(), claim_id)
     except (PointsError, ValidationError) as error:
         return _queue(friendly(error), status_of(error))
     flash(message, "success")

@@ -3,9 +3,9 @@
 import marshmallow as ma
 from flask.views import MethodView
 
-from points.errors import reason
 from points.funds import service
-from points.http import Blueprint, PageArgs, Schema, page_of, principal, protected, text_field
+from points.funds.schemas import NewMovementSchema, yuan_field
+from points.http import Blueprint, PageArgs, Schema, page_of, principal, protected
 
 blp = protected(
     Blueprint(
@@ -15,34 +15,6 @@ blp = protected(
         description="Public-welfare fund (公益金): money in and out, in yuan",
     )
 )
-
-MAX_YUAN = 10**10  # far beyond any village's fund, far below what the column holds
-
-
-def yuan_field(**kwargs):
-    """Yuan as an exact decimal, written as a JSON number (1234.5 → 1234.50 on the way out)."""
-    return ma.fields.Decimal(as_string=False, allow_nan=False, **kwargs)
-
-
-def _fen(value):
-    if value is not None and value.as_tuple().exponent < -2:
-        raise ma.ValidationError(reason("two_decimals", "yuan have at most two decimal places"))
-
-
-class NewMovementSchema(Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
-    amount = yuan_field(
-        required=True,
-        validate=[
-            ma.validate.Range(
-                min=0, min_inclusive=False, error=reason("not_positive", "must be more than 0")
-            ),
-            ma.validate.Range(max=MAX_YUAN),
-            _fen,
-        ],
-    )
-    source = text_field(max_length=200)  # 合作社二次分配, a donor's name, what was bought
-    note = text_field(required=False)
 
 
 class MovementSchema(Schema):

@@ -3,15 +3,20 @@
 from babel.numbers import format_decimal
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from points.errors import PointsError, forbidden
+from points.errors import PointsError
 from points.funds import service
-from points.funds.api import NewMovementSchema
-from points.org.service import units_within
-from points.reports.oversight import donations
-from points.web import friendly, page_errors, principal
+from points.funds.schemas import NewMovementSchema
+from points.reports.oversight import fund_page
+from points.web import (
+    form as read_form,
+    friendly,
+    page_errors,
+    principal,
+    role_required,
+    status_of,
+)
 
 bp = page_errors(Blueprint("funds_pages", __name__, url_prefix="/admin/funds"))
 
@@ -26,58 +31,44 @@ def yuan_text(value):
     return format_decimal(value, format="¥#,##0.00", locale=str(get_locale()))
 
 
-@bp.before_request
-@login_required
-def only_admins():
-    if "admin" not in current_user.roles:
-        raise forbidden()
-
-
 def _page(unit_code, form=None, error=None, status=200):
-    me = principal()
-    units = units_within(me, "admin")
-    unit_code = unit_code or (units[0].code if units else "")
-    fund = service.movements(me, unit_code, 1, LISTED) if unit_code else None
-    given = donations(me, unit_code, LISTED) if unit_code else []
     return render_template(
         "funds/index.html",
-        units=units,
-        unit_code=unit_code,
-        fund=fund,
+        **fund_page(principal(), unit_code, LISTED),
         form=form or {},
-        donations=given,
         error=error,
     ), status
 
 
 @bp.get("")
+@role_required("admin")
 def index():
     return _page(request.args.get("unit", "").strip())
 
 
+def _refusal(error):
+    """A refusal in the page's words: money out beyond the balance names both sums."""
+    if isinstance(error, PointsError) and error.code == "insufficient_fund":
+        return _(
+            "公益金余额不足：当前 %(balance)s，本次支出 %(amount)s，没有记账。",
+            balance=yuan_text(error.details["balance"]),
+            amount=yuan_text(error.details["amount"]),
+        )
+    return friendly(error)
+
+
 @bp.post("/<unit>")
+@role_required("admin")
 def record(unit):
     """收入 or 支出: the same schema and service as POST /api/v1/funds/<unit>/movements."""
-    form = {k: request.form.get(k, "").strip() for k in ("kind", "amount", "source", "note")}
     try:
-        data = NewMovementSchema().load({k: v for k, v in form.items() if v or k != "note"})
+        data = read_form(NewMovementSchema, ["kind", "amount", "source", "note"], ["note"])
         movement = service.record_movement(
             principal(), unit, data["kind"], data["amount"], data["source"], data.get("note")
         )
-    except ValidationError as error:
-        return _page(unit, form, friendly(error), 422)
-    except PointsError as error:
-        if error.code == "insufficient_fund":
-            message = _(
-                "公益金余额不足：当前 %(balance)s，本次支出 %(amount)s，没有记账。",
-                balance=yuan_text(error.details["balance"]),
-                amount=yuan_text(error.details["amount"]),
-            )
-        else:
-            message = friendly(error)
-        return _page(unit if error.status not in (403, 404) else "", form, message, error.status)
-    flash(
-        _("已记账，公益金余额 %(balance)s。", balance=yuan_text(movement["balance_after"])),
-        "success",
-    )
+    except (PointsError, ValidationError) as error:
+        shown = "" if status_of(error) in (403, 404) else unit  # not a unit of theirs: none
+        return _page(shown, request.form, _refusal(error), status_of(error))
+    balance = yuan_text(movement["balance_after"])
+    flash(_("已记账，公益金余额 %(balance)s。", balance=balance), "success")
     return redirect(url_for("funds_pages.index", unit=unit))

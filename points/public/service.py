@@ -11,7 +11,7 @@ from points.extensions import db
 from points.ledger import service as ledger
 from points.ledger.api import posting_view
 from points.ledger.models import Account, Posting
-from points.org.service import unit_by_code
+from points.org.service import unit_by_code, village_of
 from points.users.service import resident
 from points.schemes.models import Scheme
 from points.schemes.service import rules_of
@@ -55,6 +55,12 @@ def notice_board(unit_code, limit):
     unit = unit_by_code(unit_code)
     rows = db.session.execute(notices_query(unit.code).limit(limit)).scalars()
     return unit, [notice_view(e) for e in rows]
+
+
+def balance_page(holder):
+    """/lookup once signed in: the balance, the holder's village (for its notice board) and
+    the year."""
+    return dict(balance=balance_view(holder), village=village_of(holder.unit), year=today().year)
 
 
 def balance_view(holder):

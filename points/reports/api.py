@@ -16,7 +16,7 @@ from points.http import (
     text_field,
 )
 from points.reports import service
-from points.funds.api import yuan_field
+from points.funds.schemas import yuan_field
 from points.reports import oversight
 from points.reports.fairness import fairness
 from points.reports.exports import ranking_csv, ranking_xlsx
@@ -107,7 +107,7 @@ class Grades(MethodView):
     @blp.arguments(GradesQuery, location="query")
     @blp.response(200, GradesSchema)
     def get(self, args):
-        """评档定级: how many holders of a unit are in each grade of the period, and each one's grade."""
+        """评档定级: how many of a unit's holders are in each grade of the period, and whose."""
         return service.grades(principal(), args["scheme"], args["unit"], args.get("period"))
 
 

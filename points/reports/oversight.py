@@ -15,13 +15,14 @@ from sqlalchemy import BigInteger, case, distinct, exists, func, select, type_co
 
 from points.database import TENTH, reading
 from points.entries.models import Entry, EntryEvent
+from points.funds import service as funds
 from points.funds.models import FEN, Fund, FundMovement
 from points.ledger.models import Account, HolderYear
 from points.org.models import VILLAGE_KINDS, Holder, Unit
-from points.org.service import unit_by_code
+from points.org.service import unit_by_code, units_within
 from points.reports.service import _require_admin
 from points.schemes.service import scheme_by_code
-from points.shop.models import Goods, Shop, shop_schemes
+from points.shop.models import Goods, Shop, StockMovement, shop_schemes
 from points.extensions import db
 
 # Who takes part: households and party members. Organisations (a 村党组织 graded as a whole)
@@ -292,8 +293,6 @@ def liability_warnings(principal, limit=10):
 def donations(principal, unit_code, limit=50):
     """捐赠物品: the latest restocks with a donor at the shops of the unit and under it, with
     the points they add to the shelf (quantity × today's price)."""
-    from points.shop.models import StockMovement
-
     unit = unit_by_code(unit_code)
     _require_admin(principal, unit)
     rows = db.session.execute(
@@ -326,3 +325,16 @@ def donations(principal, unit_code, limit=50):
         }
         for at, shop, goods, quantity, price, donor, note in rows
     ]
+
+
+def fund_page(principal, unit_code, limit):
+    """The /admin/funds page: the caller's admin units, and of the one chosen (the first when
+    none is) its fund's latest movements and the donations to its shops."""
+    units = units_within(principal, "admin")
+    unit_code = unit_code or (units[0].code if units else "")
+    return {
+        "units": units,
+        "unit_code": unit_code,
+        "fund": funds.movements(principal, unit_code, 1, limit) if unit_code else None,
+        "donations": donations(principal, unit_code, limit) if unit_code else [],
+    }

@@ -293,7 +293,8 @@ def export(unit_code, year, key_path, out_path=None):
 
 
 def read_checked(path, keys_dir):
-    """The payload of one county's file, once its signature and schema hold; else a refusal naming the file."""
+    """The payload of one county's file, once its signature and schema hold; else a refusal
+    naming the file."""
     try:
         document = simplejson.loads(Path(path).read_text(encoding="utf-8"), use_decimal=True)
     except OSError as error:

@@ -41,23 +41,14 @@ def _require_admin(principal, unit):
 def ranking_query(scheme, unit, year):
     """Every holder of the unit that the scheme's subject allows, with the year's net posted
     points (0 when none), ranked with ties sharing a rank (1, 1, 3)."""
-    points = func.coalesce(HolderYear.points, 0)
-    return (
-        select(
-            func.rank().over(order_by=points.desc()).label("rank"),
-            Holder.code,
-            Holder.name,
-            points.label("points"),
-        )
-        .join(Unit, Holder.unit_id == Unit.id)
-        .outerjoin(
-            HolderYear,
-            (HolderYear.holder_id == Holder.id)
-            & (HolderYear.scheme_id == scheme.id)
-            & (HolderYear.year == year),
-        )
-        .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
-        .order_by(points.desc(), Holder.code)
+    return _ranked(
+        scheme,
+        unit,
+        HolderYear,
+        HolderYear.points,
+        (HolderYear.holder_id == Holder.id)
+        & (HolderYear.scheme_id == scheme.id)
+        & (HolderYear.year == year),
     )
 
 
@@ -74,7 +65,13 @@ def period_ranking_query(scheme, unit, first, last):
         .group_by(Entry.holder_id)
         .subquery()
     )
-    points = func.coalesce(posted.c.points, 0)
+    return _ranked(scheme, unit, posted, posted.c.points, posted.c.holder_id == Holder.id)
+
+
+def _ranked(scheme, unit, figures, figure, joined):
+    """The unit's holders of the scheme's subject, each with `figure` of `figures` (outer
+    joined on `joined`; 0 when none), ranked with ties sharing a rank (1, 1, 3)."""
+    points = func.coalesce(figure, 0)
     return (
         select(
             func.rank().over(order_by=points.desc()).label("rank"),
@@ -83,7 +80,7 @@ def period_ranking_query(scheme, unit, first, last):
             points.label("points"),
         )
         .join(Unit, Holder.unit_id == Unit.id)
-        .outerjoin(posted, posted.c.holder_id == Holder.id)
+        .outerjoin(figures, joined)
         .where(Holder.kind == scheme.subject, Unit.path.startswith(unit.path))
         .order_by(points.desc(), Holder.code)
     )
@@ -305,7 +302,7 @@ def _holders_outside(principal, scheme):
 
 
 def _check_admin_of_scheme(principal, scheme):
-    """Closing a year touches every account of the scheme: the caller must administer all of them."""
+    """Closing a year touches every account of the scheme: the caller must administer them all."""
     if not principal.paths("admin") or _holders_outside(principal, scheme):
         raise forbidden("只有管辖该方案全部单位的管理员可以进行年度结算")
 
@@ -404,7 +401,7 @@ def get_period(principal, scheme_code, year):
 
 @reading()
 def statistics(principal, unit_code, year, scheme_code=None):
-    """统计: a unit's year month by month from the running entry counts, and its shops' redemptions."""
+    """统计: a unit's year month by month (the running entry counts), its shops' redemptions."""
     unit = unit_by_code(unit_code, "unit")
     _require_admin(principal, unit)
     scheme = scheme_by_code(scheme_code, "scheme") if scheme_code else None
@@ -532,6 +529,14 @@ def _redemptions_by_shop(unit, year, months, scheme):
         shop["redemptions"] += 1
         shop["spent"] += total
     return [_pointed(s) for s in sorted(shops.values(), key=lambda s: s["shop"])]
+
+
+def close_preview_if_any(principal, scheme_code, year):
+    """The preview beside a refused close, or None where there is none to show."""
+    try:
+        return close_preview(principal, scheme_code, year)
+    except PointsError:
+        return None
 
 
 def close_preview(principal, scheme_code, year, limit=500):

@@ -546,7 +546,8 @@ class _SchemeReader:
             if item.type == "platform" and not staff:
                 self.errors.append(
                     self._at(item.code, is_path=False)(
-                        "a platform item counts a grid worker's own work: only in a scheme with subject: staff"
+                        "a platform item counts a grid worker's own work: "
+                        "only in a scheme with subject: staff"
                     )
                 )
         appraisal = fields.get("appraisal")
@@ -566,7 +567,8 @@ class _SchemeReader:
         elif item.type != "range":
             self.errors.append(
                 self._at(item.code, is_path=False)(
-                    f"the appraisal's item must be a range item holding every rating's points (it is {item.type})"
+                    "the appraisal's item must be a range item holding every rating's points "
+                    f"(it is {item.type})"
                 )
             )
         else:
@@ -574,7 +576,8 @@ class _SchemeReader:
                 if not item.min <= points <= item.max:
                     self.errors.append(
                         self._at("appraisal.ratings")(
-                            f"{name} gives {points}, outside {item.code}'s range {item.min} to {item.max}"
+                            f"{name} gives {points}, "
+                            f"outside {item.code}'s range {item.min} to {item.max}"
                         )
                     )
 
@@ -678,7 +681,8 @@ class _SchemeReader:
             or factor != factor.quantize(Decimal("0.01"))
         ):
             raise fail(
-                f"{name} must be more than 0, at most 10, with at most two decimals (got {_shown(value)})"
+                f"{name} must be more than 0, at most 10, with at most two decimals "
+                f"(got {_shown(value)})"
             )
         return (
             factor.normalize()

@@ -11,6 +11,12 @@ from points.web import friendly, page_errors, safe_next, start_session
 bp = page_errors(Blueprint("users_pages", __name__))
 
 
+def _login_page(form, error, status):
+    return render_template(
+        "users/login.html", form=form, next=request.form.get("next", ""), error=error
+    ), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """登录: username and password, the same lockout as the API's token."""
@@ -19,18 +25,11 @@ def login():
         return render_template("users/login.html", form=form, next=request.args.get("next", ""))
     password = request.form.get("password", "")
     if not form["username"] or not password:
-        return render_template(
-            "users/login.html",
-            form=form,
-            next=request.form.get("next", ""),
-            error=_("请填写用户名和密码。"),
-        ), 422
+        return _login_page(form, _("请填写用户名和密码。"), 422)
     try:
         user = service.sign_in(form["username"], password)
     except PointsError as error:
-        return render_template(
-            "users/login.html", form=form, next=request.form.get("next", ""), error=friendly(error)
-        ), error.status
+        return _login_page(form, friendly(error), error.status)
     start_session(user)
     return redirect(safe_next(request.form.get("next"), url_for("users_pages.home")))
 
