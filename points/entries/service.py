@@ -385,6 +385,35 @@ def review_queue(principal, limit=200):
     )
 
 
+def batch_of(principal, ids):
+    """A batch's entries for its answer, read after the write by a few statements for the whole
+    batch (not per entry): ([entries in the order given], {id: [approvals]}, {id: [events]}),
+    each entry checked as `get_entry` checks one."""
+    found = {
+        e.id: e
+        for e in db.session.execute(
+            select(Entry).where(Entry.id.in_(ids)).execution_options(populate_existing=True)
+        ).scalars()
+    }
+    for entry_id in ids:
+        entry = found.get(entry_id)
+        if entry is None:
+            raise not_found("entry")
+        if not principal.covers(entry.holder.unit.path):
+            raise forbidden()
+    approved, events = {}, {}
+    if ids:
+        for approval in db.session.execute(
+            select(Approval).where(Approval.entry_id.in_(ids)).order_by(Approval.id)
+        ).scalars():
+            approved.setdefault(approval.entry_id, []).append(approval)
+        for event in db.session.execute(
+            select(EntryEvent).where(EntryEvent.entry_id.in_(ids)).order_by(EntryEvent.id)
+        ).scalars():
+            events.setdefault(event.entry_id, []).append(event)
+    return [found[i] for i in ids], approved, events
+
+
 def history(entry):
     return list(
         db.session.execute(
@@ -393,11 +422,12 @@ def history(entry):
     )
 
 
-def history_view(principal, entry):
+def history_view(principal, entry, events=None):
     """The entry's state changes as this caller may see them. A resident who objected is "a
     resident of <village>", never their code; an objection's text is shown only to a reviewer
-    who may settle the dispute (in scope, not its recorder, not one who objected to it)."""
-    events = history(entry)
+    who may settle the dispute (in scope, not its recorder, not one who objected to it).
+    `events`: the entry's events, oldest first, when the caller read them already."""
+    events = history(entry) if events is None else events
     objectors = {e.user_id for e in events if e.action == "object" and e.user_id is not None}
     may_settle = (
         principal.allows("reviewer", entry.holder.unit.path)
