@@ -106,3 +106,37 @@ def test_an_unknown_id_or_one_out_of_scope_refuses_the_batch(world):
     assert seen(world, ids[0])["approvals"] == []
     assert approve(world, "rev_v2", elsewhere).status == 200
     assert approve(world, "clerk", ids).status == 403
+
+
+def test_settling_posts_each_entry_once_chained_per_account_across_transactions(world):
+    from datetime import timedelta
+
+    from conftest import local_today
+    from points.entries.service import settle
+    from points.extensions import db
+    from points.verify import verify
+
+    first, points = event(world)
+    second, _ = event(world, ("H1", "H2"))
+    ids = first + second
+    for reviewer in ("rev1", "rev2"):
+        assert approve(world, reviewer, ids).status == 200
+    revoked = world.as_("rev3").post(f"/entries/{second[1]}/revoke", json={"reason": "重复"})
+    assert revoked.status == 200
+    assert world.settle(local_today()) == 0  # the notice has not ended: nothing posts
+    with world.app.app_context():
+        assert settle(local_today() + timedelta(days=10), batch=2) == 4
+        assert settle(local_today() + timedelta(days=10), batch=2) == 0
+        assert verify()[1] == []
+        db.session.remove()
+    figures = [world.balance(h) for h in ("H1", "H2", "H3")]
+    assert [(f["balance"], f["pending"]) for f in figures] == [
+        (2 * points, 0),
+        (points, 0),
+        (points, 0),
+    ]
+    assert [e["status"] for e in (seen(world, i) for i in ids)] == ["posted"] * 3 + [
+        "posted",
+        "revoked",
+    ]
+    assert seen(world, ids[0])["history"][-1]["action"] == "settle"

@@ -1046,7 +1046,9 @@ def notices_query(unit_code):
 
 
 def settle(as_of=None, batch=500):
-    """Post the entries whose notice ended before `as_of` (default today) without objection."""
+    """Post the entries whose notice ended before `as_of` (default today) without objection.
+    Set-based, `batch` entries a transaction: the entries locked by one SELECT (by id), then
+    their accounts (by id), the postings, status changes and events written for all at once."""
     as_of = as_of or today()
     posted = 0
     while True:
@@ -1061,10 +1063,46 @@ def settle(as_of=None, batch=500):
                 .scalars()
                 .all()
             )
-            for entry in _locked_entries(ids).values():
-                if entry.status == "in_notice":
-                    _post(entry)
-                    _event(entry, "settle", note=f"公示期满 {entry.notice_ends_on.isoformat()}")
-                    posted += 1
+            rows = _locked_rows(ids)
+            due = [i for i in ids if rows[i].status == "in_notice"]  # not revoked meanwhile
+            if due:
+                _settle_rows(rows, due)
+                posted += len(due)
         if len(ids) < batch:
             return posted
+
+
+def _settle_rows(rows, due):
+    accounts = ledger.lock_accounts(sorted({(rows[i].scheme_id, rows[i].holder_id) for i in due}))
+
+    def account(i):
+        return accounts[(rows[i].scheme_id, rows[i].holder_id)]
+
+    points = {i: rows[i].points for i in due}
+    pending = {}
+    for i in due:
+        pending[account(i).id] = pending.get(account(i).id, 0) - points[i]
+    _post_rows(rows, due, points, pending, None, account)
+    db.session.execute(
+        update(Entry)
+        .where(Entry.id.in_(due))
+        .values(status="posted")
+        .execution_options(synchronize_session=False)
+    )
+    now = utcnow()
+    db.session.execute(
+        insert(EntryEvent),
+        [
+            dict(
+                entry_id=i,
+                action="settle",
+                status="posted",
+                user_id=None,
+                holder_id=None,
+                note=f"公示期满 {rows[i].notice_ends_on.isoformat()}",
+                at=now,
+            )
+            for i in due
+        ],
+    )
+    _counted_and_expired(rows, due, dict.fromkeys(due, "posted"))
