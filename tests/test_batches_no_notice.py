@@ -78,3 +78,46 @@ def test_the_same_batch_twice_at_once_posts_once_and_refuses_the_other_whole(wor
     assert world.balance("H1")["balance"] == points and world.balance("H2")["balance"] == points
     assert len(postings(world, "H1")) == 1
     assert _verify(world) == []
+
+
+def test_approving_a_batch_takes_as_many_statements_for_many_entries_as_for_one(world):
+    """Set-based: the statements of a batch approval (and of its answer) do not grow with it."""
+    from flask import g
+    from sqlalchemy import event as sa_event, select
+
+    from points.entries.api import entry_views
+    from points.entries.service import approve_batch
+    from points.extensions import db
+    from points.users.models import User
+    from points.users.service import principal_for_user
+
+    one, _ = event(world, ("H1",))
+    many, _ = event(world, ("H1", "H2", "H3"))
+    more, _ = event(world, ("H1", "H2", "H3"))
+    for ids in (one, many + more):
+        assert approve(world, "rev1", ids).status == 200
+    counts = []
+    with world.app.app_context():
+        engine = db.engine
+        user_id = db.session.execute(select(User.id).where(User.username == "rev2")).scalar_one()
+        db.session.remove()
+        for ids in (one, many + more):
+            seen_statements = []
+
+            def count(*_args, seen_statements=seen_statements):
+                seen_statements.append(1)
+
+            with world.app.test_request_context():
+                me = principal_for_user(user_id, "rev2")
+                db.session.remove()
+                sa_event.listen(engine, "before_cursor_execute", count)
+                try:
+                    approve_batch(me, ids)
+                    g.principal = me
+                    views = entry_views(ids)
+                finally:
+                    sa_event.remove(engine, "before_cursor_execute", count)
+                assert [v["status"] for v in views] == ["posted"] * len(ids)
+                db.session.remove()
+            counts.append(len(seen_statements))
+    assert counts[1] <= counts[0] + 2, counts  # + a unit or two read for the answer
