@@ -7,7 +7,7 @@ entries (by id) first, then accounts.
 from collections import namedtuple
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 
 from points import metrics
 from points.database import aware, end_read, for_update, lock_key, today, utcnow, write
@@ -18,6 +18,7 @@ from points.entries.models import Approval, Entry, EntryEvent
 from points.evidence.models import Evidence
 from points.ledger import service as ledger
 from points.notices import service as notices
+from points.notices.models import Notice
 from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
 from points.rules import InvalidValue, cap_window
@@ -384,6 +385,35 @@ def review_queue(principal, limit=200):
     )
 
 
+def batch_of(principal, ids):
+    """A batch's entries for its answer, read after the write by a few statements for the whole
+    batch (not per entry): ([entries in the order given], {id: [approvals]}, {id: [events]}),
+    each entry checked as `get_entry` checks one."""
+    found = {
+        e.id: e
+        for e in db.session.execute(
+            select(Entry).where(Entry.id.in_(ids)).execution_options(populate_existing=True)
+        ).scalars()
+    }
+    for entry_id in ids:
+        entry = found.get(entry_id)
+        if entry is None:
+            raise not_found("entry")
+        if not principal.covers(entry.holder.unit.path):
+            raise forbidden()
+    approved, events = {}, {}
+    if ids:
+        for approval in db.session.execute(
+            select(Approval).where(Approval.entry_id.in_(ids)).order_by(Approval.id)
+        ).scalars():
+            approved.setdefault(approval.entry_id, []).append(approval)
+        for event in db.session.execute(
+            select(EntryEvent).where(EntryEvent.entry_id.in_(ids)).order_by(EntryEvent.id)
+        ).scalars():
+            events.setdefault(event.entry_id, []).append(event)
+    return [found[i] for i in ids], approved, events
+
+
 def history(entry):
     return list(
         db.session.execute(
@@ -392,11 +422,12 @@ def history(entry):
     )
 
 
-def history_view(principal, entry):
+def history_view(principal, entry, events=None):
     """The entry's state changes as this caller may see them. A resident who objected is "a
     resident of <village>", never their code; an objection's text is shown only to a reviewer
-    who may settle the dispute (in scope, not its recorder, not one who objected to it)."""
-    events = history(entry)
+    who may settle the dispute (in scope, not its recorder, not one who objected to it).
+    `events`: the entry's events, oldest first, when the caller read them already."""
+    events = history(entry) if events is None else events
     objectors = {e.user_id for e in events if e.action == "object" and e.user_id is not None}
     may_settle = (
         principal.allows("reviewer", entry.holder.unit.path)
@@ -598,32 +629,300 @@ def approve(principal, entry_id, note=None, grade=None):
 
 def approve_batch(principal, ids, note=None, grade=None):
     """A whole event approved at once: all or nothing, each entry as if one by one. `grade`
-    is the quality named for the batch's time-and-quality entries (and refused without one)."""
+    is the quality named for the batch's time-and-quality entries (and refused without one).
+
+    Set-based: the entries are locked by one SELECT (by id), every entry is checked in Python
+    from a few queries for the whole batch (the first entry, in the order given, that one by
+    one would refuse, refuses the batch), then the accounts that move are locked in id order
+    and the approvals, status changes, postings, events and notices are written by a few
+    statements for the whole batch."""
     ids = list(dict.fromkeys(ids))
     end_read()
     with write():
-        entries = _locked_entries(ids)
-        refuse_conflict(principal, {e.holder.code: e.holder_id for e in entries.values()})
-        graded = {i for i, e in entries.items() if _graded_at_approval(e)}
+        rows = _locked_rows(ids)
+        refuse_conflict(principal, {r.holder_code: r.holder_id for r in rows.values()})
+        graded = {i for i, r in rows.items() if _graded_row(r)}
         if grade is not None and not graded:
             _check_grade(None, grade)
-        for entry_id in ids:
-            try:
-                _approve_locked(
-                    principal,
-                    entries[entry_id],
-                    note,
-                    grade if entry_id in graded else None,
-                    conflicts_checked=True,
-                )
-            except PointsError as error:
-                raise PointsError(
-                    error.code,
-                    f"#{entry_id}: {error.message}",
-                    error.status,
-                    {"ids": {str(entry_id): [error.message]}},
-                ) from None
+        plan = _plan_approvals(principal, rows, ids, grade, graded)
+        _write_approvals(principal, rows, ids, plan, note)
     return ids
+
+
+_BatchRow = namedtuple(
+    "_BatchRow",
+    "id status scheme_id scheme_version_id holder_id item category veto points quantity "
+    "occurred_on recorded_by_id notice_ends_on holder_code unit_path",
+)
+
+
+def _locked_rows(ids):
+    """`_locked_entries` for a batch, without the ORM: the entries (locked, by id) with their
+    holder's code and unit path, in one SELECT."""
+    query = for_update(
+        select(
+            Entry.id,
+            Entry.status,
+            Entry.scheme_id,
+            Entry.scheme_version_id,
+            Entry.holder_id,
+            Entry.item,
+            Entry.category,
+            Entry.veto,
+            Entry.points,
+            Entry.quantity,
+            Entry.occurred_on,
+            Entry.recorded_by_id,
+            Entry.notice_ends_on,
+            Holder.code,
+            Unit.path,
+        )
+        .join(Holder, Entry.holder_id == Holder.id)
+        .join(Unit, Holder.unit_id == Unit.id)
+        .where(Entry.id.in_(ids))
+        .order_by(Entry.id),
+        of=Entry,
+    )
+    found = {row[0]: _BatchRow(*row) for row in db.session.execute(query)} if ids else {}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise not_found(f"entry {missing[0]}")
+    return found
+
+
+def _graded_row(row):
+    item = rules_of(row.scheme_version_id).item(row.item)
+    return row.status == "pending" and item is not None and item.graded_by_reviewers
+
+
+_Plan = namedtuple("_Plan", "approve post notice grades")
+
+
+def _plan_approvals(principal, rows, ids, grade, graded):
+    """What approving each entry does, checked as `_approve_locked` checks one: approve (entry
+    id -> grade named), post (ids in order), notice (id -> last day), grades (id -> (points,
+    grade) at the quorum). The first entry that would be refused refuses the batch."""
+    pending = [i for i in ids if rows[i].status == "pending"]
+    disputed = [i for i in ids if rows[i].status == "disputed"]
+    done = {}
+    if pending:
+        for entry_id, user_id, named in db.session.execute(
+            select(Approval.entry_id, Approval.user_id, Approval.grade).where(
+                Approval.entry_id.in_(pending)
+            )
+        ):
+            done.setdefault(entry_id, []).append((user_id, named))
+    objected = set()
+    if disputed:
+        objected = set(
+            db.session.execute(
+                select(EntryEvent.entry_id).where(
+                    EntryEvent.entry_id.in_(disputed),
+                    EntryEvent.action == "object",
+                    (EntryEvent.user_id == principal.user_id)
+                    | EntryEvent.holder_id.in_(
+                        select(UserLink.holder_id).where(UserLink.user_id == principal.user_id)
+                    ),
+                )
+            ).scalars()
+        )
+    needs_photo = [
+        i
+        for i in pending
+        if (item := rules_of(rows[i].scheme_version_id).item(rows[i].item)) is not None
+        and item.evidence == "required"
+    ]
+    with_photo = set()
+    if needs_photo:
+        with_photo = set(
+            db.session.execute(
+                select(Evidence.entry_id).where(Evidence.entry_id.in_(needs_photo)).distinct()
+            ).scalars()
+        )
+    plan = _Plan({}, [], {}, {})
+    for entry_id in ids:
+        row = rows[entry_id]
+        try:
+            photo_missing = entry_id in needs_photo and entry_id not in with_photo
+            named = grade if entry_id in graded else None
+            _plan_one(principal, row, named, plan, done, objected, photo_missing)
+        except PointsError as error:
+            raise PointsError(
+                error.code,
+                f"#{entry_id}: {error.message}",
+                error.status,
+                {"ids": {str(entry_id): [error.message]}},
+            ) from None
+    return plan
+
+
+def _plan_one(principal, row, grade, plan, done, objected, photo_missing):
+    if not principal.allows("reviewer", row.unit_path):
+        raise forbidden("你不是该户所在单位的审核员")
+    if row.recorded_by_id == principal.user_id:
+        raise PointsError("self_review", "不能审核自己记录的积分", 403)
+    if row.status == "disputed":
+        if row.id in objected:
+            raise PointsError(
+                "conflict_of_interest", "提出异议的人不能处理这条异议，请由其他审核员处理", 403
+            )
+        plan.post.append(row.id)
+        return
+    if row.status != "pending":
+        raise invalid_state(f"积分记录当前状态为 {row.status}，不能通过")
+    approvals = done.get(row.id, [])
+    if principal.user_id in {user_id for user_id, _ in approvals}:
+        raise PointsError("already_reviewed", "你已经审核过这条积分记录", 409)
+    rules = rules_of(row.scheme_version_id)
+    item = rules.item(row.item)
+    if photo_missing:
+        raise PointsError(
+            "evidence_required",
+            "这个项目须附照片佐证，请记分员先上传照片",
+            409,
+            {"item": row.item},
+        )
+    _check_grade(item, grade)
+    plan.approve[row.id] = grade
+    if len(approvals) + 1 < rules.reviewers_required:
+        return
+    if item is not None and item.graded_by_reviewers:
+        lowest = item.lowest_grade({named for _, named in approvals if named is not None} | {grade})
+        plan.grades[row.id] = (item.graded_hours(row.quantity, lowest), lowest)
+    if rules.notice_days == 0:
+        plan.post.append(row.id)
+    else:
+        plan.notice[row.id] = today() + timedelta(days=rules.notice_days)
+
+
+_SET_GRADED = (
+    update(Entry.__table__)
+    .where(Entry.__table__.c.id == bindparam("entry_id"))
+    .values(
+        points=bindparam("new_points", type_=Entry.__table__.c.points.type),
+        grade=bindparam("lowest"),
+    )
+)
+
+
+def _write_approvals(principal, rows, ids, plan, note):
+    """The writes of a planned batch approval, in a few statements for the whole batch. Lock
+    order as everywhere: the entries are locked already, then the accounts, by id."""
+    me, now = principal.user_id, utcnow()
+    points = {i: rows[i].points for i in ids}
+    points.update({i: new for i, (new, _) in plan.grades.items()})
+    posted = set(plan.post)
+    status = {
+        i: "posted" if i in posted else "in_notice" if i in plan.notice else rows[i].status
+        for i in ids
+    }
+    moving = sorted({rows[i].id for i in (*plan.post, *plan.grades)})
+    accounts = ledger.lock_accounts(
+        sorted({(rows[i].scheme_id, rows[i].holder_id) for i in moving})
+    )
+
+    def account(i):
+        return accounts[(rows[i].scheme_id, rows[i].holder_id)]
+
+    if plan.approve:
+        db.session.execute(
+            insert(Approval),
+            [dict(entry_id=i, user_id=me, at=now, grade=g) for i, g in plan.approve.items()],
+        )
+    groups = {}
+    for i in ids:
+        groups.setdefault((status[i], plan.notice.get(i)), []).append(i)
+    for (new_status, ends), group in groups.items():
+        values = dict(reviewed_by_id=me, review_note=note, status=new_status)
+        if ends is not None:
+            values["notice_ends_on"] = ends
+        db.session.execute(
+            update(Entry)
+            .where(Entry.id.in_(group))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    if plan.grades:
+        db.session.connection().execute(
+            _SET_GRADED,
+            [
+                {"entry_id": i, "new_points": new, "lowest": lowest}
+                for i, (new, lowest) in sorted(plan.grades.items())
+            ],
+        )
+    pending = {}
+    for i, (new, _) in plan.grades.items():
+        pending[account(i).id] = pending.get(account(i).id, 0) + new - rows[i].points
+    for i in plan.post:
+        pending[account(i).id] = pending.get(account(i).id, 0) - points[i]
+    _post_rows(rows, plan.post, points, pending, me, account)
+    db.session.execute(
+        insert(EntryEvent),
+        [
+            dict(
+                entry_id=i,
+                action="approve",
+                status=status[i],
+                user_id=me,
+                holder_id=None,
+                note=note or "",
+                at=now,
+            )
+            for i in ids
+        ],
+    )
+    if plan.notice:
+        db.session.execute(
+            insert(Notice),
+            [
+                dict(
+                    entry_id=i,
+                    holder_id=rows[i].holder_id,
+                    event="in_notice",
+                    status="queued",
+                    created_at=now,
+                )
+                for i in ids
+                if i in plan.notice
+            ],
+        )
+    _counted_and_expired(rows, ids, status)
+
+
+def _post_rows(rows, post, points, pending, user_id, account):
+    """`_post` for many entries (in the order given), with the pending moves {account id:
+    points} of the batch: postings chained per account, year figures and statistics."""
+    ledger.post_many([(account(i), "entry", points[i], f"entry:{i}", user_id) for i in post])
+    ledger.move_pending_many(dict(sorted(pending.items())))
+    ledger.count_for_years(
+        [
+            (
+                rows[i].scheme_id,
+                rows[i].holder_id,
+                rows[i].occurred_on.year,
+                points[i],
+                rows[i].veto,
+            )
+            for i in post
+        ]
+    )
+    stats.count_rows(
+        (
+            (r.unit_path, r.scheme_id, r.occurred_on, r.item, r.category, points[r.id])
+            for r in (rows[i] for i in post)
+        ),
+        "post",
+    )
+
+
+def _counted_and_expired(rows, ids, status):
+    """The metrics the ORM's flush would have counted, and no stale entry left in the session."""
+    for i in ids:
+        if status[i] != rows[i].status:
+            metrics.counted(metrics.entries, status=status[i])
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Entry) and obj.id in rows:
+            db.session.expire(obj)
 
 
 def grades_to_name(entry):
@@ -747,7 +1046,9 @@ def notices_query(unit_code):
 
 
 def settle(as_of=None, batch=500):
-    """Post the entries whose notice ended before `as_of` (default today) without objection."""
+    """Post the entries whose notice ended before `as_of` (default today) without objection.
+    Set-based, `batch` entries a transaction: the entries locked by one SELECT (by id), then
+    their accounts (by id), the postings, status changes and events written for all at once."""
     as_of = as_of or today()
     posted = 0
     while True:
@@ -762,10 +1063,46 @@ def settle(as_of=None, batch=500):
                 .scalars()
                 .all()
             )
-            for entry in _locked_entries(ids).values():
-                if entry.status == "in_notice":
-                    _post(entry)
-                    _event(entry, "settle", note=f"公示期满 {entry.notice_ends_on.isoformat()}")
-                    posted += 1
+            rows = _locked_rows(ids)
+            due = [i for i in ids if rows[i].status == "in_notice"]  # not revoked meanwhile
+            if due:
+                _settle_rows(rows, due)
+                posted += len(due)
         if len(ids) < batch:
             return posted
+
+
+def _settle_rows(rows, due):
+    accounts = ledger.lock_accounts(sorted({(rows[i].scheme_id, rows[i].holder_id) for i in due}))
+
+    def account(i):
+        return accounts[(rows[i].scheme_id, rows[i].holder_id)]
+
+    points = {i: rows[i].points for i in due}
+    pending = {}
+    for i in due:
+        pending[account(i).id] = pending.get(account(i).id, 0) - points[i]
+    _post_rows(rows, due, points, pending, None, account)
+    db.session.execute(
+        update(Entry)
+        .where(Entry.id.in_(due))
+        .values(status="posted")
+        .execution_options(synchronize_session=False)
+    )
+    now = utcnow()
+    db.session.execute(
+        insert(EntryEvent),
+        [
+            dict(
+                entry_id=i,
+                action="settle",
+                status="posted",
+                user_id=None,
+                holder_id=None,
+                note=f"公示期满 {rows[i].notice_ends_on.isoformat()}",
+                at=now,
+            )
+            for i in due
+        ],
+    )
+    _counted_and_expired(rows, due, dict.fromkeys(due, "posted"))

@@ -327,6 +327,121 @@ def move_pending_many(moves):
         )
 
 
+def post_many(moves):
+    """`post` for many postings at once, in the order given: [(AccountRef, kind, points, ref,
+    user_id)], the accounts read and locked by `lock_accounts` (an account may come several
+    times: its postings chain one after the other). The hashes are computed in Python, the
+    postings written by one INSERT, the accounts moved by one executemany (conditional on the
+    balance and hash read under the lock, as `post`), the year totals by one upsert summed per
+    account. No floor: entries post in full, even below zero. Returns [Posted]."""
+    if not moves:
+        return []
+    db.session.flush()
+    connection = db.session.connection()
+    now = utcnow()
+    read, rows, totals, posted = {}, [], {}, []
+    year = local_date(now).year
+    for account, kind, points, ref, user_id in moves:
+        points = Decimal(points)
+        read.setdefault(account.id, (account, account.balance, account.last_hash))
+        balance = account.balance + points
+        digest = posting_hash(
+            account.last_hash, account.id, kind, tenths(points), tenths(balance), ref, user_id, now
+        )
+        rows.append(
+            {
+                "account_id": account.id,
+                "kind": kind,
+                "points": points,
+                "balance_after": balance,
+                "at": now,
+                "ref": ref,
+                "user_id": user_id,
+                "hash": digest,
+            }
+        )
+        account.balance, account.last_hash = balance, digest
+        delta = _year_delta(kind, points)
+        if delta is not None:
+            total = totals.setdefault(
+                account.id,
+                dict(account_id=account.id, year=year, earned=ZERO, deducted=ZERO, redeemed=ZERO),
+            )
+            total[delta[0]] += delta[1]
+        posted.append(Posted(account.id, kind, points, balance, now, ref, user_id))
+    moved = connection.execute(
+        _MOVE,
+        [
+            {
+                "account_id": account_id,
+                "before": before,
+                "previous": previous,
+                "balance": account.balance,
+                "hash": account.last_hash,
+            }
+            for account_id, (account, before, previous) in sorted(read.items())
+        ],
+    )
+    if connection.dialect.supports_sane_multi_rowcount and moved.rowcount != len(read):
+        raise RuntimeError("an account moved under its lock")
+    connection.execute(_INSERT_POSTING, rows)
+    if totals:
+        connection.execute(
+            _year_upsert(connection.dialect.name, None), [totals[a] for a in sorted(totals)]
+        )
+    return posted
+
+
+_COUNT_YEAR = (
+    update(HolderYear)
+    .where(
+        HolderYear.scheme_id == bindparam("s"),
+        HolderYear.holder_id == bindparam("h"),
+        HolderYear.year == bindparam("y"),
+    )
+    .values(
+        points=HolderYear.points + bindparam("points", type_=Points()),
+        vetoes=HolderYear.vetoes + bindparam("vetoes"),
+        entries=HolderYear.entries + bindparam("entries"),
+        deductions=HolderYear.deductions + bindparam("deductions"),
+        deducted=HolderYear.deducted + bindparam("deducted", type_=Points()),
+    )
+)
+
+
+def count_for_years(rows):
+    """`count_for_year` (never undo) for many posted entries: [(scheme id, holder id, year,
+    points, veto)], summed per holder and year in Python; the missing rows made by one INSERT
+    .. ON CONFLICT DO NOTHING, the figures added by one executemany, in key order."""
+    sums = {}
+    for scheme_id, holder_id, year, points, veto in rows:
+        points = Decimal(points)
+        row = sums.setdefault(
+            (scheme_id, holder_id, year),
+            {"points": ZERO, "vetoes": 0, "entries": 0, "deductions": 0, "deducted": ZERO},
+        )
+        row["points"] += points
+        row["vetoes"] += 1 if veto else 0
+        row["entries"] += 1
+        if points < 0:
+            row["deductions"] += 1
+            row["deducted"] -= points
+    if not sums:
+        return
+    connection = db.session.connection()
+    keys = sorted(sums)
+    connection.execute(
+        _dialect_insert(connection.dialect.name)(HolderYear).on_conflict_do_nothing(),
+        [
+            {"scheme_id": s, "holder_id": h, "year": y, "points": ZERO, "vetoes": 0}
+            for s, h, y in keys
+        ],
+    )
+    connection.execute(
+        _COUNT_YEAR, [{"s": s, "h": h, "y": y, **sums[(s, h, y)]} for s, h, y in keys]
+    )
+
+
 def postings_query(account_id):
     return select(Posting).where(Posting.account_id == account_id).order_by(Posting.id.desc())
 
