@@ -16,7 +16,7 @@ BATCH = 500  # the most ids one batch approval takes
 def staff(world, codes, grid="g1"):
     """Grid workers (staff holders) of grid g1 in village v1, made through the API."""
     admin = world.as_("admin")
-    for n, code in enumerate(codes):
+    for code in codes:
         made = admin.post(
             "/holders",
             json={"code": code, "name": f"网格员{code}", "kind": "staff", "unit": grid},
@@ -183,3 +183,66 @@ def test_the_grades_page_shows_the_quarters_bounds_and_refuses_a_recorder(world,
     assert "优秀" in page and "不称职" in page and "240" in page and "S1" in page
     sign_in(client, "rec")
     assert client.get("/reports/grades?scheme=linxia&unit=v1").status_code == 403
+
+
+# -- the demo's Linxia grid ------------------------------------------------------------------
+
+
+def test_the_demos_linxia_grid_is_graded_by_month_and_quarter(app):
+    from conftest import Api
+
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+
+    def signed(username):
+        answer = Api(client).post(
+            "/auth/token", json={"username": username, "password": "demo-pass-1"}
+        )
+        assert answer.status == 200, username
+        return Api(client, answer.json["token"])
+
+    admin = signed("admin")
+    workers = admin.get("/holders", query_string={"kind": "staff", "per_page": 500}).json
+    assert [h["code"] for h in workers["items"]] == ["LX-S1", "LX-S2", "LX-S3"]
+    for n in (1, 2, 3):  # each grid worker has a user of their own, linked to them
+        user = admin.get(f"/users/lx-worker{n}").json
+        assert user["links"] == [f"LX-S{n}"], user
+    households = admin.get(
+        "/holders", query_string={"kind": "household", "unit": "lx-v1-g1", "per_page": 500}
+    ).json
+    assert households["total"] == 9
+    entries = admin.get("/entries", query_string={"scheme": "linxia", "per_page": 500}).json[
+        "items"
+    ]
+    assert {"posted", "in_notice", "pending", "rejected"} <= {e["status"] for e in entries}
+    for entry in entries:  # the supervisor or the round's admin recorded; never a grid worker
+        assert entry["recorded_by"] in ("lx-supervisor", "admin"), entry
+    rounds = admin.get("/appraisals/rounds", query_string={"scheme": "linxia"}).json["items"]
+    assert [r["status"] for r in rounds] == ["closed"]
+    appraised = [e for e in entries if e["item"] == "LX20"]
+    assert len(appraised) == 3 and {e["status"] for e in appraised} >= {"pending"}
+
+    month = rounds[0]["round"]
+    report = admin.get(
+        "/reports/grades", query_string={"scheme": "linxia", "unit": "lx-hanji", "period": month}
+    ).json
+    assert sum(report["counts"].values()) == 3
+    points = [row["points"] for row in report["items"]]
+    assert points == sorted(points, reverse=True) and points[0] > points[-1] > 0
+    quarter = f"{month[:4]}-Q{(int(month[5:]) - 1) // 3 + 1}"
+    ranking = admin.get(
+        "/reports/ranking",
+        query_string={"scheme": "linxia", "unit": "lx-hanji-v1", "period": quarter},
+    ).json
+    assert [row["holder"] for row in ranking["items"]] == ["LX-S1", "LX-S2", "LX-S3"]
+    assert all(row["grade"] for row in ranking["items"])
+    assert (
+        signed("lx-worker1")
+        .get(
+            "/reports/grades",
+            query_string={"scheme": "linxia", "unit": "lx-hanji", "period": month},
+        )
+        .status
+        == 403
+    )
