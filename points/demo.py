@@ -122,7 +122,7 @@ def load():
         f"ST-{MEMBERS:02d}, PIN {PIN}",
         shops,
     ]
-    lines += _linxia_grid(pin_hash, password_hash)
+    lines += _linxia_grid(names, pin_hash, password_hash)
     lines += _history()
     return lines
 
@@ -224,10 +224,71 @@ def _users(places, password_hash):
     return [username for username, _, _, _ in users]
 
 
-def _linxia_grid(pin_hash, password_hash):
-    """Hook for Linxia (临夏州网格员"五考"): a grid, its households and its grid worker (a staff
-    holder linked to its own user). Filled in with the Linxia scheme; until then, nothing."""
-    return []
+LINXIA_GRID = "阳洼村网格"
+LINXIA_HOUSEHOLDS = 9
+# 网格员 of the grid: 专职 and 兼职, strong to weak (each month's deeds follow the profile).
+LINXIA_WORKERS = (
+    ("LX-S1", "lx-worker1", "专职网格员"),
+    ("LX-S2", "lx-worker2", "兼职网格员"),
+    ("LX-S3", "lx-worker3", "兼职网格员"),
+)
+
+
+def _linxia_grid(names, pin_hash, password_hash):
+    """Linxia (临夏州网格员"五考"): 临夏县 韩集镇 阳洼村, one grid with its households (PINs, to
+    rate their grid workers) and three grid workers, staff holders each linked to their own
+    user; the township's 网格管理办公室 records (lx-supervisor) and two review (lx-reviewer1/2);
+    the demo admin administers the county. Their year of scoring is in `_linxia_year`."""
+    with write():
+        county = insert_unit("linxia", "临夏县", "county", None)
+        township = insert_unit("lx-hanji", "韩集镇", "township", county)
+        village = insert_unit("lx-hanji-v1", "阳洼村", "village", township)
+        grid = insert_unit("lx-v1-g1", LINXIA_GRID, "grid", village)
+        for n in range(1, LINXIA_HOUSEHOLDS + 1):
+            db.session.add(
+                Holder(
+                    code=f"LX-1{n:02d}",
+                    name=names.next(),
+                    kind="household",
+                    unit_id=grid.id,
+                    pin_hash=pin_hash,
+                )
+            )
+        workers = []
+        for code, username, post in LINXIA_WORKERS:
+            holder = Holder(code=code, name=names.next(), kind="staff", unit_id=grid.id)
+            db.session.add(holder)
+            db.session.flush()
+            user = User(
+                username=username,
+                display_name=f"{LINXIA_GRID} {post} {holder.name}",
+                password_hash=password_hash,
+            )
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(
+                UserLink(
+                    user_id=user.id, holder_id=holder.id, created_at=utcnow(), created_by_id=None
+                )
+            )
+            workers.append(username)
+        staff = [
+            ("lx-supervisor", "韩集镇网格管理办公室 记分", "recorder"),
+            ("lx-reviewer1", "韩集镇网格管理办公室 主任", "reviewer"),
+            ("lx-reviewer2", "韩集镇纪委 审核", "reviewer"),
+        ]
+        for username, display, role in staff:
+            user = User(username=username, display_name=display, password_hash=password_hash)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(Grant(user_id=user.id, role=role, unit_id=township.id))
+        admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
+        db.session.add(Grant(user_id=admin.id, role="admin", unit_id=county.id))
+    return [
+        f"Linxia: 临夏县 韩集镇 阳洼村 {LINXIA_GRID} ({LINXIA_HOUSEHOLDS} households LX-101 … "
+        f"LX-1{LINXIA_HOUSEHOLDS:02d}, PIN {PIN}; grid workers LX-S1 … LX-S{len(LINXIA_WORKERS)}, "
+        f"users {', '.join(workers)}; lx-supervisor records, lx-reviewer1/2 review)"
+    ]
 
 
 LOVE_SUPERMARKETS = [
@@ -320,12 +381,16 @@ def _history():
         close_year(story.people["admin"], code, last)
     posted += _longhua_year(story, now.year, now.month) + _shita_year(story, now.year, now.month)
     posted += _pingquan_year(story, now.year)
+    linxia = _linxia_year(story, now)
+    posted += linxia["posted"]
     settle(now + timedelta(days=30))
     states = _open_states(story, now)
+    linxia_states = _linxia_open(story, now, linxia)
     redeemed = _redemptions(story)
     return [
         f"history: {posted} entries posted; {last} closed with awards for {', '.join(closed)}; "
-        f"this year {states}; {redeemed} redemptions"
+        f"this year {states}; {redeemed} redemptions",
+        f"Linxia: {linxia_states}",
     ]
 
 
@@ -474,6 +539,121 @@ def _pingquan_year(story, year):
                 ids += story.record("pq-recorder", "pingquan", item.code, [holder], day)
     story.approve(ids, ("pq-reviewer1", "pq-reviewer2"))
     return len(ids)
+
+
+# Each grid worker's month, strong to weak: LX01 meetings, LX03 days on patrol, LX08 disputes
+# settled (points each), LX09 grade of the grid's records, LX11 talks given.
+LINXIA_MONTH = (
+    {"LX01": 4, "LX03": 22, "LX08": (5, 5, 5), "LX09": "优", "LX11": 2},
+    {"LX01": 3, "LX03": 22, "LX08": (5, 5), "LX09": "良", "LX11": 2},
+    {"LX01": 2, "LX03": 16, "LX08": (4,), "LX09": "良", "LX11": 1},
+)
+LINXIA_RATINGS = ("满意", "满意", "基本满意", "满意", "不满意", "基本满意", "满意", "满意", "满意")
+
+
+def _linxia_months(now):
+    """The last six months of this year already over (none in January): enough for a half,
+    its quarters and its months, and few enough entries to keep the demo quick."""
+    return list(range(max(1, now.month - 6), now.month))
+
+
+def _last_month(now):
+    """The month before this one, as a period: the appraisal round's."""
+    first = now.replace(day=1) - timedelta(days=1)
+    return f"{first.year}-{first.month:02d}"
+
+
+def _alike(pairs):
+    """(value, [holders]) for the holders given the same value, in first-seen order."""
+    groups = {}
+    for holder, value in pairs:
+        groups.setdefault(value, []).append(holder)
+    return list(groups.items())
+
+
+def _linxia_year(story, now):
+    """The township's 网格管理办公室 scores each grid worker month by month (考勤, 考绩, 考能,
+    考德, 考廉); two reviewers approve. Then the last month's democratic appraisal round: the
+    grid's households rate their grid workers, the admin closes it, and its results become
+    entries (two approved with the rest, the third left pending)."""
+    if "linxia" not in story.schemes:
+        return {"posted": 0, "round": None, "left": []}
+    from points.appraisals.service import cast, close_round, open_round
+
+    year, by = now.year, "lx-supervisor"
+    workers = [code for code, _, _ in LINXIA_WORKERS]
+    ids = []
+
+    def record(code, holders, day, **values):
+        ids.extend(story.record(by, "linxia", code, holders, day, **values))
+
+    for month in _linxia_months(now):
+        for count in range(1, 5):  # meetings and talks: one entry each, up to the cap
+            for code in ("LX01", "LX11"):
+                holders = [w for w, p in zip(workers, LINXIA_MONTH) if p[code] >= count]
+                record(code, holders, _day(year, month, 2 + 6 * (count - 1)))
+        # one batch for the grid workers who did the same (a batch takes one value for all)
+        for field, code, day in (("quantity", "LX03", 27), ("grade", "LX09", 25)):
+            for value, holders in _alike([(w, p[code]) for w, p in zip(workers, LINXIA_MONTH)]):
+                record(code, holders, _day(year, month, day), **{field: value})
+        for n in range(3):
+            pairs = [(w, p["LX08"][n]) for w, p in zip(workers, LINXIA_MONTH) if n < len(p["LX08"])]
+            for points, holders in _alike(pairs):
+                record("LX08", holders, _day(year, month, 5 + 7 * n), points=points)
+        if month % 2 == 0:
+            record("LX14", workers[:2], _day(year, month, 18))
+        if month % 3 == 1:
+            record("LX02", workers[2:], _day(year, month, 9))  # missed a meeting
+        if month % 3 == 0:  # the quarter's knowledge test and 如实填报
+            for worker, grade in zip(workers, ("优", "良", "中")):
+                record("LX12", [worker], _day(year, month, 28), grade=grade)
+            record("LX16", workers[:2], _day(year, month, 28))
+    if now.month > 5:
+        record("LX10", workers[1:2], _day(year, 5, 21))  # a flood warning passed on late
+    if now.month > 6:
+        record("LX13", workers[:1], _day(year, 6, 30))  # the grid's ledger shown at the county
+    period = _last_month(now)
+    admin = story.people["admin"]
+    appraisal = open_round(admin, "linxia", period, "lx-hanji-v1")
+    households = (
+        db.session.execute(select(Holder).where(Holder.code.like("LX-1%")).order_by(Holder.code))
+        .scalars()
+        .all()
+    )
+    for n, household in enumerate(households):
+        for w, worker in enumerate(workers):
+            cast(household, appraisal.id, worker, LINXIA_RATINGS[(n + 2 * w) % len(LINXIA_RATINGS)])
+    _, results = close_round(admin, appraisal.id)
+    results = [entry for row in results for entry in row["entries"]]
+    story.approve(ids + results[:-1], ("lx-reviewer1", "lx-reviewer2"))
+    return {"posted": len(ids) + len(results) - 1, "round": period, "left": results[-1:]}
+
+
+def _linxia_open(story, now, linxia):
+    """This month's Linxia entries not yet final, and the appraisal result left pending."""
+    if "linxia" not in story.schemes:
+        return "no Linxia scheme synced"
+    from points.entries import service as entries
+
+    day = now - timedelta(days=1) if now.day > 1 else now
+    by, reviewers = "lx-supervisor", ("lx-reviewer1", "lx-reviewer2")
+    in_notice = story.record(by, "linxia", "LX01", ["LX-S1", "LX-S2"], day)
+    story.approve(in_notice, reviewers)
+    half_reviewed = story.record(by, "linxia", "LX08", ["LX-S1"], day, points=4)
+    story.approve(half_reviewed, reviewers[:1])
+    pending = story.record(by, "linxia", "LX09", ["LX-S3"], day, grade="良")
+    rejected = story.record(by, "linxia", "LX04", ["LX-S2"], day)
+    for entry_id in rejected:
+        entries.reject(
+            story.people["lx-reviewer1"], entry_id, "经核实当天在村委会调解纠纷，不属于脱岗。"
+        )
+    waiting = len(half_reviewed) + len(pending) + len(linxia["left"])
+    return (
+        f"appraisal round {linxia['round']} closed; this month {len(in_notice)} in notice, "
+        f"{waiting} pending (one the appraisal's), {len(rejected)} rejected; the grid workers "
+        "recorded nothing on the platform, so their 考绩 平台统计 items (up to 40 a month) are "
+        "empty: their grades come from the township's scores and the appraisal alone"
+    )
 
 
 def _open_states(story, now):

@@ -86,11 +86,11 @@ def test_demo_makes_a_village_a_branch_and_a_user_per_role(app):
         .json["token"],
     )
     households = admin.get("/holders?kind=household&per_page=500").json
-    assert households["total"] == 36
+    assert households["total"] == 36 + 9  # Longhua's three grids, and Linxia's 阳洼村网格
     assert admin.get("/holders?kind=member").json["total"] == 30
     everyone = [
         h["name"]
-        for kind in ("household", "member", "organisation")
+        for kind in ("household", "member", "organisation", "staff")
         for h in admin.get(f"/holders?kind={kind}&per_page=500").json["items"]
     ]
     assert len(everyone) == len(set(everyone))  # no two holders share a name

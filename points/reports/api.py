@@ -96,10 +96,18 @@ class GradeRankSchema(Schema):
     grade = ma.fields.String(allow_none=True)
 
 
+class GradeBoundSchema(Schema):
+    grade = ma.fields.String()
+    min = points_field()
+
+
 class GradesSchema(Schema):
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     items = ma.fields.List(ma.fields.Nested(GradeRankSchema))
     period = ma.fields.String()
+    # beyond api.md: the bounds of the period (the table × scale, the scheme's periods in it)
+    bounds = ma.fields.List(ma.fields.Nested(GradeBoundSchema))
+    scale = ma.fields.Integer()
 
 
 @blp.route("/reports/grades")

@@ -129,7 +129,7 @@ def ranking(principal, scheme_code, unit_code, year, page=None, per_page=None, p
         for rank, code, name, points in rows
     ]
     _veto_takes_stars(scheme, year, items)
-    _add_grades(rules, items)
+    _add_grades(rules, items, grade_scale(rules, kind))
     return {
         "scheme": scheme,
         "unit": unit,
@@ -162,23 +162,45 @@ def _veto_takes_stars(scheme, year, items):
             item["stars"] = 0
 
 
-def _add_grades(rules, items):
-    """评档定级: each row's grade by its points, when the scheme has a grade table."""
+MONTHS_OF = {"year": 12, "half": 6, "quarter": 3, "month": 1}
+
+
+def grade_scale(rules, kind):
+    """How many of the scheme's own periods a report's period holds: a grade table is written
+    for one period of the scheme (Linxia's `period: month`: a month's points), so a quarter
+    compares its points with the bounds × 3, a half × 6, a year × 12. A period no longer than
+    the scheme's own (Pingquan's year, or any shorter part of it) reads the bounds as written."""
+    return max(1, MONTHS_OF[kind] // MONTHS_OF[rules.period])
+
+
+def grade_bounds(rules, scale=1):
+    """The grade table for a period holding `scale` of the scheme's periods, highest min first."""
+    return [{"grade": row.grade, "min": row.min * scale} for row in rules.grades]
+
+
+def _add_grades(rules, items, scale=1):
+    """评档定级: each row's grade by its points, when the scheme has a grade table (bounds
+    scaled to the period, `grade_scale`); None below every row."""
     if rules.grades:
+        bounds = grade_bounds(rules, scale)
         for item in items:
-            item["grade"] = rules.grade_for(item["points"])
+            item["grade"] = next(
+                (row["grade"] for row in bounds if item["points"] >= row["min"]), None
+            )
 
 
 @reading()
 def grades(principal, scheme_code, unit_code, period=None):
     """评档定级: how many holders of the unit fall in each grade of the period (`YYYY`, the
     default this year, `YYYY-H1`, `YYYY-Q3` or `YYYY-MM`), by the net points posted in it, and
-    each one's grade, from the same ranking (every holder of the unit, ties sharing a rank)."""
+    each one's grade, from the same ranking (every holder of the unit, ties sharing a rank).
+    `bounds` are the table scaled to the period (`grade_scale`), `scale` the factor."""
     period = period or str(today().year)
     report = ranking(principal, scheme_code, unit_code, None, period=period)
     rules = rules_of(report["scheme"].current_version_id)
     if not rules.grades:
         raise invalid({"scheme": ["this scheme has no grades"]})
+    scale = grade_scale(rules, period_window(period)[2])
     counts = {row.grade: 0 for row in rules.grades}
     for item in report["items"]:
         if item["grade"] is not None:
@@ -186,7 +208,8 @@ def grades(principal, scheme_code, unit_code, period=None):
     return dict(
         report,
         counts=counts,
-        bounds=[{"grade": row.grade, "min": row.min} for row in rules.grades],
+        bounds=grade_bounds(rules, scale),
+        scale=scale,
     )
 
 
