@@ -202,7 +202,12 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
         ),
     )
     refuse_conflict(principal, {code: holders[code].id for code in codes})
-    in_order = sorted((holders[code] for code in codes), key=lambda h: h.id)
+    # Plain values, read before end_read() expires the holders (each would be read again, one
+    # statement per holder, inside the write lock).
+    in_order = sorted(
+        (_BatchHolder(h.id, h.code, h.unit.path) for h in (holders[c] for c in codes)),
+        key=lambda h: h.id,
+    )
     end_read()
     with write():
         _refuse_closed_year(scheme.id, occurred_on)  # one year for the whole event
@@ -256,10 +261,7 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
             notices.enqueue(_Recorded(entry_id, h.id), "recorded")
         ledger.move_pending_many({accounts[(scheme.id, h.id)].id: points for h in in_order})
         stats.count_rows(
-            (
-                (h.unit.path, scheme.id, occurred_on, item.code, item.category, points)
-                for h in in_order
-            ),
+            ((h.path, scheme.id, occurred_on, item.code, item.category, points) for h in in_order),
             "record",
         )
     made = {h.code: entry_id for h, entry_id in zip(in_order, ids)}
@@ -267,6 +269,7 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
 
 
 _Recorded = namedtuple("_Recorded", "id holder_id")  # what notices.enqueue reads of an entry
+_BatchHolder = namedtuple("_BatchHolder", "id code path")  # a batch's holder, as plain values
 
 
 def _check_caps(item, scheme, occurred_on, points, holders):
