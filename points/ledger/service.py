@@ -106,9 +106,8 @@ def post(account, kind, points, ref, user_id=None, floor=None):
                 {"balance": before, "total": -points},
             )
         now = utcnow()
-        digest = posting_hash(
-            previous, account.id, kind, tenths(points), tenths(balance), ref, user_id, now
-        )
+        row = _posting_row(previous, account.id, kind, points, balance, ref, user_id, now)
+        digest = row["hash"]
         moved = connection.execute(
             _MOVE,
             {
@@ -127,19 +126,7 @@ def post(account, kind, points, ref, user_id=None, floor=None):
         ).one()
     else:
         raise RuntimeError(f"account {account.id} moved under its lock")
-    connection.execute(
-        _INSERT_POSTING,
-        {
-            "account_id": account.id,
-            "kind": kind,
-            "points": points,
-            "balance_after": balance,
-            "at": now,
-            "ref": ref,
-            "user_id": user_id,
-            "hash": digest,
-        },
-    )
+    connection.execute(_INSERT_POSTING, row)
     _move_year_totals(account.id, kind, points, local_date(now).year, connection)
     if isinstance(account, Account):  # the row already holds it: no UPDATE at the next flush
         set_committed_value(account, "balance", balance)
@@ -173,6 +160,22 @@ _INSERT_POSTING = insert(Posting).values(
     user_id=bindparam("user_id"),
     hash=bindparam("hash"),
 )
+
+
+def _posting_row(previous, account_id, kind, points, balance, ref, user_id, at):
+    """A posting's row, its hash chained to the account's `previous` one (`post`, `post_many`)."""
+    return {
+        "account_id": account_id,
+        "kind": kind,
+        "points": points,
+        "balance_after": balance,
+        "at": at,
+        "ref": ref,
+        "user_id": user_id,
+        "hash": posting_hash(
+            previous, account_id, kind, tenths(points), tenths(balance), ref, user_id, at
+        ),
+    }
 
 
 def _year_delta(kind, points):
@@ -345,22 +348,9 @@ def post_many(moves):
         points = Decimal(points)
         read.setdefault(account.id, (account, account.balance, account.last_hash))
         balance = account.balance + points
-        digest = posting_hash(
-            account.last_hash, account.id, kind, tenths(points), tenths(balance), ref, user_id, now
-        )
-        rows.append(
-            {
-                "account_id": account.id,
-                "kind": kind,
-                "points": points,
-                "balance_after": balance,
-                "at": now,
-                "ref": ref,
-                "user_id": user_id,
-                "hash": digest,
-            }
-        )
-        account.balance, account.last_hash = balance, digest
+        row = _posting_row(account.last_hash, account.id, kind, points, balance, ref, user_id, now)
+        rows.append(row)
+        account.balance, account.last_hash = balance, row["hash"]
         delta = _year_delta(kind, points)
         if delta is not None:
             total = totals.setdefault(
