@@ -242,21 +242,7 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
         )
         for _ in ids:  # rows inserted by one statement: the ORM's count of new entries sees none
             metrics.counted(metrics.entries, status="pending")
-        db.session.execute(
-            insert(EntryEvent),
-            [
-                dict(
-                    entry_id=i,
-                    action="record",
-                    status="pending",
-                    user_id=principal.user_id,
-                    holder_id=None,
-                    note=note or "",
-                    at=now,
-                )
-                for i in ids
-            ],
-        )
+        _insert_events("record", principal.user_id, now, ((i, "pending", note or "") for i in ids))
         for entry_id, h in zip(ids, in_order):
             notices.enqueue(_Recorded(entry_id, h.id), "recorded")
         ledger.move_pending_many({accounts[(scheme.id, h.id)].id: points for h in in_order})
@@ -467,6 +453,25 @@ def approvals(entry):
 
 
 # --- review --------------------------------------------------------------------------------
+
+
+def _insert_events(action, user_id, at, rows):
+    """`_event` for a batch: one INSERT of [(entry_id, status, note)], all by one user at once."""
+    db.session.execute(
+        insert(EntryEvent),
+        [
+            dict(
+                entry_id=i,
+                action=action,
+                status=status,
+                user_id=user_id,
+                holder_id=None,
+                note=note,
+                at=at,
+            )
+            for i, status, note in rows
+        ],
+    )
 
 
 def _event(entry, action, user_id=None, note="", holder_id=None):
@@ -859,21 +864,7 @@ def _write_approvals(principal, rows, ids, plan, note):
     for i in plan.post:
         pending[account(i).id] = pending.get(account(i).id, 0) - points[i]
     _post_rows(rows, plan.post, points, pending, me, account)
-    db.session.execute(
-        insert(EntryEvent),
-        [
-            dict(
-                entry_id=i,
-                action="approve",
-                status=status[i],
-                user_id=me,
-                holder_id=None,
-                note=note or "",
-                at=now,
-            )
-            for i in ids
-        ],
-    )
+    _insert_events("approve", me, now, ((i, status[i], note or "") for i in ids))
     if plan.notice:
         db.session.execute(
             insert(Notice),
@@ -1093,19 +1084,10 @@ def _settle_rows(rows, due):
         .execution_options(synchronize_session=False)
     )
     now = utcnow()
-    db.session.execute(
-        insert(EntryEvent),
-        [
-            dict(
-                entry_id=i,
-                action="settle",
-                status="posted",
-                user_id=None,
-                holder_id=None,
-                note=f"公示期满 {rows[i].notice_ends_on.isoformat()}",
-                at=now,
-            )
-            for i in due
-        ],
+    _insert_events(
+        "settle",
+        None,
+        now,
+        ((i, "posted", f"公示期满 {rows[i].notice_ends_on.isoformat()}") for i in due),
     )
     _counted_and_expired(rows, due, dict.fromkeys(due, "posted"))
