@@ -1,5 +1,6 @@
 """The village points service: moral credit (道德积分) and party-member points (党员积分)."""
 
+from inspect import iscoroutinefunction
 from pathlib import Path
 
 import click
@@ -39,8 +40,25 @@ class RowId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class App(Flask):
+    """Flask asks of every hook and view, on every request, whether it is a coroutine
+    (inspect, sixteen times a request here); the answer is a property of the function, so it
+    is asked once per function. Async views would still be run as Flask runs them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._is_coroutine = {}
+
+    def ensure_sync(self, func):
+        plain = getattr(func, "__func__", func)  # a MethodView's method, bound per request
+        found = self._is_coroutine.get(plain)
+        if found is None:
+            found = self._is_coroutine[plain] = iscoroutinefunction(plain)
+        return self.async_to_sync(func) if found else func
+
+
 def create_app(config=None, **overrides):
-    app = Flask(__name__, instance_relative_config=True)
+    app = App(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = RowId
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)

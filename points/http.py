@@ -91,7 +91,7 @@ def refuse_nul():
         raise NotFound()
     if request.routing_exception is not None:
         return  # its own 404 or 405
-    values = request.args.items(multi=True)
+    values = request.args.items(multi=True) if request.query_string else []
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in FORM_TYPES:
         values = [*values, *request.form.items(multi=True)]
     bad = list(dict.fromkeys(name for name, value in values if NUL in name or NUL in value))
@@ -114,6 +114,14 @@ class Blueprint(flask_smorest.Blueprint):
         **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "json_or_form": "application/json",
     }
+
+    def arguments(self, schema, **kwargs):
+        """A schema class is made once, here, not on every request (webargs makes one per call
+        when handed the class: fields deep-copied, nested schemas built again). Our request
+        schemas keep no state between loads, so one instance serves every request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, **kwargs)
 
 
 def protected(blp):

@@ -232,18 +232,26 @@ CACHEABLE = ("/static/", "/favicon.ico")
 
 
 def security_headers(response):
+    """The headers every answer carries, unless the view set its own (setdefault's semantics,
+    without its KeyError per missing header: this runs on every request)."""
     headers = response.headers
     if not request.path.startswith(CACHEABLE):
         headers["Cache-Control"] = "no-store"
-    if current_app.config.get("ENV_NAME") == "production":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    headers.setdefault(
-        "Content-Security-Policy", DOCS_CSP if request.path.startswith("/api/v1/docs") else CSP
-    )
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
+    present = {key.lower() for key in headers.keys()}
+    wanted = _HSTS if current_app.config.get("ENV_NAME") == "production" else ()
+    docs = request.path.startswith("/api/v1/docs")
+    for key, value in (*wanted, ("Content-Security-Policy", DOCS_CSP if docs else CSP), *_FIXED):
+        if key.lower() not in present:
+            headers.add(key, value)
     return response
+
+
+_HSTS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+_FIXED = (
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Content-Type-Options", "nosniff"),
+)
 
 
 def favicon():
