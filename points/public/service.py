@@ -57,9 +57,11 @@ def notice_board(unit_code, limit):
     return unit, [notice_view(e) for e in rows]
 
 
-def balance_page(holder):
-    """/lookup once signed in: the balance, the holder's village (for its notice board) and
+def balance_page(holder_code, pin, address):
+    """/lookup: the resident signs in with code and PIN (the lockouts of POST
+    /api/v1/public/balance), then sees the balance, their village (for its notice board) and
     the year."""
+    holder = resident(holder_code, pin, address)
     return dict(balance=balance_view(holder), village=village_of(holder.unit), year=today().year)
 
 
