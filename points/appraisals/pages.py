@@ -63,7 +63,7 @@ def sign_in():
     """Code + PIN, with the lockouts of the public balance."""
     code = request.form.get("holder", "").strip()
     try:
-        data = PinSchema().load({"holder": code, "pin": request.form.get("pin", "")})
+        data = read_form(PinSchema, ["holder"], secrets=["pin"])
         holder = resident(data["holder"], data["pin"], request.remote_addr)
     except (PointsError, ValidationError) as error:
         return render_template(
