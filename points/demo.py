@@ -25,7 +25,10 @@ WARNING = (
 )
 
 # Names as a village register has them: common surnames, given names of several generations.
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程"
+    "曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
+)
 GIVEN = [
     "建军",
     "秀英",
@@ -314,7 +317,8 @@ LOVE_SUPERMARKETS = [
 
 
 def _open_shops(village, community):
-    """爱心超市: one in the Longhua village, one in the Shita community (once the schemes are synced)."""
+    """爱心超市: one in the Longhua village, one in the Shita community (once the schemes are
+    synced)."""
     from points.shop.service import open_stocked_shop
 
     units = {"longhua": village, "shita": community}
@@ -689,7 +693,8 @@ def _open_states(story, now):
     in_notice += story.record("g2-worker", "longhua", "LH21", ["LH-203", "LH-204"], day, quantity=3)
     story.approve(in_notice[3:], ("reviewer1", "reviewer2"))
     return (
-        f"{len(in_notice)} in notice, {len(objected)} objected to, {len(pending) + len(first_review)} pending, "
+        f"{len(in_notice)} in notice, {len(objected)} objected to, "
+        f"{len(pending) + len(first_review)} pending, "
         f"{len(rejected)} rejected, {len(revoked)} revoked"
     )
 

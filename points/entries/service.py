@@ -598,7 +598,8 @@ def _approve_locked(principal, entry, note, grade=None, conflicts_checked=False)
 
 
 def _check_grade(item, grade):
-    """hours_graded: each approving reviewer names the quality (优, 良, ...); no other item takes one."""
+    """hours_graded: each approving reviewer names the quality (优, 良, ...); no other item
+    takes one."""
     if item is None or not item.graded_by_reviewers:
         if grade is not None:
             raise invalid(
@@ -943,7 +944,8 @@ def _counted_and_expired(rows, ids, status):
 
 
 def grades_to_name(entry):
-    """The grades a reviewer chooses from when approving this entry (hours_graded, pending), else []."""
+    """The grades a reviewer chooses from when approving this entry (hours_graded, pending),
+    else []."""
     return (
         list(rules_of(entry.scheme_version_id).item(entry.item).grades)
         if _graded_at_approval(entry)
