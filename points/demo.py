@@ -130,6 +130,21 @@ def load():
     return lines
 
 
+def _add_households(grid, prefix, count, names, pin_hash):
+    """`count` households of `grid`, coded prefix + 01, 02, ... (LH-101, LX-101), each named
+    from the register, all with the demo PIN."""
+    for n in range(1, count + 1):
+        db.session.add(
+            Holder(
+                code=f"{prefix}{n:02d}",
+                name=names.next(),
+                kind="household",
+                unit_id=grid.id,
+                pin_hash=pin_hash,
+            )
+        )
+
+
 def _places(names, pin_hash):
     county = insert_unit("longhua", "隆化县", "county", None)
     township = insert_unit("lh-tangtou", "汤头沟镇", "township", county)
@@ -138,16 +153,7 @@ def _places(names, pin_hash):
     for g, grid_name in enumerate(GRIDS, start=1):
         grid = insert_unit(f"lh-v1-g{g}", grid_name, "grid", village)
         grids.append(grid)
-        for n in range(1, HOUSEHOLDS_PER_GRID + 1):
-            db.session.add(
-                Holder(
-                    code=f"LH-{g}{n:02d}",
-                    name=names.next(),
-                    kind="household",
-                    unit_id=grid.id,
-                    pin_hash=pin_hash,
-                )
-            )
+        _add_households(grid, f"LH-{g}", HOUSEHOLDS_PER_GRID, names, pin_hash)
     zhao = insert_unit("zhaoxian", "赵县", "county", None)
     shita = insert_unit("st-shita", "石塔社区", "community", zhao)
     branch = insert_unit("st-branch", "石塔社区党支部", "branch", shita)
@@ -247,16 +253,7 @@ def _linxia_grid(names, pin_hash, password_hash):
         township = insert_unit("lx-hanji", "韩集镇", "township", county)
         village = insert_unit("lx-hanji-v1", "阳洼村", "village", township)
         grid = insert_unit("lx-v1-g1", LINXIA_GRID, "grid", village)
-        for n in range(1, LINXIA_HOUSEHOLDS + 1):
-            db.session.add(
-                Holder(
-                    code=f"LX-1{n:02d}",
-                    name=names.next(),
-                    kind="household",
-                    unit_id=grid.id,
-                    pin_hash=pin_hash,
-                )
-            )
+        _add_households(grid, "LX-1", LINXIA_HOUSEHOLDS, names, pin_hash)
         workers = []
         for code, username, post in LINXIA_WORKERS:
             holder = Holder(code=code, name=names.next(), kind="staff", unit_id=grid.id)
