@@ -25,7 +25,10 @@ WARNING = (
 )
 
 # Names as a village register has them: common surnames, given names of several generations.
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程"
+    "曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
+)
 GIVEN = [
     "建军",
     "秀英",
@@ -127,6 +130,21 @@ def load():
     return lines
 
 
+def _add_households(grid, prefix, count, names, pin_hash):
+    """`count` households of `grid`, coded prefix + 01, 02, ... (LH-101, LX-101), each named
+    from the register, all with the demo PIN."""
+    for n in range(1, count + 1):
+        db.session.add(
+            Holder(
+                code=f"{prefix}{n:02d}",
+                name=names.next(),
+                kind="household",
+                unit_id=grid.id,
+                pin_hash=pin_hash,
+            )
+        )
+
+
 def _places(names, pin_hash):
     county = insert_unit("longhua", "隆化县", "county", None)
     township = insert_unit("lh-tangtou", "汤头沟镇", "township", county)
@@ -135,16 +153,7 @@ def _places(names, pin_hash):
     for g, grid_name in enumerate(GRIDS, start=1):
         grid = insert_unit(f"lh-v1-g{g}", grid_name, "grid", village)
         grids.append(grid)
-        for n in range(1, HOUSEHOLDS_PER_GRID + 1):
-            db.session.add(
-                Holder(
-                    code=f"LH-{g}{n:02d}",
-                    name=names.next(),
-                    kind="household",
-                    unit_id=grid.id,
-                    pin_hash=pin_hash,
-                )
-            )
+        _add_households(grid, f"LH-{g}", HOUSEHOLDS_PER_GRID, names, pin_hash)
     zhao = insert_unit("zhaoxian", "赵县", "county", None)
     shita = insert_unit("st-shita", "石塔社区", "community", zhao)
     branch = insert_unit("st-branch", "石塔社区党支部", "branch", shita)
@@ -244,16 +253,7 @@ def _linxia_grid(names, pin_hash, password_hash):
         township = insert_unit("lx-hanji", "韩集镇", "township", county)
         village = insert_unit("lx-hanji-v1", "阳洼村", "village", township)
         grid = insert_unit("lx-v1-g1", LINXIA_GRID, "grid", village)
-        for n in range(1, LINXIA_HOUSEHOLDS + 1):
-            db.session.add(
-                Holder(
-                    code=f"LX-1{n:02d}",
-                    name=names.next(),
-                    kind="household",
-                    unit_id=grid.id,
-                    pin_hash=pin_hash,
-                )
-            )
+        _add_households(grid, "LX-1", LINXIA_HOUSEHOLDS, names, pin_hash)
         workers = []
         for code, username, post in LINXIA_WORKERS:
             holder = Holder(code=code, name=names.next(), kind="staff", unit_id=grid.id)
@@ -314,7 +314,8 @@ LOVE_SUPERMARKETS = [
 
 
 def _open_shops(village, community):
-    """爱心超市: one in the Longhua village, one in the Shita community (once the schemes are synced)."""
+    """爱心超市: one in the Longhua village, one in the Shita community (once the schemes are
+    synced)."""
     from points.shop.service import open_stocked_shop
 
     units = {"longhua": village, "shita": community}
@@ -689,7 +690,8 @@ def _open_states(story, now):
     in_notice += story.record("g2-worker", "longhua", "LH21", ["LH-203", "LH-204"], day, quantity=3)
     story.approve(in_notice[3:], ("reviewer1", "reviewer2"))
     return (
-        f"{len(in_notice)} in notice, {len(objected)} objected to, {len(pending) + len(first_review)} pending, "
+        f"{len(in_notice)} in notice, {len(objected)} objected to, "
+        f"{len(pending) + len(first_review)} pending, "
         f"{len(rejected)} rejected, {len(revoked)} revoked"
     )
 

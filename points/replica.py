@@ -1,4 +1,5 @@
-"""读库: reports read a PostgreSQL hot standby (POINTS_REPLICA_URL), so they never slow the counters.
+"""读库: reports read a PostgreSQL hot standby (POINTS_REPLICA_URL), so they never slow the
+counters.
 
 Which reads go there is decided in the report services with `database.reading()`; nothing
 that moves or checks points uses it, so balances, redemptions and reviews read the primary,

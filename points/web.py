@@ -157,16 +157,18 @@ def role_required(*roles):
     return decorate
 
 
-def form(schema, fields, omit_blank=(), **values):
+def form(schema, fields, omit_blank=(), secrets=(), **values):
     """A page's form read by the capability's request schema (the JSON API's own): `fields`
     taken from the form, stripped (names, or {schema field: form field} where a page names its
-    inputs otherwise: one reason box per row), with `values` over them; a field named in
-    `omit_blank` and left blank is left out, as a JSON client leaves out an optional field.
-    A refusal is a ValidationError, as the API's."""
+    inputs otherwise: one reason box per row), and `secrets` (a PIN, a password) as typed, never
+    stripped, with `values` over them; a field named in `omit_blank` and left blank is left
+    out, as a JSON client leaves out an optional field. A refusal is a ValidationError, as the
+    API's."""
     names = fields if isinstance(fields, dict) else {name: name for name in fields}
     data = {field: request.form.get(name, "").strip() for field, name in names.items()}
     data = {field: value for field, value in data.items() if value or field not in omit_blank}
-    return schema().load({**data, **values})
+    typed = {name: request.form.get(name, "") for name in secrets}
+    return schema().load({**data, **typed, **values})
 
 
 RESIDENT_MINUTES = 15  # how long a resident's /lookup opens their own printouts

@@ -85,7 +85,8 @@ def _fresh_database(template_uri, tmp_path):
     with engine.begin() as conn:
         tables = conn.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> "
+                "'alembic_version'"
             )
         ).scalars()
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -396,7 +397,8 @@ def at_once(calls, timeout=JOIN_TIMEOUT):
 
 
 def own_clients(world, username, count):
-    """`count` API callers signed in as one user, each with its own client (as separate browsers)."""
+    """`count` API callers signed in as one user, each with its own client (as separate
+    browsers)."""
     token = world.token(username)
     return [Api(world.app.test_client(), token) for _ in range(count)]
 

@@ -7,7 +7,8 @@ from points.extensions import db
 
 
 def _positive_items(world, scheme):
-    """Uncapped items that give points: fixed ones by size, and a positive range item for the rest."""
+    """Uncapped items that give points: fixed ones by size, and a positive range item for the
+    rest."""
     rules = world.rules(scheme)
     fixed = sorted(
         (
@@ -24,7 +25,8 @@ def _positive_items(world, scheme):
 
 
 def give_points(world, holders, n, scheme="longhua"):
-    """Give each holder exactly n spendable points: record as one event, two reviewers, notice ends."""
+    """Give each holder exactly n spendable points: record as one event, two reviewers, notice
+    ends."""
     holders = [holders] if isinstance(holders, str) else list(holders)
     recorder, reviewers = (
         ("rec", ("rev1", "rev2")) if scheme == "longhua" else ("srec", ("srev1", "srev2"))

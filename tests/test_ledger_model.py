@@ -314,7 +314,8 @@ def _dec(value):
     return Decimal(str(value))
 
 
-# (action, weight): the first is what a run of zeros does, so even Hypothesis's simplest runs go somewhere.
+# (action, weight): the first is what a run of zeros does, so even Hypothesis's simplest runs go
+# somewhere.
 ACTIONS = [
     ("approve", 4),
     ("settle", 2),
@@ -376,7 +377,8 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             self.last_sale = (
                 None  # (user, key, body, answer) of the last redemption kept for replay
             )
-            # Fresh households and a fresh shop for every run, so the model starts from zero as they do.
+            # Fresh households and a fresh shop for every run, so the model starts from zero as
+            # they do.
             self.holders = [f"S{self.run}-{i}" for i in range(len(HOLDER_GRIDS))]
             admin = world.as_("admin")
             for code, grid in zip(self.holders, HOLDER_GRIDS):
@@ -447,7 +449,8 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
         @staticmethod
         def _would(judge, strict=False):
             """Whether the model lets this user try: allowed, or (unless strict) refused for the
-            state of things (409: below the threshold, already reviewed...), not for who they are."""
+            state of things (409: below the threshold, already reviewed...), not for who they
+            are."""
 
             def allowed(user):
                 try:
@@ -550,7 +553,8 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
             getattr(self, data.draw(st.sampled_from(possible), label="action"))(data)
 
         def _possible(self, action):
-            """Actions with something to act on (the draws inside still pick a wrong one at times)."""
+            """Actions with something to act on (the draws inside still pick a wrong one at
+            times)."""
             statuses = {
                 "approve": ("pending", "disputed"),
                 "reject": ("pending", "disputed"),
@@ -707,7 +711,8 @@ def test_every_action_is_judged_as_the_contract_says_and_the_books_stay_right(wo
                 self._seen(entry_id)
 
         def settle(self, data):
-            """The clock moved: settle as of some days after today (the notice's last day, the day after...)."""
+            """The clock moved: settle as of some days after today (the notice's last day, the day
+            after...)."""
             days = data.draw(
                 st.sampled_from([NOTICE_DAYS + 1, NOTICE_DAYS, NOTICE_DAYS + 1, 0, 9]), label="days"
             )

@@ -51,7 +51,8 @@ def _check_edited(app, tmp_path, old, new):
             "measure: claims_on_time",
             "measure: notices_served",
             "item LX07",
-            "measure must be one of households_reached, entries_recorded, claims_on_time (got 'notices_served')",
+            "measure must be one of households_reached, entries_recorded, claims_on_time (got "
+            "'notices_served')",
         ),
         (
             "raters: household",

@@ -69,7 +69,8 @@ def test_participation_figures_are_counted_for_entries_posted_before(old_databas
                 text(
                     "INSERT INTO entries (scheme_id, scheme_version_id, holder_id, item, category, "
                     "veto, points, occurred_on, note, status, recorded_by_id, created_at) "
-                    "VALUES (1, 1, 1, 'X1', 'c', :f, :p, :d, '', :s, 1, '2026-01-01 00:00:00+00:00')"
+                    "VALUES (1, 1, 1, 'X1', 'c', :f, :p, :d, '', :s, 1, "
+                    "'2026-01-01 00:00:00+00:00')"
                 ),
                 [{"f": False, "p": p, "d": d, "s": s} for d, p, s in entries],
             )

@@ -27,7 +27,8 @@ def _row_counts(app):
 
 
 def _story(world):
-    """Something of everything: points posted and spent, an entry in notice that is due to settle."""
+    """Something of everything: points posted and spent, an entry in notice that is due to
+    settle."""
     open_shop(world, goods=[("soap", "肥皂", 5, 100)])
     give_points(world, "H1", 20)
     sold = world.as_("clerk").post(

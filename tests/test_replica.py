@@ -39,7 +39,8 @@ def _empty(url):
     with engine.begin() as conn:
         tables = conn.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> "
+                "'alembic_version'"
             )
         ).scalars()
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

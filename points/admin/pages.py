@@ -198,24 +198,17 @@ def users_list():
 @bp.post("/users")
 def create_user():
     try:
-        data = read_form(
-            NewUserSchema,
-            ["username", "display_name"],
-            ["display_name"],
-            password=request.form.get("password", ""),
-            grants=[_grant_asked()],
-        )
-        user = users.create_user(
-            principal(),
-            data["username"],
-            data["password"],
-            data.get("display_name"),
-            data["grants"],
-        )
+        user = users.create_user(principal(), **_user_asked())
     except (PointsError, ValidationError) as error:
         return _users_page(_form(password=""), friendly(error), status_of(error))
     flash(_("已创建用户 %(name)s。", name=user.username), "success")
     return redirect(url_for("admin_pages.users_list"))
+
+
+def _user_asked():
+    """A new user: username, name (blank: none), the password as typed and one grant."""
+    fields = ["username", "display_name"]
+    return read_form(NewUserSchema, fields, secrets=["password"], grants=[_grant_asked()])
 
 
 def _grant_asked():
@@ -286,12 +279,16 @@ def shops():
     return _shops_page()
 
 
+def _shop_asked():
+    """A new shop: code, name, unit and the schemes ticked."""
+    schemes = request.form.getlist("schemes")
+    return read_form(NewShopSchema, ["code", "name", "unit"], schemes=schemes)
+
+
 @bp.post("/shops")
 def create_shop():
     try:
-        data = read_form(
-            NewShopSchema, ["code", "name", "unit"], schemes=request.form.getlist("schemes")
-        )
+        data = _shop_asked()
         created = shop.create_shop(
             principal(), data["code"], data["name"], data["unit"], data["schemes"]
         )

@@ -146,7 +146,8 @@ class Ballots(MethodView):
     @public.response(201, BallotAnswer)
     @public.doc(security=[])
     def post(self, data):
-        """民主测评: a household rates a grid worker of its own grid once per round (secret ballot)."""
+        """民主测评: a household rates a grid worker of its own grid once per round
+        (secret ballot)."""
         rater = resident(data["holder"], data["pin"], request.remote_addr)
         appraisal_round, subject = service.cast(
             rater, data["round"], data["subject"], data["rating"]

@@ -63,7 +63,7 @@ def sign_in():
     """Code + PIN, with the lockouts of the public balance."""
     code = request.form.get("holder", "").strip()
     try:
-        data = PinSchema().load({"holder": code, "pin": request.form.get("pin", "")})
+        data = read_form(PinSchema, ["holder"], secrets=["pin"])
         holder = resident(data["holder"], data["pin"], request.remote_addr)
     except (PointsError, ValidationError) as error:
         return render_template(
@@ -78,14 +78,18 @@ def ballot():
     """One secret ballot: the page never shows how anyone rated, only that one has voted."""
     code = signed_in_resident()
     if not code:
-        flash(_("请先输入户号和查询密码。"), "error")
-        return redirect(url_for("appraisals_pages.appraise"))
+        return _back(_("请先输入户号和查询密码。"), "error")
     holder = holder_by_code(code)
     try:
         service.cast(holder, *(request.form.get(k, "") for k in ("round", "subject", "rating")))
     except PointsError as error:
         return _ballot_page(holder, _refusal(error), error.status)
-    flash(_("谢谢！您的评议已记下，评议结果只公布票数，不显示谁投了什么。"), "success")
+    return _back(_("谢谢！您的评议已记下，评议结果只公布票数，不显示谁投了什么。"), "success")
+
+
+def _back(words, category):
+    """To /appraise (the sign-in form, or the open rounds) with a message."""
+    flash(words, category)
     return redirect(url_for("appraisals_pages.appraise"))
 
 

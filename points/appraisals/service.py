@@ -6,7 +6,6 @@ Lock order, as in entries: the round first, then entries and accounts (through a
 """
 
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
@@ -24,7 +23,7 @@ from points.database import (
     write,
 )
 from points.entries.models import Entry
-from points.entries.service import _check_cap as check_cap, add_entry
+from points.entries.service import add_entry, cap_left
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
@@ -418,20 +417,9 @@ def _platform_entries(principal, scheme, rules, subject, first, last, day, perio
 
 def _within_cap(item, holder, scheme, day, points):
     """The part of `points` that still fits the item's cap for this holder, or None when none
-    does: entries' own check of the cap (the one rule, `Cap.admits` over the holder's entries
-    in the cap's period), trimmed here rather than refused, since a count is not a claim."""
-    try:
-        check_cap(item, holder, scheme, day, points)
-        return points
-    except PointsError as error:
-        if error.code != "cap_exceeded":
-            raise
-        count, used = error.details["count"], Decimal(error.details["points"])
-    cap = item.cap
-    if cap.points is None or not cap.admits(count, used, 0):
-        return None  # no entry fits: the count is full, or the points already are
-    room = (cap.points if points > 0 else -cap.points) - used
-    return room if room * points > 0 and cap.admits(count, used, room) else None
+    does: trimmed rather than refused, since a count is not a claim (entries' `cap_left`, the
+    same rule that refuses a recorded entry past the cap)."""
+    return cap_left(item, holder, scheme, day, points)
 
 
 def _local_bounds(first, last):

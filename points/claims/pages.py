@@ -36,14 +36,15 @@ def new_claim():
 
 
 def _read_claim():
-    """The form through the API's schema: "scheme:item" picked in one list, the item's one
-    value in `value`."""
+    """The form through the API's schema ("scheme:item" picked in one list, the item's one
+    value in `value`), and the photos' bytes as the API reads them."""
     scheme, _sep, item = request.form.get("item", "").partition(":")
     value = forms.value_field(scheme, item)
     fields = {"holder": "holder", "occurred_on": "occurred_on", "note": "note"}
     if value:
         fields[value] = "value"
-    return form(NewClaimSchema, fields, (value,), scheme=scheme, item=item, pin=_pin())
+    data = form(NewClaimSchema, fields, (value,), ["pin"], scheme=scheme, item=item)
+    return data, service.read_photos(request.files.getlist("photo"))
 
 
 @bp.post("/lookup/claim")
@@ -51,12 +52,10 @@ def submit_claim():
     """As POST /api/v1/public/claims: the same schema reads the form, the same service function
     declares it."""
     try:
-        data = _read_claim()
-        photos = service.read_photos(request.files.getlist("photo"))
+        data, photos = _read_claim()
         claim = service.declare(data["holder"], data["pin"], request.remote_addr, data, photos)
     except (PointsError, ValidationError) as error:
-        form_again = {**request.form.to_dict(), "pin": ""}
-        return _claim_form(form_again, friendly(error, resident=True), status_of(error))
+        return _claim_refused(error)
     words = _(
         "申领已提交（编号 %(id)s），记分员核实后会记入积分；结果可在查询积分时看到。", id=claim.id
     )
@@ -64,8 +63,10 @@ def submit_claim():
     return redirect(url_for("claims_pages.new_claim"))
 
 
-def _pin():
-    return request.form.get("pin", "")  # as typed: a PIN is not stripped
+def _claim_refused(error):
+    """The form again as it was sent (the PIN typed again), with why."""
+    form_again = {**request.form.to_dict(), "pin": ""}
+    return _claim_form(form_again, friendly(error, resident=True), status_of(error))
 
 
 def _queue(error=None, status=200):

@@ -6,10 +6,7 @@ the capabilities they combine."""
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from points.database import today
 from points.desk import service
-from points.org.service import get_holder, holder_by_code
-from points.schemes.models import FIRST_YEAR, LAST_YEAR
 from points.users.pages import bp as users_pages
 from points.web import page_errors, principal, signed_in_resident
 
@@ -41,17 +38,12 @@ def holder(code):
 def statement(code):
     """积分存折: a year's passbook to print (A5 or A4), for staff in scope and for the resident
     who has just signed in at /lookup with code and PIN."""
-    if current_user.is_authenticated:
-        holder = get_holder(principal(), code)
-    elif signed_in_resident() == code:
-        holder = holder_by_code(code)
-    else:
-        return redirect(url_for("public_pages.lookup"))
-    year = request.args.get("year", "")
-    year = int(year) if year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR else today().year
-    paper = "a4" if request.args.get("paper") == "a4" else "a5"
-    return render_template(
-        "org/statement.html",
-        paper=paper,
-        **service.statement_page(holder, year, request.args.get("scheme")),
+    me = principal() if current_user.is_authenticated else None
+    args = request.args
+    shown = service.passbook_page(
+        me, signed_in_resident(), code, args.get("year", ""), args.get("scheme")
     )
+    if shown is None:
+        return redirect(url_for("public_pages.lookup"))
+    paper = "a4" if args.get("paper") == "a4" else "a5"
+    return render_template("org/statement.html", paper=paper, **shown)

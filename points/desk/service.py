@@ -6,6 +6,7 @@ from points.entries.api import entry_view
 from points.ledger import service as ledger
 from points.ledger.api import posting_view
 from points.org import service as org
+from points.schemes.models import FIRST_YEAR, LAST_YEAR
 from points.schemes.service import all_schemes, scheme_by_code
 from points.errors import not_found
 from points.users.service import usernames
@@ -36,6 +37,23 @@ def holder_page(principal, code):
         for e in entries.entries_of(principal, HISTORY, holder=holder.code)
     ]
     return {"holder": holder, "accounts": accounts, "entries": recent}
+
+
+def passbook_page(principal, resident_code, code, year_text, scheme_code=None):
+    """积分存折 of holder `code` for staff in scope (`principal`, None when nobody is signed
+    in) or for the resident who has just signed in at /lookup as `resident_code`; None for
+    anyone else (they sign in first). The year asked for, or this one when it is none or
+    outside the years a scheme keeps."""
+    if principal is not None:
+        holder = org.get_holder(principal, code)
+    elif resident_code == code:
+        holder = org.holder_by_code(code)
+    else:
+        return None
+    year = int(year_text) if year_text.isdigit() else None
+    if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
+        year = today().year
+    return statement_page(holder, year, scheme_code)
 
 
 def statement_page(holder, year, scheme_code=None):

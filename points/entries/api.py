@@ -249,7 +249,8 @@ class Revoke(MethodView):
     @blp.arguments(ReasonSchema)
     @blp.response(200, EntrySchema)
     def post(self, data, entry_id):
-        """Revoke (撤销) a posted or in-notice entry; posted points go back by a reversing posting."""
+        """Revoke (撤销) a posted or in-notice entry; posted points go back by a reversing
+        posting."""
         service.revoke(principal(), entry_id, data["reason"])
         return entry_view(service.get_entry(principal(), entry_id))
 

@@ -79,10 +79,33 @@ def compute(rules, item_code, occurred_on, values):
 
 def _check_cap(item, holder, scheme, occurred_on, points):
     """Refuse whole an entry that would go past the item's cap for this holder (never trimmed)."""
+    if item.cap is None:
+        return
+    first, last, count, total = _cap_usage(item, holder, scheme, occurred_on)
+    _refuse_past_cap(item, first, last, count, total, points)
+
+
+def cap_left(item, holder, scheme, occurred_on, points):
+    """The part of `points` that still fits the item's cap for this holder: all of it when the
+    item has no cap or it fits, the room left when only the cap's points are short, None when
+    no entry fits (the count is full, or the points already are). For a caller that trims to
+    the cap rather than refusing (an appraisal's result); the one rule is `Cap.admits`."""
     cap = item.cap
     if cap is None:
-        return
-    first, last = cap_window(cap.per, occurred_on)
+        return points
+    _first, _last, count, used = _cap_usage(item, holder, scheme, occurred_on)
+    if cap.admits(count, used, points):
+        return points
+    if cap.points is None or not cap.admits(count, used, 0):
+        return None
+    room = (cap.points if points > 0 else -cap.points) - used
+    return room if room * points > 0 and cap.admits(count, used, room) else None
+
+
+def _cap_usage(item, holder, scheme, occurred_on):
+    """The cap's period around `occurred_on` and what this holder's entries of the item used of
+    it: (first day, last day, entries, points), rejected and revoked entries not counted."""
+    first, last = cap_window(item.cap.per, occurred_on)
     count, total = db.session.execute(
         select(func.count(Entry.id), func.sum(Entry.points)).where(
             Entry.holder_id == holder.id,
@@ -92,7 +115,7 @@ def _check_cap(item, holder, scheme, occurred_on, points):
             Entry.status.not_in(("rejected", "revoked")),
         )
     ).one()
-    _refuse_past_cap(item, first, last, count, total or 0, points)
+    return first, last, count, total or 0
 
 
 def _refuse_past_cap(item, first, last, count, total, points):
@@ -575,7 +598,8 @@ def _approve_locked(principal, entry, note, grade=None, conflicts_checked=False)
 
 
 def _check_grade(item, grade):
-    """hours_graded: each approving reviewer names the quality (优, 良, ...); no other item takes one."""
+    """hours_graded: each approving reviewer names the quality (优, 良, ...); no other item
+    takes one."""
     if item is None or not item.graded_by_reviewers:
         if grade is not None:
             raise invalid(
@@ -920,7 +944,8 @@ def _counted_and_expired(rows, ids, status):
 
 
 def grades_to_name(entry):
-    """The grades a reviewer chooses from when approving this entry (hours_graded, pending), else []."""
+    """The grades a reviewer chooses from when approving this entry (hours_graded, pending),
+    else []."""
     return (
         list(rules_of(entry.scheme_version_id).item(entry.item).grades)
         if _graded_at_approval(entry)

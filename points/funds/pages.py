@@ -57,18 +57,21 @@ def _refusal(error):
     return friendly(error)
 
 
+def _refused(unit_code, error):
+    """The page again, with the form as sent and why (of no unit when it is not theirs)."""
+    shown = "" if status_of(error) in (403, 404) else unit_code
+    return _page(shown, request.form, _refusal(error), status_of(error))
+
+
 @bp.post("/<unit>")
 @role_required("admin")
 def record(unit):
     """收入 or 支出: the same schema and service as POST /api/v1/funds/<unit>/movements."""
     try:
         data = read_form(NewMovementSchema, ["kind", "amount", "source", "note"], ["note"])
-        movement = service.record_movement(
-            principal(), unit, data["kind"], data["amount"], data["source"], data.get("note")
-        )
+        movement = service.record_movement(principal(), unit, **data)
     except (PointsError, ValidationError) as error:
-        shown = "" if status_of(error) in (403, 404) else unit  # not a unit of theirs: none
-        return _page(shown, request.form, _refusal(error), status_of(error))
+        return _refused(unit, error)
     balance = yuan_text(movement["balance_after"])
     flash(_("已记账，公益金余额 %(balance)s。", balance=balance), "success")
     return redirect(url_for("funds_pages.index", unit=unit))

@@ -125,7 +125,8 @@ def _local_year(column):
 
 
 def _verify_year_totals(key):
-    """本年获得 / 扣减 / 兑换 must equal the year's postings, summed in SQL as ledger.post adds them."""
+    """本年获得 / 扣减 / 兑换 must equal the year's postings, summed in SQL as ledger.post adds
+    them."""
     year = _local_year(Posting.at)
     if year is None:
         year = literal_column("0")

@@ -5,9 +5,7 @@ how to object. Staff in scope only."""
 from flask import Blueprint, render_template, url_for
 from flask_login import login_required
 
-from points.database import today
-from points.org.service import get_holder, village_of
-from points.public.service import open_entries
+from points.public.service import slip_page
 from points.web import page_errors, principal
 
 bp = page_errors(Blueprint("notices_pages", __name__))
@@ -16,14 +14,10 @@ bp = page_errors(Blueprint("notices_pages", __name__))
 @bp.get("/holders/<code>/slip")
 @login_required
 def slip(code):
-    holder = get_holder(principal(), code)
-    village = village_of(holder.unit)
+    shown = slip_page(principal(), code)
     return render_template(
         "notices/slip.html",
-        holder=holder,
-        village=village,
-        entries=open_entries(holder),
-        printed=today(),
+        **shown,
         lookup=url_for("public_pages.lookup", _external=True),
-        board=url_for("public_pages.notices", unit=village.code, _external=True),
+        board=url_for("public_pages.notices", unit=shown["village"].code, _external=True),
     )

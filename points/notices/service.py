@@ -108,7 +108,10 @@ def message_of(notice):
             f"{entry.notice_ends_on.month}月{entry.notice_ends_on.day}日，有异议请在公示期内到公示栏或“查询积分”提出。"
         )
     else:
-        text = f"【{village}】{entry.holder.code}户：记分员记录了 {item_name} {sign}{entry.points}分，待审核。"
+        text = (
+            f"【{village}】{entry.holder.code}户："
+            f"记分员记录了 {item_name} {sign}{entry.points}分，待审核。"
+        )
     return Message(
         notice=notice.id,
         event=notice.event,

@@ -6,7 +6,6 @@ from marshmallow import ValidationError
 
 from points.errors import PointsError
 from points.org.service import villages
-from points.users.service import resident
 from points.public.schemas import PinSchema, PublicObjectionSchema
 from points.public import service
 from points.public.service import notice_board
@@ -17,19 +16,22 @@ bp = page_errors(Blueprint("public_pages", __name__))
 BOARD = 200  # entries on one printed notice board
 
 
-@bp.route("/lookup", methods=["GET", "POST"])
+@bp.get("/lookup")
 def lookup():
-    """查询积分: the same sign-in and lockout as POST /api/v1/public/balance."""
-    if request.method == "GET":
-        return render_template("public/lookup.html", holder="")
+    """查询积分: the holder code and PIN form."""
+    return render_template("public/lookup.html", holder="")
+
+
+@bp.post("/lookup")
+def balance():
+    """The balance, after the same sign-in and lockout as POST /api/v1/public/balance."""
     try:
-        data = read_form(PinSchema, ["holder"], pin=request.form.get("pin", ""))
-        holder = resident(data["holder"], data["pin"], request.remote_addr)
-        shown = service.balance_page(holder)
+        data = read_form(PinSchema, ["holder"], secrets=["pin"])
+        shown = service.balance_page(data["holder"], data["pin"], request.remote_addr)
     except (PointsError, ValidationError) as error:
         code, words = request.form.get("holder", "").strip(), friendly(error, resident=True)
         return render_template("public/lookup.html", holder=code, error=words), status_of(error)
-    remember_resident(holder.code)
+    remember_resident(shown["balance"]["holder"])
     return render_template("public/balance.html", **shown)
 
 
@@ -61,20 +63,30 @@ def notices():
 def object_to_entry():
     """提出异议: a resident of the same village, signed with code and PIN (as the API)."""
     unit_code = request.form.get("unit", "").strip()
-    entry_id = request.form.get("entry", "")
     try:
-        data = read_form(PublicObjectionSchema, ["holder", "text"], pin=request.form.get("pin", ""))
-        if not entry_id.isdigit():
-            raise PointsError("not_found", "entry not found", 404)
+        data = read_form(PublicObjectionSchema, ["holder", "text"], secrets=["pin"])
         service.object_to_entry(
-            data["holder"], data["pin"], request.remote_addr, int(entry_id), data["text"]
+            data["holder"], data["pin"], request.remote_addr, _entry_asked(), data["text"]
         )
     except (PointsError, ValidationError) as error:
-        form = {
-            "entry": entry_id,
-            "holder": request.form.get("holder", "").strip(),
-            "text": request.form.get("text", ""),
-        }
-        return _notices_page(unit_code, form, friendly(error, resident=True), status_of(error))
+        return _objection_refused(unit_code, error)
     flash(_("您的异议已提交，这条记录暂不入账，等待审核员处理。"), "success")
     return redirect(url_for("public_pages.notices", unit=unit_code or None))
+
+
+def _entry_asked():
+    """The entry objected to (a hidden field): a number, else no such entry."""
+    entry_id = request.form.get("entry", "")
+    if not entry_id.isdigit():
+        raise PointsError("not_found", "entry not found", 404)
+    return int(entry_id)
+
+
+def _objection_refused(unit_code, error):
+    """The board again with why, and the objection as it was sent (the PIN typed again)."""
+    form = {
+        "entry": request.form.get("entry", ""),
+        "holder": request.form.get("holder", "").strip(),
+        "text": request.form.get("text", ""),
+    }
+    return _notices_page(unit_code, form, friendly(error, resident=True), status_of(error))

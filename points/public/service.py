@@ -11,7 +11,7 @@ from points.extensions import db
 from points.ledger import service as ledger
 from points.ledger.api import posting_view
 from points.ledger.models import Account, Posting
-from points.org.service import unit_by_code, village_of
+from points.org.service import get_holder, unit_by_code, village_of
 from points.users.service import resident
 from points.schemes.models import Scheme
 from points.schemes.service import rules_of
@@ -57,9 +57,11 @@ def notice_board(unit_code, limit):
     return unit, [notice_view(e) for e in rows]
 
 
-def balance_page(holder):
-    """/lookup once signed in: the balance, the holder's village (for its notice board) and
+def balance_page(holder_code, pin, address):
+    """/lookup: the resident signs in with code and PIN (the lockouts of POST
+    /api/v1/public/balance), then sees the balance, their village (for its notice board) and
     the year."""
+    holder = resident(holder_code, pin, address)
     return dict(balance=balance_view(holder), village=village_of(holder.unit), year=today().year)
 
 
@@ -114,6 +116,14 @@ def balance_view(holder):
 def _item_name(scheme, code):
     item = rules_of(scheme.current_version_id).item(code)
     return item.name if item else code
+
+
+def slip_page(principal, holder_code):
+    """积分告知单 of a holder in the caller's scope: the holder, its village and its open
+    entries, printed today."""
+    holder = get_holder(principal, holder_code)
+    village = village_of(holder.unit)
+    return dict(holder=holder, village=village, entries=open_entries(holder), printed=today())
 
 
 def open_entries(holder):

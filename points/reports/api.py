@@ -65,7 +65,8 @@ class Ranking(MethodView):
     @blp.arguments(RankingQuery, location="query")
     @blp.response(200, RankingPage)
     def get(self, args):
-        """积分排名: net posted points of the year, ties sharing a rank, stars; JSON, CSV or XLSX."""
+        """积分排名: net posted points of the year, ties sharing a rank, stars; JSON, CSV or
+        XLSX."""
         year, period = args.get("year") or today().year, args.get("period")
         if args["format"] == "json":
             report = service.ranking(

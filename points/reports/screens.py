@@ -183,15 +183,21 @@ def ranking_print(principal, args):
 STATS_TOTALS = tuple(f for f in FIGURES if f != "holders")  # summed over the months
 
 
-def stats(principal, args):
-    """统计: a unit's year month by month, its totals and a chart; (context, refusal or None)."""
+def _unit_page(principal, args, read, **empty):
+    """A page of one unit's year: the filters and `empty` (what it shows before a unit is
+    chosen), with what `read(chosen)` adds once one is; (context, refusal or None)."""
     chosen = filters(principal, args)
-    scheme_code = args.get("scheme") or None
-    context = dict(chosen, scheme_code=scheme_code, figures=None, chart=None)
+    context = dict(chosen, **empty)
     if not chosen["unit_code"]:
         return context, None
+    return _filled(context, lambda: read(chosen))
 
-    def read():
+
+def stats(principal, args):
+    """统计: a unit's year month by month, its totals and a chart; (context, refusal or None)."""
+    scheme_code = args.get("scheme") or None
+
+    def read(chosen):
         figures = service.statistics(principal, chosen["unit_code"], chosen["year"], scheme_code)
         months = figures["months"]
         return dict(
@@ -200,49 +206,38 @@ def stats(principal, args):
             chart=vbars(months, ("granted", "spent")),
         )
 
-    return _filled(context, read)
+    return _unit_page(principal, args, read, scheme_code=scheme_code, figures=None, chart=None)
 
 
 def fairness(principal, args):
     """人情分: the unit's recorders and reviewers, a chart of points by recorder."""
-    chosen = filters(principal, args)
-    context = dict(chosen, report=None, bars=[])
-    if not chosen["unit_code"]:
-        return context, None
 
-    def read():
+    def read(chosen):
         report = fairness_report(principal, chosen["unit_code"], chosen["year"])
         chart = sorted(report["recorders"], key=lambda r: -r["points"])[:TOP]
         return dict(report=report, bars=hbars([dict(r, name=r["username"]) for r in chart]))
 
-    return _filled(context, read)
+    return _unit_page(principal, args, read, report=None, bars=[])
 
 
 def participation(principal, args):
     """参与度: per village, the households with a posted entry that year, as shares."""
-    chosen = filters(principal, args)
-    context = dict(chosen, report=None, bars=[])
-    if not chosen["unit_code"]:
-        return context, None
 
-    def read():
+    def read(chosen):
         report = oversight.participation(principal, chosen["unit_code"], chosen["year"])
         return dict(report=report, bars=share_bars(report["items"][:PER_PAGE]))
 
-    return _filled(context, read)
+    return _unit_page(principal, args, read, report=None, bars=[])
 
 
 def liability(principal, args):
     """积分兑付能力: outstanding points against the goods and the fund, per village."""
-    chosen = filters(principal, args)
     scheme_code = args.get("scheme") or None
-    context = dict(chosen, scheme_code=scheme_code, report=None)
-    if not chosen["unit_code"]:
-        return context, None
-    return _filled(
-        context,
-        lambda: dict(report=oversight.liability(principal, chosen["unit_code"], scheme_code)),
-    )
+
+    def read(chosen):
+        return dict(report=oversight.liability(principal, chosen["unit_code"], scheme_code))
+
+    return _unit_page(principal, args, read, scheme_code=scheme_code, report=None)
 
 
 # --- the charts: inline SVG geometry ---------------------------------------------------------

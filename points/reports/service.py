@@ -331,7 +331,8 @@ def _check_admin_of_scheme(principal, scheme):
 
 
 def close_year(principal, scheme_code, year):
-    """年度结算: awards, then an expiry and a carry posting for every account, in one transaction."""
+    """年度结算: awards, then an expiry and a carry posting for every account, in one
+    transaction."""
     scheme = scheme_by_code(scheme_code, "scheme")
     _check_admin_of_scheme(principal, scheme)
     rules = rules_of(scheme.current_version_id)

@@ -515,7 +515,8 @@ class _SchemeReader:
         ratings = value["ratings"]
         if not isinstance(ratings, dict) or len(ratings) < 2:
             raise fail(
-                "ratings must name at least two ratings with their points, like {满意: 10, 不满意: 0}"
+                "ratings must name at least two ratings with their points, "
+                "like {满意: 10, 不满意: 0}"
             )
         read = {}
         for name, points in ratings.items():
@@ -657,7 +658,8 @@ class _SchemeReader:
         factors = raw["grades"]
         if not isinstance(factors, dict) or not factors:
             raise fail(
-                "grades must list at least one grade with its factor, like {优: 1.0, 良: 0.8, 中: 0.5}"
+                "grades must list at least one grade with its factor, "
+                "like {优: 1.0, 良: 0.8, 中: 0.5}"
             )
         grades = {}
         for name, factor in factors.items():
@@ -703,7 +705,8 @@ class _SchemeReader:
 
     @staticmethod
     def _check_lawful(item, fail):
-        """A deduction for a protected act (上访, 投诉, 诉讼, 信教, 投票 ...) must say its lawful basis."""
+        """A deduction for a protected act (上访, 投诉, 诉讼, 信教, 投票 ...) must say its lawful
+        basis."""
         if item.lawful_basis is not None or not _deducts(item):
             return
         acts = [act for act in PROTECTED_ACTS if act in item.name]

@@ -214,7 +214,8 @@ class Restock(MethodView):
     @blp.arguments(RestockSchema)
     @blp.response(200, GoodsSchema)
     def post(self, data, shop, goods):
-        """补货 (admin): adds to the stock and writes a stock movement; `donor` for donated goods."""
+        """补货 (admin): adds to the stock and writes a stock movement; `donor` for donated
+        goods."""
         return goods_view(
             service.restock(
                 principal(), shop, goods, data["quantity"], data.get("note"), data.get("donor")
@@ -238,7 +239,8 @@ class Redemptions(MethodView):
         ]
     )
     def post(self, data):
-        """Redeem points for goods (clerk). Idempotency-Key required; a retry gets the first answer."""
+        """Redeem points for goods (clerk). Idempotency-Key required; a retry gets the first
+        answer."""
         key = idempotency.header_key(required=True)
         answer = service.redeem_once(principal(), key, request.path, data, redemption_body)
         return idempotency.respond(answer)

@@ -523,7 +523,8 @@ def _plan_lines(shop, lines, details):
 
 
 def redeem(principal, plan):
-    """The write section: lock the account, then the goods by id; debit and take stock conditionally.
+    """The write section: lock the account, then the goods by id; debit and take stock
+    conditionally.
 
     Returns the redemption as the API shows it, built from what the section already holds, so
     the write lock is not kept while it is read back.

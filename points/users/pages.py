@@ -17,12 +17,18 @@ def _login_page(form, error, status):
     ), status
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.get("/login")
 def login():
-    """登录: username and password, the same lockout as the API's token."""
+    """登录: the username and password form."""
+    return render_template(
+        "users/login.html", form={"username": ""}, next=request.args.get("next", "")
+    )
+
+
+@bp.post("/login")
+def sign_in():
+    """Username and password, with the same lockout as the API's token."""
     form = {"username": request.form.get("username", "").strip()}
-    if request.method == "GET":
-        return render_template("users/login.html", form=form, next=request.args.get("next", ""))
     password = request.form.get("password", "")
     if not form["username"] or not password:
         return _login_page(form, _("请填写用户名和密码。"), 422)
