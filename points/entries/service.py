@@ -18,7 +18,6 @@ from points.entries.models import Approval, Entry, EntryEvent
 from points.evidence.models import Evidence
 from points.ledger import service as ledger
 from points.notices import service as notices
-from points.notices.models import Notice
 from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
 from points.rules import InvalidValue, cap_window
@@ -214,9 +213,12 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
         accounts = ledger.lock_accounts([(scheme.id, h.id) for h in in_order])
         _check_caps(item, scheme, occurred_on, points, in_order)
         now = utcnow()
-        ids = (
+        # RETURNING without sort_by_parameter_order: SQLite cannot promise the rows' order, so
+        # SQLAlchemy would insert them one statement each; a batch's holders are distinct, so
+        # each new id is matched to its holder by holder_id instead.
+        made = dict(
             db.session.execute(
-                insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
+                insert(Entry).returning(Entry.holder_id, Entry.id),
                 [
                     dict(
                         scheme_id=scheme.id,
@@ -236,25 +238,22 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
                     )
                     for h in in_order
                 ],
-            )
-            .scalars()
-            .all()
+            ).all()
         )
+        ids = [made[h.id] for h in in_order]
         for _ in ids:  # rows inserted by one statement: the ORM's count of new entries sees none
             metrics.counted(metrics.entries, status="pending")
         _insert_events("record", principal.user_id, now, ((i, "pending", note or "") for i in ids))
-        for entry_id, h in zip(ids, in_order):
-            notices.enqueue(_Recorded(entry_id, h.id), "recorded")
+        notices.enqueue_many(((made[h.id], h.id) for h in in_order), "recorded", now)
         ledger.move_pending_many({accounts[(scheme.id, h.id)].id: points for h in in_order})
         stats.count_rows(
             ((h.path, scheme.id, occurred_on, item.code, item.category, points) for h in in_order),
             "record",
         )
-    made = {h.code: entry_id for h, entry_id in zip(in_order, ids)}
-    return [made[code] for code in codes]
+    by_code = {h.code: made[h.id] for h in in_order}
+    return [by_code[code] for code in codes]
 
 
-_Recorded = namedtuple("_Recorded", "id holder_id")  # what notices.enqueue reads of an entry
 _BatchHolder = namedtuple("_BatchHolder", "id code path")  # a batch's holder, as plain values
 
 
@@ -865,21 +864,9 @@ def _write_approvals(principal, rows, ids, plan, note):
         pending[account(i).id] = pending.get(account(i).id, 0) - points[i]
     _post_rows(rows, plan.post, points, pending, me, account)
     _insert_events("approve", me, now, ((i, status[i], note or "") for i in ids))
-    if plan.notice:
-        db.session.execute(
-            insert(Notice),
-            [
-                dict(
-                    entry_id=i,
-                    holder_id=rows[i].holder_id,
-                    event="in_notice",
-                    status="queued",
-                    created_at=now,
-                )
-                for i in ids
-                if i in plan.notice
-            ],
-        )
+    notices.enqueue_many(
+        ((i, rows[i].holder_id) for i in ids if i in plan.notice), "in_notice", now
+    )
     _counted_and_expired(rows, ids, status)
 
 
