@@ -182,3 +182,21 @@ def test_recording_a_batch_takes_as_many_statements_for_many_holders_as_for_one(
     assert [tuple(row) for row in queued] == [
         (i, code, "recorded") for i, code in sorted(recorded.items())
     ]
+
+
+def test_a_batch_answer_names_a_residents_objection_as_a_single_read_does(world):
+    """A resident's objection in a batch's history: "a resident of <village>", its text shown
+    to the reviewer who settles it, the same as reading the entry alone."""
+    ids, _ = event(world, ("H1", "H3"))
+    for reviewer in ("rev1", "rev2"):
+        assert approve(world, reviewer, ids).status == 200
+    objection = world.anonymous.post(
+        f"/public/entries/{ids[1]}/objections",
+        json={"holder": "H2", "pin": "1234", "text": "不属实"},
+    )
+    assert objection.status == 201, objection
+    answer = approve(world, "rev3", ids[1:])
+    assert answer.status == 200, answer
+    assert answer.json["items"] == [world.as_("rev3").get(f"/entries/{ids[1]}").json]
+    objected = [e for e in answer.json["items"][0]["history"] if e["action"] == "object"]
+    assert [(e["by"], e["note"]) for e in objected] == [("a resident of 汤头沟村", "不属实")]
