@@ -15,6 +15,31 @@ call); recording one event for 500 households through POST /api/v1/entries/batch
 approvals through POST /api/v1/entries/batch/approve; a township's ranking of 7,000 rows as
 XLSX and CSV; and a township built through the API (--api-households holders by POST
 /api/v1/holders, then 5 entries each by batches of 500, each approved by two reviewers).
+
+Figures (issue 14, item 4: "a township built through the API at least 5x faster than today"),
+the "a township by the API" line of `bench/county.py --paths --import-rows 500`, measured on
+2026-12-03 on 2 cores shared with another engineer's test runs: the better of two runs, with
+the 1-minute load average of the better one (households + entries = total):
+
+                                    SQLite                          PostgreSQL
+    7c177cc, "today" in issue 14    51.0 s idle (61.2 s at 4.3)     18.2 + 140.8 = 159.0 s at 2.2
+                                                                      (one run)
+    8b21053, before this change     4.7 + 8.1 = 12.8 s at 1.0       10.1 + 16.9 = 27.0 s at 2.1
+    after                           2.9 + 4.8 = 7.7 s at 2.9        7.1 + 13.4 = 20.5 s at 2.1
+                                      (9.1 s at 3.0 in a first pair)
+
+that is 6.6x the idle 51.0 s on SQLite and 7.8x on PostgreSQL (run in the same minutes, before
+and after alternately, SQLite gave 14.3 s and 9.4 s). What changed: a POST /api/v1/holders
+takes 5 statements on SQLite instead of 8 (the unit was read again inside the write lock, the
+holder and its unit read back after the commit; now the answer is built from plain values);
+recording a batch of 500 takes one INSERT of entries and one of notices instead of 500 each
+(RETURNING with sort_by_parameter_order falls back to a statement per row on SQLite); a
+batch's answer is read as columns instead of some 7,000 ORM objects. What remains of a batch
+call is mostly marshmallow dumping the 500 entries of its answer.
+
+The issue's full township, `--paths --import-rows 500 --api-households 20000` (20,000
+households, 100,000 entries), on SQLite, one run at load 2.9: 82.9 + 129.2 = 212 s (issue 14
+reported over 12 minutes).
 """
 
 import argparse

@@ -247,3 +247,41 @@ def test_holders_are_registered_found_and_never_echo_the_pin(world):
         ).status
         == 409
     )
+
+
+def test_registering_a_holder_answers_from_what_it_wrote_without_reading_it_back(world):
+    """POST /holders: the caller and the unit read before the write lock, one INSERT inside it;
+    the answer is built from those values, not from the holder and its unit read again."""
+    from sqlalchemy import event
+
+    from points.extensions import db
+
+    admin = world.as_("zadmin")
+    with world.app.app_context():
+        engine = db.engine
+    statements = []
+
+    def seen(_connection, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        made = admin.post(
+            "/holders",
+            json={"code": "H52", "name": "孙丽", "kind": "member", "unit": "branch", "pin": "2468"},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert made.status == 201 and made.json == {
+        "code": "H52",
+        "name": "孙丽",
+        "kind": "member",
+        "unit": "branch",
+    }
+    reads = [s for s in statements if s.startswith("SELECT")]
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(reads) == 2 and not any("FROM holders" in s for s in reads), reads
+    assert len(writes) == 1 and writes[0].startswith("INSERT INTO holders"), writes
+    assert admin.get("/holders/H52").json == made.json
+    balance = world.anonymous.post("/public/balance", json={"holder": "H52", "pin": "2468"})
+    assert balance.status == 200, balance

@@ -140,3 +140,63 @@ def test_settling_posts_each_entry_once_chained_per_account_across_transactions(
         "revoked",
     ]
     assert seen(world, ids[0])["history"][-1]["action"] == "settle"
+
+
+def test_recording_a_batch_takes_as_many_statements_for_many_holders_as_for_one(world):
+    """Set-based: the entries and their notices inserted by one statement each (not one per
+    holder), each new id matched to its own holder, in the order the holders were given."""
+    from sqlalchemy import event as sa_event, select
+
+    from points.extensions import db
+    from points.notices.models import Notice
+    from points.org.models import Holder
+
+    with world.app.app_context():
+        engine = db.engine
+    answers = [(("H1",), event(world, ("H1",))[0])]  # signed in, schemes read once
+    counts = []
+    for holders in (("H2",), ("H3", "H1", "H2")):
+        statements = []
+
+        def count(*_args, statements=statements):
+            statements.append(1)
+
+        sa_event.listen(engine, "before_cursor_execute", count)
+        try:
+            ids, _ = event(world, holders)
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+        answers.append((holders, ids))
+    assert counts[1] == counts[0], counts
+    for holders, ids in answers:
+        assert [seen(world, i)["holder"] for i in ids] == list(holders)
+    with world.app.app_context():
+        queued = db.session.execute(
+            select(Notice.entry_id, Holder.code, Notice.event)
+            .join(Holder, Holder.id == Notice.holder_id)
+            .order_by(Notice.entry_id)
+        ).all()
+        db.session.remove()
+    recorded = {i: code for holders, ids in answers for i, code in zip(ids, holders)}
+    assert [tuple(row) for row in queued] == [
+        (i, code, "recorded") for i, code in sorted(recorded.items())
+    ]
+
+
+def test_a_batch_answer_names_a_residents_objection_as_a_single_read_does(world):
+    """A resident's objection in a batch's history: "a resident of <village>", its text shown
+    to the reviewer who settles it, the same as reading the entry alone."""
+    ids, _ = event(world, ("H1", "H3"))
+    for reviewer in ("rev1", "rev2"):
+        assert approve(world, reviewer, ids).status == 200
+    objection = world.anonymous.post(
+        f"/public/entries/{ids[1]}/objections",
+        json={"holder": "H2", "pin": "1234", "text": "不属实"},
+    )
+    assert objection.status == 201, objection
+    answer = approve(world, "rev3", ids[1:])
+    assert answer.status == 200, answer
+    assert answer.json["items"] == [world.as_("rev3").get(f"/entries/{ids[1]}").json]
+    objected = [e for e in answer.json["items"][0]["history"] if e["action"] == "object"]
+    assert [(e["by"], e["note"]) for e in objected] == [("a resident of 汤头沟村", "不属实")]

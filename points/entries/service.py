@@ -8,6 +8,7 @@ from collections import namedtuple
 from datetime import timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import aliased
 
 from points import metrics
 from points.database import aware, end_read, for_update, lock_key, today, utcnow, write
@@ -18,11 +19,10 @@ from points.entries.models import Approval, Entry, EntryEvent
 from points.evidence.models import Evidence
 from points.ledger import service as ledger
 from points.notices import service as notices
-from points.notices.models import Notice
 from points.org.models import Holder, Unit
 from points.org.service import holder_by_code, in_scope, unit_by_code, village_of
 from points.rules import InvalidValue, cap_window
-from points.schemes.models import FIRST_YEAR, Period
+from points.schemes.models import FIRST_YEAR, Period, Scheme
 from points.schemes.service import rules_of, scheme_by_code, wrong_kind
 from points.users.models import User, UserLink
 from points.users.service import refuse_conflict
@@ -237,9 +237,12 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
         accounts = ledger.lock_accounts([(scheme.id, h.id) for h in in_order])
         _check_caps(item, scheme, occurred_on, points, in_order)
         now = utcnow()
-        ids = (
+        # RETURNING without sort_by_parameter_order: SQLite cannot promise the rows' order, so
+        # SQLAlchemy would insert them one statement each; a batch's holders are distinct, so
+        # each new id is matched to its holder by holder_id instead.
+        made = dict(
             db.session.execute(
-                insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
+                insert(Entry).returning(Entry.holder_id, Entry.id),
                 [
                     dict(
                         scheme_id=scheme.id,
@@ -259,25 +262,22 @@ def record_batch(principal, scheme_code, item_code, holder_codes, occurred_on, n
                     )
                     for h in in_order
                 ],
-            )
-            .scalars()
-            .all()
+            ).all()
         )
+        ids = [made[h.id] for h in in_order]
         for _ in ids:  # rows inserted by one statement: the ORM's count of new entries sees none
             metrics.counted(metrics.entries, status="pending")
         _insert_events("record", principal.user_id, now, ((i, "pending", note or "") for i in ids))
-        for entry_id, h in zip(ids, in_order):
-            notices.enqueue(_Recorded(entry_id, h.id), "recorded")
+        notices.enqueue_many(((made[h.id], h.id) for h in in_order), "recorded", now)
         ledger.move_pending_many({accounts[(scheme.id, h.id)].id: points for h in in_order})
         stats.count_rows(
             ((h.path, scheme.id, occurred_on, item.code, item.category, points) for h in in_order),
             "record",
         )
-    made = {h.code: entry_id for h, entry_id in zip(in_order, ids)}
-    return [made[code] for code in codes]
+    by_code = {h.code: made[h.id] for h in in_order}
+    return [by_code[code] for code in codes]
 
 
-_Recorded = namedtuple("_Recorded", "id holder_id")  # what notices.enqueue reads of an entry
 _BatchHolder = namedtuple("_BatchHolder", "id code path")  # a batch's holder, as plain values
 
 
@@ -398,14 +398,38 @@ def review_queue(principal, limit=200):
 
 
 def batch_of(principal, ids):
-    """A batch's entries for its answer, read after the write by a few statements for the whole
+    """A batch's entries for its answer, read after the write by three statements for the whole
     batch (not per entry): ([entries in the order given], {id: [approvals]}, {id: [events]}),
-    each entry checked as `get_entry` checks one."""
+    each entry checked as `get_entry` checks one. Plain values with the attributes the views
+    read: ORM entries with their joined holders, units and users cost more to build than the
+    batch's whole write."""
+    recorder, reviewer = aliased(User), aliased(User)
     found = {
-        e.id: e
-        for e in db.session.execute(
-            select(Entry).where(Entry.id.in_(ids)).execution_options(populate_existing=True)
-        ).scalars()
+        row.id: _BatchEntry(
+            *row[:-7],
+            scheme=_Code(row.scheme),
+            holder=_EntryHolder(row.holder, row.holder_name, _Path(row.path)),
+            recorded_by=_Username(row.recorded_by),
+            reviewed_by=_Username(row.reviewed_by) if row.reviewed_by_id is not None else None,
+        )
+        for row in db.session.execute(
+            select(
+                *(getattr(Entry, name) for name in _ENTRY_COLUMNS),
+                Scheme.code.label("scheme"),
+                Holder.code.label("holder"),
+                Holder.name.label("holder_name"),
+                Unit.path,
+                recorder.username.label("recorded_by"),
+                Entry.reviewed_by_id,
+                reviewer.username.label("reviewed_by"),
+            )
+            .join(Scheme, Scheme.id == Entry.scheme_id)
+            .join(Holder, Holder.id == Entry.holder_id)
+            .join(Unit, Unit.id == Holder.unit_id)
+            .join(recorder, recorder.id == Entry.recorded_by_id)
+            .outerjoin(reviewer, reviewer.id == Entry.reviewed_by_id)
+            .where(Entry.id.in_(ids))
+        )
     }
     for entry_id in ids:
         entry = found.get(entry_id)
@@ -415,15 +439,70 @@ def batch_of(principal, ids):
             raise forbidden()
     approved, events = {}, {}
     if ids:
-        for approval in db.session.execute(
-            select(Approval).where(Approval.entry_id.in_(ids)).order_by(Approval.id)
-        ).scalars():
-            approved.setdefault(approval.entry_id, []).append(approval)
-        for event in db.session.execute(
-            select(EntryEvent).where(EntryEvent.entry_id.in_(ids)).order_by(EntryEvent.id)
-        ).scalars():
-            events.setdefault(event.entry_id, []).append(event)
+        for entry_id, username, at, grade in db.session.execute(
+            select(Approval.entry_id, User.username, Approval.at, Approval.grade)
+            .join(User, User.id == Approval.user_id)
+            .where(Approval.entry_id.in_(ids))
+            .order_by(Approval.id)
+        ):
+            approved.setdefault(entry_id, []).append(_BatchApproval(_Username(username), at, grade))
+        rows = db.session.execute(
+            select(
+                EntryEvent.entry_id,
+                EntryEvent.action,
+                EntryEvent.status,
+                EntryEvent.user_id,
+                User.username,
+                EntryEvent.holder_id,
+                EntryEvent.note,
+                EntryEvent.at,
+            )
+            .outerjoin(User, User.id == EntryEvent.user_id)
+            .where(EntryEvent.entry_id.in_(ids))
+            .order_by(EntryEvent.id)
+        ).all()
+        # A resident's objection names their village: those few holders read as history() does.
+        residents = {}
+        if any(row.holder_id is not None for row in rows):
+            residents = {
+                h.id: h
+                for h in db.session.execute(
+                    select(Holder).where(
+                        Holder.id.in_({r.holder_id for r in rows if r.holder_id is not None})
+                    )
+                ).scalars()
+            }
+        for entry_id, action, status, user_id, username, holder_id, note, at in rows:
+            events.setdefault(entry_id, []).append(
+                _BatchEvent(
+                    action,
+                    status,
+                    user_id,
+                    _Username(username) if user_id is not None else None,
+                    residents.get(holder_id),
+                    note,
+                    at,
+                )
+            )
     return [found[i] for i in ids], approved, events
+
+
+_ENTRY_COLUMNS = (
+    "id scheme_version_id item category points quantity grade status recorded_by_id "
+    "occurred_on note created_at review_note notice_ends_on"
+).split()
+# What entry_view and history_view read of an entry, an approval and an event, as plain values.
+_BatchEntry = namedtuple(
+    "_BatchEntry", [*_ENTRY_COLUMNS, "scheme", "holder", "recorded_by", "reviewed_by"]
+)
+_BatchApproval = namedtuple("_BatchApproval", "user at grade")
+_BatchEvent = namedtuple("_BatchEvent", "action status user_id user holder note at")
+_EntryHolder = namedtuple("_EntryHolder", "code name unit")
+_Code, _Path, _Username = (
+    namedtuple("_Code", "code"),
+    namedtuple("_Path", "path"),
+    namedtuple("_Username", "username"),
+)
 
 
 def history(entry):
@@ -889,21 +968,9 @@ def _write_approvals(principal, rows, ids, plan, note):
         pending[account(i).id] = pending.get(account(i).id, 0) - points[i]
     _post_rows(rows, plan.post, points, pending, me, account)
     _insert_events("approve", me, now, ((i, status[i], note or "") for i in ids))
-    if plan.notice:
-        db.session.execute(
-            insert(Notice),
-            [
-                dict(
-                    entry_id=i,
-                    holder_id=rows[i].holder_id,
-                    event="in_notice",
-                    status="queued",
-                    created_at=now,
-                )
-                for i in ids
-                if i in plan.notice
-            ],
-        )
+    notices.enqueue_many(
+        ((i, rows[i].holder_id) for i in ids if i in plan.notice), "in_notice", now
+    )
     _counted_and_expired(rows, ids, status)
 
 

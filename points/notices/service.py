@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from werkzeug.utils import import_string
 
 from points.database import end_read, utcnow, write
@@ -55,6 +55,16 @@ def enqueue(entry, event):
             created_at=utcnow(),
         )
     )
+
+
+def enqueue_many(entries, event, at):
+    """`enqueue` for a batch of (entry id, holder id), by one INSERT inside the caller's write()."""
+    rows = [
+        dict(entry_id=i, holder_id=h, event=event, status="queued", created_at=at)
+        for i, h in entries
+    ]
+    if rows:
+        db.session.execute(insert(Notice), rows)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 import csv
 import io
+from collections import namedtuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from points.database import end_read, write
@@ -120,18 +121,34 @@ def holder_by_code_or_name(principal, text, field="holder"):
     raise invalid({field: [UNKNOWN_HOLDER]})
 
 
+# A holder just registered, as plain values kept before the commit: the commit expires the
+# ORM objects, and reading the holder and its unit back for the answer cost two statements.
+NewHolder = namedtuple("NewHolder", "id code name kind unit")
+UnitRef = namedtuple("UnitRef", "id code path")  # what a view reads of the new holder's unit
+
+
 def create_holder(principal, code, name, kind, unit_code, pin_hash):
-    unit = unit_by_code(unit_code, "unit")
+    """Register a household or a party member in a unit the caller administers: one read of
+    the unit before the write lock, one INSERT inside it."""
+    unit = db.session.execute(
+        select(Unit.id, Unit.code, Unit.path).where(Unit.code == unit_code)
+    ).one_or_none()
+    if unit is None:
+        raise invalid({"unit": [reason("unknown_unit", "unknown unit")]})
+    unit = UnitRef(*unit)
     if not principal.allows("admin", unit.path):
         raise forbidden("只有该单位的管理员可以登记农户或党员")
     end_read()
     try:
         with write():
-            holder = Holder(code=code, name=name, kind=kind, unit_id=unit.id, pin_hash=pin_hash)
-            db.session.add(holder)
+            holder_id = db.session.execute(
+                insert(Holder)
+                .values(code=code, name=name, kind=kind, unit_id=unit.id, pin_hash=pin_hash)
+                .returning(Holder.id)
+            ).scalar_one()
     except IntegrityError:
         raise PointsError("conflict", f"编号 {code} 已存在", 409) from None
-    return holder
+    return NewHolder(holder_id, code, name, kind, unit)
 
 
 def get_holder(principal, code):
