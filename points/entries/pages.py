@@ -17,7 +17,6 @@ from points.entries.schemas import (
     BatchSchema,
     NewEntrySchema,
     ReasonSchema,
-    values_of,
 )
 from points.errors import REQUIRED, PointsError
 from points.evidence import service as evidence
@@ -73,36 +72,11 @@ def _record(me, holders, key):
     optional = ("note", value)
     if len(holders) == 1:
         data = form(NewEntrySchema, fields, optional, holder=holders[0])
-
-        def work():
-            return {
-                "ids": [
-                    service.record(
-                        me,
-                        data["scheme"],
-                        data["holder"],
-                        data["item"],
-                        data["occurred_on"],
-                        data.get("note"),
-                        **values_of(data),
-                    )
-                ]
-            }
     else:
         data = form(BatchSchema, fields, optional, holders=holders)
 
-        def work():
-            return {
-                "ids": service.record_batch(
-                    me,
-                    data["scheme"],
-                    data["item"],
-                    data["holders"],
-                    data["occurred_on"],
-                    data.get("note"),
-                    **values_of(data),
-                )
-            }
+    def work():
+        return {"ids": service.record_loaded(me, data)}
 
     payload = {k: v for k, v in data.items() if k != "holder"}
     key = f"page:{key}"[:255] if key else None
