@@ -124,22 +124,22 @@ def redeem():
     return redirect(url_for("shop_pages.receipt", redemption_id=redemption_id))
 
 
-def _read_redemption(form):
+def _read_redemption(sent):
     """The counter's form as POST /api/v1/redemptions' body (shop, scheme, holder, lines), and
     the render's idempotency key (none, or one no render made, is a form sent twice)."""
-    key = form.get("key", "").strip()
+    key = sent.get("key", "").strip()
     if not key or len(key) > 200:
         raise PointsError("idempotency_key_reused", "no key", 422)
-    data = {field: form.get(field, "") for field in ("shop", "scheme", "holder")}
-    return dict(data, lines=_lines(form)), key
+    data = {field: sent.get(field, "") for field in ("shop", "scheme", "holder")}
+    return dict(data, lines=_lines(sent)), key
 
 
-def _redeem_refused(me, form, error):
+def _redeem_refused(me, sent, error):
     """The counter again for the same household, the form as sent, and why in the clerk's
     words."""
-    args = {field: form.get(field, "") for field in ("shop", "holder", "scheme")}
+    args = {field: sent.get(field, "") for field in ("shop", "holder", "scheme")}
     message = counter_message(error, service.goods_names(args["shop"]))
-    return _counter_page(me, args, form=form.to_dict(), error=message, status=status_of(error))
+    return _counter_page(me, args, form=sent.to_dict(), error=message, status=status_of(error))
 
 
 @bp.get("/counter/receipts/<int:redemption_id>")
@@ -181,10 +181,10 @@ def void_message(error, reason_given):
     return friendly(error)
 
 
-def _void_refused(me, form, error):
+def _void_refused(me, sent, error):
     """The shop's counter again, with the redemption's row marked and why."""
-    message = void_message(error, bool(form.get("reason", "").strip()))
-    shown = {"void": form.get("redemption", "")}
+    message = void_message(error, bool(sent.get("reason", "").strip()))
+    shown = {"void": sent.get("redemption", "")}
     return _counter_page(
-        me, {"shop": form.get("shop", "")}, form=shown, error=message, status=status_of(error)
+        me, {"shop": sent.get("shop", "")}, form=shown, error=message, status=status_of(error)
     )
