@@ -14,7 +14,6 @@ from points.entries.schemas import (
     NewEntrySchema,
     ReasonSchema,
     TextSchema,
-    values_of,
 )
 from points.claims import service as claims
 from points.evidence import service as evidence
@@ -154,17 +153,7 @@ class Entries(MethodView):
         """Record a deed or a deduction; the service computes the points from the item."""
 
         def work():
-            return _one(
-                service.record(
-                    principal(),
-                    data["scheme"],
-                    data["holder"],
-                    data["item"],
-                    data["occurred_on"],
-                    data.get("note"),
-                    **values_of(data),
-                )
-            )
+            return _one(service.record_loaded(principal(), data)[0])
 
         return idempotency.run(
             principal().user_id, idempotency.header_key(required=False), data, work
@@ -189,16 +178,9 @@ class Batch(MethodView):
         """Record one item for many holders at once (an event): all or nothing."""
 
         def work():
-            ids = service.record_batch(
-                principal(),
-                data["scheme"],
-                data["item"],
-                data["holders"],
-                data["occurred_on"],
-                data.get("note"),
-                **values_of(data),
+            return EntryList().dump(
+                {"items": entry_views(service.record_loaded(principal(), data))}
             )
-            return EntryList().dump({"items": entry_views(ids)})
 
         return idempotency.run(
             principal().user_id, idempotency.header_key(required=False), data, work

@@ -17,7 +17,6 @@ from points.entries.schemas import (
     BatchSchema,
     NewEntrySchema,
     ReasonSchema,
-    values_of,
 )
 from points.errors import REQUIRED, PointsError
 from points.evidence import service as evidence
@@ -73,36 +72,11 @@ def _record(me, holders, key):
     optional = ("note", value)
     if len(holders) == 1:
         data = form(NewEntrySchema, fields, optional, holder=holders[0])
-
-        def work():
-            return {
-                "ids": [
-                    service.record(
-                        me,
-                        data["scheme"],
-                        data["holder"],
-                        data["item"],
-                        data["occurred_on"],
-                        data.get("note"),
-                        **values_of(data),
-                    )
-                ]
-            }
     else:
         data = form(BatchSchema, fields, optional, holders=holders)
 
-        def work():
-            return {
-                "ids": service.record_batch(
-                    me,
-                    data["scheme"],
-                    data["item"],
-                    data["holders"],
-                    data["occurred_on"],
-                    data.get("note"),
-                    **values_of(data),
-                )
-            }
+    def work():
+        return {"ids": service.record_loaded(me, data)}
 
     payload = {k: v for k, v in data.items() if k != "holder"}
     key = f"page:{key}"[:255] if key else None
@@ -115,28 +89,30 @@ def _record(me, holders, key):
 @bp.post("/entries/new")
 @role_required("recorder")
 def record():
-    me = principal()
+    me, sent = principal(), request.form
     try:
-        ids = _record(me, _holders(request.form), request.form.get("key", "").strip())
+        ids = _record(me, _holders(sent), sent.get("key", "").strip())
     except (PointsError, ValidationError) as error:
-        form = {**request.form.to_dict(), "holders": request.form.getlist("holders")}
-        return _form_page(me, request.form, form, friendly(error), status_of(error))
+        return _record_refused(me, error)
+    flash(_recorded(me, ids), "success")
+    unit = sent.get("unit") or None
+    return redirect(url_for("entries_pages.new_entry", scheme=sent.get("scheme", ""), unit=unit))
+
+
+def _record_refused(me, error):
+    """The form again as it was sent (the grid's ticks kept), with why."""
+    sent = {**request.form.to_dict(), "holders": request.form.getlist("holders")}
+    return _form_page(me, request.form, sent, friendly(error), status_of(error))
+
+
+def _recorded(me, ids):
+    """已记分: how many entries, each one's points, and whose."""
     views = [entry_view(service.get_entry(me, i), detail=False) for i in ids]
-    flash(
-        _(
-            "已记分 %(n)s 条，每条 %(points)s 分，等待审核：%(who)s",
-            n=len(views),
-            points=_signed(views[0]["points"]),
-            who="、".join(f"{v['holder']} {v['holder_name']}" for v in views),
-        ),
-        "success",
-    )
-    return redirect(
-        url_for(
-            "entries_pages.new_entry",
-            scheme=request.form.get("scheme", ""),
-            unit=request.form.get("unit") or None,
-        )
+    return _(
+        "已记分 %(n)s 条，每条 %(points)s 分，等待审核：%(who)s",
+        n=len(views),
+        points=_signed(views[0]["points"]),
+        who="、".join(f"{v['holder']} {v['holder_name']}" for v in views),
     )
 
 
@@ -174,34 +150,47 @@ BLANK = ("note", "grade")  # left blank: not given
 @bp.post("/review")
 @role_required("reviewer")
 def review_action():
+    """One of the queue's buttons: 驳回 one entry, 通过 one, or 通过 the ticked ones."""
     me = principal()
     try:
-        if request.form.get("reject"):
-            entry_id = int(request.form["reject"])
-            data = form(ReasonSchema, {"reason": f"reason_{entry_id}"})
-            service.reject(me, entry_id, data["reason"])
-            message = _("已驳回 1 条记录。")
-        elif request.form.get("approve"):
-            entry_id = int(request.form["approve"])
-            data = form(ApproveSchema, {"note": "note", "grade": f"grade_{entry_id}"}, BLANK)
-            service.approve(me, entry_id, data.get("note"), data.get("grade"))
-            message = _("已通过 1 条记录。")
-        else:
-            ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-            if not ids:
-                raise ValidationError({"ids": [_("请先勾选要通过的记录")]})
-            data = form(BatchApproveSchema, ["note", "grade"], BLANK, ids=ids)
-            service.approve_batch(me, data["ids"], data.get("note"), data.get("grade"))
-            message = _("已通过 %(n)s 条记录。", n=len(ids))
-    except (PointsError, ValidationError, ValueError) as error:
-        if isinstance(error, ValueError) and not isinstance(error, ValidationError):
-            error = ValidationError({"ids": [_("请先勾选要通过的记录")]})
-        status = status_of(error)
+        message = _review(me, request.form)
+    except (PointsError, ValidationError) as error:
         return render_template(
             "entries/review.html", queue=_queue(me), error=friendly(error)
-        ), status
+        ), status_of(error)
     flash(message, "success")
     return redirect(url_for("entries_pages.review"))
+
+
+def _review(me, sent):
+    """The button pressed, through the API's schemas and service functions (reject, approve,
+    approve_batch); what to tell the reviewer."""
+    if sent.get("reject"):
+        entry_id = _ids([sent["reject"]])[0]
+        data = form(ReasonSchema, {"reason": f"reason_{entry_id}"})
+        service.reject(me, entry_id, data["reason"])
+        return _("已驳回 1 条记录。")
+    if sent.get("approve"):
+        entry_id = _ids([sent["approve"]])[0]
+        data = form(ApproveSchema, {"note": "note", "grade": f"grade_{entry_id}"}, BLANK)
+        service.approve(me, entry_id, data.get("note"), data.get("grade"))
+        return _("已通过 1 条记录。")
+    ids = _ids(i for i in sent.getlist("ids") if i.isdigit())
+    data = form(BatchApproveSchema, ["note", "grade"], BLANK, ids=ids)
+    service.approve_batch(me, data["ids"], data.get("note"), data.get("grade"))
+    return _("已通过 %(n)s 条记录。", n=len(ids))
+
+
+def _ids(texts):
+    """Entry ids as the page sends them (a button's value, the ticked boxes); none, or one
+    that is no number, is nothing ticked."""
+    try:
+        ids = [int(text) for text in texts]
+    except ValueError:
+        ids = []
+    if not ids:
+        raise ValidationError({"ids": [_("请先勾选要通过的记录")]})
+    return ids
 
 
 # --- 照片佐证 ------------------------------------------------------------------------------

@@ -15,9 +15,6 @@ class ValuesMixin(Schema):
     grade = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
 
 
-VALUES = ("points", "quantity", "grade")  # the value fields; an item reads at most one
-
-
 class NewEntrySchema(ValuesMixin):
     scheme = text_field(max_length=64)
     holder = text_field(max_length=64)
@@ -61,8 +58,3 @@ class ApproveSchema(NoteSchema):
     grade = ma.fields.String(
         validate=ma.validate.Length(min=1, max=64)
     )  # hours_graded: the quality
-
-
-def values_of(data):
-    """The value fields given in a loaded body, as the service takes them (**values)."""
-    return {k: data[k] for k in VALUES if k in data}

@@ -195,6 +195,20 @@ def add_entry(
     return entry
 
 
+VALUES = ("points", "quantity", "grade")  # the value fields; an item reads at most one
+
+
+def record_loaded(principal, data):
+    """记分 as its request schema loaded it, for the JSON API and the recorder's page alike:
+    NewEntrySchema's one `holder` is an entry, BatchSchema's `holders` a batch (all or
+    nothing). The ids recorded, in the batch's order."""
+    values = {k: data[k] for k in VALUES if k in data}
+    scheme, item, day, note = data["scheme"], data["item"], data["occurred_on"], data.get("note")
+    if "holders" in data:
+        return record_batch(principal, scheme, item, data["holders"], day, note, **values)
+    return [record(principal, scheme, data["holder"], item, day, note, **values)]
+
+
 def record(principal, scheme_code, holder_code, item_code, occurred_on, note=None, **values):
     scheme = scheme_by_code(scheme_code, "scheme")
     holder = holder_by_code(holder_code, "holder")

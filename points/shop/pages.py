@@ -116,26 +116,30 @@ def counter_message(error, goods_names=None):
 def redeem():
     """确认兑换: one redemption per page render, then its 兑换小票."""
     me = principal()
-    form = request.form
-    data = {
-        "shop": form.get("shop", ""),
-        "scheme": form.get("scheme", ""),
-        "holder": form.get("holder", ""),
-    }
-    key = form.get("key", "").strip()
     try:
-        if not key or len(key) > 200:
-            raise PointsError("idempotency_key_reused", "no key", 422)
-        data["lines"] = _lines(form)
+        data, key = _read_redemption(request.form)
         redemption_id = _redeem(me, data, key)
     except (PointsError, ValidationError) as error:
-        names = service.goods_names(data["shop"])
-        status = status_of(error)
-        args = {"shop": data["shop"], "holder": data["holder"], "scheme": data["scheme"]}
-        return _counter_page(
-            me, args, form=form.to_dict(), error=counter_message(error, names), status=status
-        )
+        return _redeem_refused(me, request.form, error)
     return redirect(url_for("shop_pages.receipt", redemption_id=redemption_id))
+
+
+def _read_redemption(sent):
+    """The counter's form as POST /api/v1/redemptions' body (shop, scheme, holder, lines), and
+    the render's idempotency key (none, or one no render made, is a form sent twice)."""
+    key = sent.get("key", "").strip()
+    if not key or len(key) > 200:
+        raise PointsError("idempotency_key_reused", "no key", 422)
+    data = {field: sent.get(field, "") for field in ("shop", "scheme", "holder")}
+    return dict(data, lines=_lines(sent)), key
+
+
+def _redeem_refused(me, sent, error):
+    """The counter again for the same household, the form as sent, and why in the clerk's
+    words."""
+    args = {field: sent.get(field, "") for field in ("shop", "holder", "scheme")}
+    message = counter_message(error, service.goods_names(args["shop"]))
+    return _counter_page(me, args, form=sent.to_dict(), error=message, status=status_of(error))
 
 
 @bp.get("/counter/receipts/<int:redemption_id>")
@@ -152,28 +156,35 @@ def receipt(redemption_id):
 @role_required("clerk")
 def void():
     """作废 from the day's list, with a reason: points and stock go back."""
-    me = principal()
-    shop_code = request.form.get("shop", "")
-    redemption_id = request.form.get("redemption", "")
+    form_id = request.form.get("redemption", "")
     try:
-        if not redemption_id.isdigit():
-            raise not_found("redemption")
-        service.void(me, int(redemption_id), form(VoidSchema, ["reason"])["reason"])
+        service.void(principal(), _redemption_id(form_id), form(VoidSchema, ["reason"])["reason"])
     except (PointsError, ValidationError) as error:
-        if isinstance(error, ValidationError):
-            message = (
-                friendly(error) if request.form.get("reason", "").strip() else _("请填写作废原因。")
-            )
-        elif error.code == "invalid_state":
-            message = _("这张兑换单已经作废过了。")
-        else:
-            message = friendly(error)
-        return _counter_page(
-            me,
-            {"shop": shop_code},
-            form={"void": redemption_id},
-            error=message,
-            status=status_of(error),
-        )
-    flash(_("已作废兑换单 %(id)s，积分和库存已退回。", id=redemption_id), "success")
-    return redirect(url_for("shop_pages.counter", shop=shop_code or None))
+        return _void_refused(principal(), request.form, error)
+    flash(_("已作废兑换单 %(id)s，积分和库存已退回。", id=form_id), "success")
+    return redirect(url_for("shop_pages.counter", shop=request.form.get("shop") or None))
+
+
+def _redemption_id(text):
+    """The day's list names a redemption by its id; anything else is none there is."""
+    if not text.isdigit():
+        raise not_found("redemption")
+    return int(text)
+
+
+def void_message(error, reason_given):
+    """作废's refusals in the clerk's words: a reason left blank, a redemption voided already."""
+    if isinstance(error, ValidationError) and not reason_given:
+        return _("请填写作废原因。")
+    if isinstance(error, PointsError) and error.code == "invalid_state":
+        return _("这张兑换单已经作废过了。")
+    return friendly(error)
+
+
+def _void_refused(me, sent, error):
+    """The shop's counter again, with the redemption's row marked and why."""
+    message = void_message(error, bool(sent.get("reason", "").strip()))
+    shown = {"void": sent.get("redemption", "")}
+    return _counter_page(
+        me, {"shop": sent.get("shop", "")}, form=shown, error=message, status=status_of(error)
+    )
