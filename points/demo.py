@@ -130,16 +130,16 @@ def load():
     return lines
 
 
-def _add_households(grid, prefix, count, names, pin_hash):
-    """`count` households of `grid`, coded prefix + 01, 02, ... (LH-101, LX-101), each named
-    from the register, all with the demo PIN."""
+def _add_households(unit, prefix, count, names, pin_hash, kind="household"):
+    """`count` holders of `unit` (households, or a branch's members), coded prefix + 01, 02, ...
+    (LH-101, LX-101, ST-01), each named from the register, all with the demo PIN."""
     for n in range(1, count + 1):
         db.session.add(
             Holder(
                 code=f"{prefix}{n:02d}",
                 name=names.next(),
-                kind="household",
-                unit_id=grid.id,
+                kind=kind,
+                unit_id=unit.id,
                 pin_hash=pin_hash,
             )
         )
@@ -157,16 +157,7 @@ def _places(names, pin_hash):
     zhao = insert_unit("zhaoxian", "赵县", "county", None)
     shita = insert_unit("st-shita", "石塔社区", "community", zhao)
     branch = insert_unit("st-branch", "石塔社区党支部", "branch", shita)
-    for n in range(1, MEMBERS + 1):
-        db.session.add(
-            Holder(
-                code=f"ST-{n:02d}",
-                name=names.next(),
-                kind="member",
-                unit_id=branch.id,
-                pin_hash=pin_hash,
-            )
-        )
+    _add_households(branch, "ST-", MEMBERS, names, pin_hash, kind="member")
     city = insert_unit("pingquan", "平泉市", "county", None)
     wolong = insert_unit("pq-wolong", "卧龙镇", "township", city)
     for n, village_name in enumerate(PINGQUAN_VILLAGES, start=1):
