@@ -13,17 +13,14 @@ from points.extensions import db
 from points.org.models import VILLAGE_KINDS, Holder, Unit, in_scope
 
 UNKNOWN_HOLDER = reason("unknown_holder", "unknown holder")
+UNKNOWN_UNIT = reason("unknown_unit", "unknown unit")
 
 
 def unit_by_code(code, field=None):
     """The unit; a 404 for a path parameter, a 422 naming the field for a body value."""
     unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
     if unit is None:
-        raise (
-            invalid({field: [reason("unknown_unit", "unknown unit")]})
-            if field
-            else not_found("unit")
-        )
+        raise (invalid({field: [UNKNOWN_UNIT]}) if field else not_found("unit"))
     return unit
 
 
@@ -134,7 +131,7 @@ def create_holder(principal, code, name, kind, unit_code, pin_hash):
         select(Unit.id, Unit.code, Unit.path).where(Unit.code == unit_code)
     ).one_or_none()
     if unit is None:
-        raise invalid({"unit": [reason("unknown_unit", "unknown unit")]})
+        raise invalid({"unit": [UNKNOWN_UNIT]})
     unit = UnitRef(*unit)
     if not principal.allows("admin", unit.path):
         raise forbidden("只有该单位的管理员可以登记农户或党员")

@@ -17,7 +17,7 @@ from points.database import end_read, lock_key, utcnow, write
 from points.errors import PointsError, forbidden, invalid, not_found, reason
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
-from points.org.service import UNKNOWN_HOLDER
+from points.org.service import UNKNOWN_HOLDER, UNKNOWN_UNIT, unit_by_code
 from points.users.models import Grant, LoginFailure, Token, User, UserLink
 
 # Checked against when the username is unknown, so both answers take the same time.
@@ -276,13 +276,6 @@ def user_view(user, links=False):
     return view
 
 
-def _unit(code, field="unit"):
-    unit = db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
-    if unit is None:
-        raise invalid({field: [reason("unknown_unit", "unknown unit")]})
-    return unit
-
-
 def _require_admin_over(principal, unit):
     if not principal.allows("admin", unit.path):
         raise forbidden("只有该单位的管理员可以这样做")
@@ -324,7 +317,7 @@ def managed_users(principal, limit=200):
 
 
 def create_user(principal, username, password, display_name, grants):
-    units = [(g["role"], _unit(g["unit"], "grants")) for g in grants]
+    units = [(g["role"], unit_by_code(g["unit"], "grants")) for g in grants]
     for _, unit in units:
         _require_admin_over(principal, unit)
     if not units and not principal.admin_of_root():
@@ -350,7 +343,7 @@ def get_user(principal, username):
 
 
 def add_grant(principal, username, role, unit_code):
-    unit = _unit(unit_code)
+    unit = unit_by_code(unit_code, "unit")
     _require_admin_over(principal, unit)
     end_read()
     with write():
@@ -361,7 +354,7 @@ def add_grant(principal, username, role, unit_code):
 
 
 def remove_grant(principal, username, role, unit_code):
-    unit = _unit(unit_code)
+    unit = unit_by_code(unit_code, "unit")
     _require_admin_over(principal, unit)
     end_read()
     with write():
@@ -385,7 +378,7 @@ def disable_user(principal, username):
 
 def create_user_cli(username, password, role, unit_code, display_name=""):
     """The first users of a new install, from the command line (no caller to check)."""
-    unit = _unit(unit_code)
+    unit = unit_by_code(unit_code, "unit")
     end_read()
     with write():
         user = User(
@@ -398,7 +391,7 @@ def create_user_cli(username, password, role, unit_code, display_name=""):
 
 
 def grant_cli(username, role, unit_code):
-    unit = _unit(unit_code)
+    unit = unit_by_code(unit_code, "unit")
     end_read()
     with write():
         user = db.session.execute(
@@ -609,7 +602,7 @@ def import_holders(principal, rows, progress=None):
                 reason("holder_kind", "kind must be household, member, organisation or staff")
             )
         if unit is None:
-            problems.append(reason("unknown_unit", "unknown unit"))
+            problems.append(UNKNOWN_UNIT)
         elif principal is not None and not principal.allows("admin", unit.path):
             problems.append(reason("unit_outside", "unit outside your units"))
         if pin and not re.fullmatch(r"[0-9]{4,8}", pin):
