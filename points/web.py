@@ -23,7 +23,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from points.database import aware, local_date, local_tz
-from points.errors import PointsError, forbidden, handle_http_exception
+from points.errors import PointsError, forbidden, handle_http_exception, not_found
 from points.extensions import babel, csrf, login_manager
 
 LANGUAGES = ("zh", "en")
@@ -169,6 +169,15 @@ def form(schema, fields, omit_blank=(), secrets=(), **values):
     data = {field: value for field, value in data.items() if value or field not in omit_blank}
     typed = {name: request.form.get(name, "") for name in secrets}
     return schema().load({**data, **typed, **values})
+
+
+def form_row_id(name, what):
+    """The row a form names by its id (a hidden field: the entry objected to, the redemption to
+    void): a number, else there is no such row (404 naming `what`)."""
+    text = request.form.get(name, "")
+    if not text.isdigit():
+        raise not_found(what)
+    return int(text)
 
 
 RESIDENT_MINUTES = 15  # how long a resident's /lookup opens their own printouts

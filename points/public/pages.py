@@ -9,7 +9,8 @@ from points.org.service import villages
 from points.public.schemas import PinSchema, PublicObjectionSchema
 from points.public import service
 from points.public.service import notice_board
-from points.web import form as read_form, friendly, page_errors, remember_resident, status_of
+from points.web import form as read_form, form_row_id, friendly, page_errors, remember_resident
+from points.web import status_of
 
 bp = page_errors(Blueprint("public_pages", __name__))
 
@@ -65,21 +66,12 @@ def object_to_entry():
     unit_code = request.form.get("unit", "").strip()
     try:
         data = read_form(PublicObjectionSchema, ["holder", "text"], secrets=["pin"])
-        service.object_to_entry(
-            data["holder"], data["pin"], request.remote_addr, _entry_asked(), data["text"]
-        )
+        entry, text = form_row_id("entry", "entry"), data["text"]
+        service.object_to_entry(data["holder"], data["pin"], request.remote_addr, entry, text)
     except (PointsError, ValidationError) as error:
         return _objection_refused(unit_code, error)
     flash(_("您的异议已提交，这条记录暂不入账，等待审核员处理。"), "success")
     return redirect(url_for("public_pages.notices", unit=unit_code or None))
-
-
-def _entry_asked():
-    """The entry objected to (a hidden field): a number, else no such entry."""
-    entry_id = request.form.get("entry", "")
-    if not entry_id.isdigit():
-        raise PointsError("not_found", "entry not found", 404)
-    return int(entry_id)
 
 
 def _objection_refused(unit_code, error):

@@ -11,11 +11,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from points.errors import PointsError, not_found, reason
+from points.errors import PointsError, reason
 from points.shop import service
 from points.shop.api import redemption_body, redemption_view
 from points.shop.schemas import VoidSchema
-from points.web import form, friendly, page_errors, points_text, principal, role_required, status_of
+from points.web import (
+    form,
+    form_row_id,
+    friendly,
+    page_errors,
+    points_text,
+    principal,
+    role_required,
+    status_of,
+)
 
 bp = page_errors(Blueprint("shop_pages", __name__))
 
@@ -158,18 +167,12 @@ def void():
     """作废 from the day's list, with a reason: points and stock go back."""
     form_id = request.form.get("redemption", "")
     try:
-        service.void(principal(), _redemption_id(form_id), form(VoidSchema, ["reason"])["reason"])
+        redemption_id = form_row_id("redemption", "redemption")
+        service.void(principal(), redemption_id, form(VoidSchema, ["reason"])["reason"])
     except (PointsError, ValidationError) as error:
         return _void_refused(principal(), request.form, error)
     flash(_("已作废兑换单 %(id)s，积分和库存已退回。", id=form_id), "success")
     return redirect(url_for("shop_pages.counter", shop=request.form.get("shop") or None))
-
-
-def _redemption_id(text):
-    """The day's list names a redemption by its id; anything else is none there is."""
-    if not text.isdigit():
-        raise not_found("redemption")
-    return int(text)
 
 
 def void_message(error, reason_given):
