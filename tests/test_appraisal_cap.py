@@ -8,7 +8,7 @@ from decimal import Decimal
 from conftest import yesterday
 from test_linxia import grid_workers
 
-from points.appraisals.service import _within_cap
+from points.entries.service import cap_left
 from points.extensions import db
 from points.org.models import Holder
 from points.rules.model import Cap
@@ -36,14 +36,15 @@ def record(world, points):
 
 
 def fits(world, points, cap=None):
-    """What _within_cap lets S1 have under LX08 (cap: month, 15 points) or `cap` in its place."""
+    """What cap_left (the appraisals' trim) lets S1 have under LX08 (cap: month, 15 points)
+    or `cap` in its place."""
     with world.app.app_context():
         item = world.rules("linxia").item("LX08")
         if cap is not None:
             item = replace(item, cap=cap)
         holder = db.session.query(Holder).filter_by(code="S1").one()
         scheme = db.session.query(Scheme).filter_by(code="linxia").one()
-        return _within_cap(item, holder, scheme, date.fromisoformat(yesterday()), Decimal(points))
+        return cap_left(item, holder, scheme, date.fromisoformat(yesterday()), Decimal(points))
 
 
 def test_platform_points_are_trimmed_to_the_room_left_under_the_cap(world):

@@ -388,7 +388,7 @@ def _platform_entries(principal, scheme, rules, subject, first, last, day, perio
     for item in (i for i in rules.items if i.type == "platform"):
         value = MEASURES[item.measure](users, first, last)
         points = (
-            _within_cap(item, subject, scheme, day, platform_points(item, value)) if value else None
+            cap_left(item, subject, scheme, day, platform_points(item, value)) if value else None
         )
         entry = None
         if points is not None:
@@ -413,13 +413,6 @@ def _platform_entries(principal, scheme, rules, subject, first, last, day, perio
             }
         )
     return done
-
-
-def _within_cap(item, holder, scheme, day, points):
-    """The part of `points` that still fits the item's cap for this holder, or None when none
-    does: trimmed rather than refused, since a count is not a claim (entries' `cap_left`, the
-    same rule that refuses a recorded entry past the cap)."""
-    return cap_left(item, holder, scheme, day, points)
 
 
 def _local_bounds(first, last):
