@@ -557,7 +557,7 @@ def scheme_and_holder(principal, scheme_code, holder_code):
     """The scheme and a holder the caller may see, of the kind the scheme is for."""
     scheme, holder = scheme_by_code(scheme_code), get_holder(principal, holder_code)
     if holder.kind != scheme.subject:
-        raise not_found(f"account: {scheme.code} is for {scheme.subject} holders")
+        raise _not_for(scheme.code, scheme.subject)
     return scheme, holder
 
 
@@ -565,4 +565,9 @@ def _check_visible(principal, scheme_code, subject, kind, path):
     if not principal.covers(path):
         raise forbidden()
     if kind != subject:
-        raise not_found(f"account: {scheme_code} is for {subject} holders")
+        raise _not_for(scheme_code, subject)
+
+
+def _not_for(scheme_code, subject):
+    """No account: a holder of another kind than the scheme is for (a 404, as an unknown one)."""
+    return not_found(f"account: {scheme_code} is for {subject} holders")
