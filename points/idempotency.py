@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from points.database import end_read, utcnow, write
+from points.database import Prepared, end_read, utcnow, write
 from points.errors import PointsError
 from points.extensions import db
 
@@ -97,15 +97,16 @@ def _answer(status, body_text):
     return Answer(status, body_text)
 
 
-_REPLAY = select(
-    IdempotentRequest.fingerprint, IdempotentRequest.status, IdempotentRequest.body
-).where(
-    IdempotentRequest.user_id == bindparam("user_id"), IdempotentRequest.key == bindparam("key")
+_REPLAY = Prepared(
+    select(IdempotentRequest.fingerprint, IdempotentRequest.status, IdempotentRequest.body).where(
+        IdempotentRequest.user_id == bindparam("user_id"),
+        IdempotentRequest.key == bindparam("key"),
+    )
 )
 
 
 def _replay(user_id, key, fingerprint):
-    row = db.session.connection().execute(_REPLAY, {"user_id": user_id, "key": key}).first()
+    row = _REPLAY.first(db.session.connection(), {"user_id": user_id, "key": key})
     if row is None:
         return None
     if row.fingerprint != fingerprint:
@@ -143,8 +144,8 @@ def once(user_id, key, where, payload, work, status=201):
             # first, so a new key (nearly every request) costs no statement for it. Waits here
             # while the same key's first request is in flight (PostgreSQL's unique index;
             # SQLite's write lock is already held), then fails once it has committed.
-            claim = connection.execute(
-                _CLAIM,
+            claim = _CLAIM.scalar(
+                connection,
                 {
                     "user_id": user_id,
                     "key": key,
@@ -153,9 +154,9 @@ def once(user_id, key, where, payload, work, status=201):
                     "body": "",
                     "created_at": utcnow(),
                 },
-            ).scalar_one()
+            )
             body = simplejson.dumps(work(), use_decimal=True, ensure_ascii=False)
-            connection.execute(_ANSWER, {"claim_id": claim, "status": status, "body": body})
+            _ANSWER.run(connection, {"claim_id": claim, "status": status, "body": body})
     except IntegrityError:
         db.session.rollback()
         replay = _replay(user_id, key, fingerprint)
@@ -170,7 +171,7 @@ def once(user_id, key, where, payload, work, status=201):
     return _answer(status, body)
 
 
-_CLAIM = (
+_CLAIM = Prepared(
     insert(IdempotentRequest)
     .values(
         user_id=bindparam("user_id"),
@@ -182,7 +183,7 @@ _CLAIM = (
     )
     .returning(IdempotentRequest.id)
 )
-_ANSWER = (
+_ANSWER = Prepared(
     update(IdempotentRequest)
     .where(IdempotentRequest.id == bindparam("claim_id"))
     .values(status=bindparam("status"), body=bindparam("body"))

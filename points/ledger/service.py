@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from points.database import (
     Points,
+    Prepared,
     as_points,
     for_update,
     insert_ignore,
@@ -57,21 +58,22 @@ class AccountRef:
         self.id, self.balance, self.last_hash = id, balance, last_hash
 
 
-_LOCK_ACCOUNT = select(Account.id, Account.balance, Account.last_hash).where(
-    Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id")
+# FOR UPDATE on PostgreSQL; SQLite compiles it away (its write lock is already held).
+_LOCK_ACCOUNT = Prepared(
+    select(Account.id, Account.balance, Account.last_hash)
+    .where(Account.scheme_id == bindparam("scheme_id"), Account.holder_id == bindparam("holder_id"))
+    .with_for_update()
 )
-_LOCK_ACCOUNT_FOR_UPDATE = _LOCK_ACCOUNT.with_for_update()
 
 
 def lock_account(scheme_id, holder_id):
     """account_for(..., lock=True) for a write section that only needs the id, balance and hash."""
     connection = db.session.connection()
-    query = _LOCK_ACCOUNT if connection.dialect.name == "sqlite" else _LOCK_ACCOUNT_FOR_UPDATE
     params = {"scheme_id": scheme_id, "holder_id": holder_id}
-    row = connection.execute(query, params).first()
+    row = _LOCK_ACCOUNT.first(connection, params)
     if row is None:
         insert_ignore(Account, scheme_id=scheme_id, holder_id=holder_id, balance=ZERO, pending=ZERO)
-        row = connection.execute(query, params).one()
+        row = _LOCK_ACCOUNT.first(connection, params)
     return AccountRef(*row)
 
 
@@ -108,8 +110,8 @@ def post(account, kind, points, ref, user_id=None, floor=None):
         now = utcnow()
         row = _posting_row(previous, account.id, kind, points, balance, ref, user_id, now)
         digest = row["hash"]
-        moved = connection.execute(
-            _MOVE,
+        moved = _MOVE.run(
+            connection,
             {
                 "account_id": account.id,
                 "before": before,
@@ -118,15 +120,12 @@ def post(account, kind, points, ref, user_id=None, floor=None):
                 "hash": digest,
             },
         )
-        if moved.rowcount == 1:
+        if moved == 1:
             break
-        before, previous = connection.execute(
-            _READ_LOCKED if connection.dialect.name == "sqlite" else _READ_LOCKED_FOR_UPDATE,
-            {"account_id": account.id},
-        ).one()
+        before, previous = _READ_LOCKED.first(connection, {"account_id": account.id})
     else:
         raise RuntimeError(f"account {account.id} moved under its lock")
-    connection.execute(_INSERT_POSTING, row)
+    _INSERT_POSTING.run(connection, row)
     _move_year_totals(account.id, kind, points, local_date(now).year, connection)
     if isinstance(account, Account):  # the row already holds it: no UPDATE at the next flush
         set_committed_value(account, "balance", balance)
@@ -137,7 +136,7 @@ def post(account, kind, points, ref, user_id=None, floor=None):
 
 
 Posted = namedtuple("Posted", "account_id kind points balance_after at ref user_id")
-_MOVE = (
+_MOVE = Prepared(
     update(Account)
     .where(
         Account.id == bindparam("account_id"),
@@ -146,19 +145,22 @@ _MOVE = (
     )
     .values(balance=bindparam("balance", type_=Points()), last_hash=bindparam("hash"))
 )
-_READ_LOCKED = select(Account.balance, Account.last_hash).where(
-    Account.id == bindparam("account_id")
+_READ_LOCKED = Prepared(
+    select(Account.balance, Account.last_hash)
+    .where(Account.id == bindparam("account_id"))
+    .with_for_update()
 )
-_READ_LOCKED_FOR_UPDATE = _READ_LOCKED.with_for_update()
-_INSERT_POSTING = insert(Posting).values(
-    account_id=bindparam("account_id"),
-    kind=bindparam("kind"),
-    points=bindparam("points"),
-    balance_after=bindparam("balance_after"),
-    at=bindparam("at"),
-    ref=bindparam("ref"),
-    user_id=bindparam("user_id"),
-    hash=bindparam("hash"),
+_INSERT_POSTING = Prepared(
+    insert(Posting).values(
+        account_id=bindparam("account_id"),
+        kind=bindparam("kind"),
+        points=bindparam("points"),
+        balance_after=bindparam("balance_after"),
+        at=bindparam("at"),
+        ref=bindparam("ref"),
+        user_id=bindparam("user_id"),
+        hash=bindparam("hash"),
+    )
 )
 
 
@@ -202,7 +204,7 @@ def _move_year_totals(account_id, kind, points, year, connection):
         "redeemed": ZERO,
     }
     values[column] = amount
-    connection.execute(_year_upsert(connection.dialect.name, column), values)
+    _year_upsert(connection.dialect.name, column).run(connection, values)
 
 
 _YEAR_UPSERTS = {}
@@ -229,12 +231,14 @@ def _year_upsert(dialect, column):
             deducted=bindparam("deducted", type_=Points()),
             redeemed=bindparam("redeemed", type_=Points()),
         )
-        statement = _YEAR_UPSERTS[(dialect, column)] = values.on_conflict_do_update(
-            index_elements=[AccountYear.account_id, AccountYear.year],
-            set_={
-                c: getattr(AccountYear, c) + values.excluded[c]
-                for c in ((column,) if column else ("earned", "deducted", "redeemed"))
-            },
+        statement = _YEAR_UPSERTS[(dialect, column)] = Prepared(
+            values.on_conflict_do_update(
+                index_elements=[AccountYear.account_id, AccountYear.year],
+                set_={
+                    c: getattr(AccountYear, c) + values.excluded[c]
+                    for c in ((column,) if column else ("earned", "deducted", "redeemed"))
+                },
+            )
         )
     return statement
 
@@ -360,7 +364,7 @@ def post_many(moves):
             total[delta[0]] += delta[1]
         posted.append(Posted(account.id, kind, points, balance, now, ref, user_id))
     moved = connection.execute(
-        _MOVE,
+        _MOVE.statement,
         [
             {
                 "account_id": account_id,
@@ -374,10 +378,10 @@ def post_many(moves):
     )
     if connection.dialect.supports_sane_multi_rowcount and moved.rowcount != len(read):
         raise RuntimeError("an account moved under its lock")
-    connection.execute(_INSERT_POSTING, rows)
+    connection.execute(_INSERT_POSTING.statement, rows)
     if totals:
-        connection.execute(
-            _year_upsert(connection.dialect.name, None), [totals[a] for a in sorted(totals)]
+        _year_upsert(connection.dialect.name, None).run_many(
+            connection, [totals[a] for a in sorted(totals)]
         )
     return posted
 
@@ -480,7 +484,7 @@ def statement(scheme, holder, year):
 
 # What GET /accounts/<scheme>/<holder> needs, by codes, in one statement: the scheme, the
 # holder with its unit's path (for the caller's scope), the account and its year's totals.
-_ACCOUNT_BY_CODES = (
+_ACCOUNT_BY_CODES = Prepared(
     select(
         Scheme.code,
         Scheme.subject,
@@ -531,10 +535,8 @@ def account_view(scheme, holder, year):
 def read_account(scheme_code, holder_code, year):
     """The account view by codes with what the caller's checks need (the scheme's subject, the
     holder's kind and unit path), or None when the scheme or the holder is unknown."""
-    row = (
-        db.session.connection()
-        .execute(_ACCOUNT_BY_CODES, {"scheme": scheme_code, "holder": holder_code, "year": year})
-        .first()
+    row = _ACCOUNT_BY_CODES.first(
+        db.session.connection(), {"scheme": scheme_code, "holder": holder_code, "year": year}
     )
     if row is None:
         return None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from points import idempotency, metrics
-from points.database import end_read, for_update, local_tz, today, utcnow, write
+from points.database import Prepared, end_read, for_update, local_tz, today, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
 from points.ledger import service as ledger
@@ -566,8 +566,8 @@ def redeem(principal, plan):
         total = sum((line["points"] for line in lines), Decimal(0))
         now, expected = utcnow(), account.balance - total
         # The account is locked, so the balance after is known before the conditional debit.
-        redemption_id = connection.execute(
-            _INSERT_REDEMPTION,
+        redemption_id = _INSERT_REDEMPTION.scalar(
+            connection,
             {
                 "shop_id": plan.shop_id,
                 "scheme_id": plan.scheme_id,
@@ -578,7 +578,7 @@ def redeem(principal, plan):
                 "user_id": principal.user_id,
                 "at": now,
             },
-        ).scalar_one()
+        )
         ref = f"redemption:{redemption_id}"
         posting = ledger.post(account, "redemption", -total, ref, principal.user_id, floor=0)
         if posting.balance_after != expected:
@@ -586,9 +586,7 @@ def redeem(principal, plan):
         movements = []
         for goods_id in ids:
             quantity = wanted[goods_id]
-            stock = connection.execute(
-                _TAKE_STOCK, {"goods_id": goods_id, "quantity": quantity}
-            ).scalar_one_or_none()
+            stock = _TAKE_STOCK.scalar(connection, {"goods_id": goods_id, "quantity": quantity})
             if stock is None:
                 raise PointsError(
                     "out_of_stock",
@@ -608,9 +606,9 @@ def redeem(principal, plan):
                     "note": "",
                 }
             )
-        connection.execute(_INSERT_MOVEMENT, movements)
-        connection.execute(
-            _INSERT_LINE,
+        _INSERT_MOVEMENT.run_many(connection, movements)
+        _INSERT_LINE.run_many(
+            connection,
             [
                 {
                     "redemption_id": redemption_id,
@@ -646,7 +644,7 @@ _LOCK_GOODS = (
     .order_by(Goods.id)
 )
 _LOCK_GOODS_FOR_UPDATE = _LOCK_GOODS.with_for_update()
-_INSERT_REDEMPTION = (
+_INSERT_REDEMPTION = Prepared(
     insert(Redemption)
     .values(
         shop_id=bindparam("shop_id"),
@@ -660,9 +658,16 @@ _INSERT_REDEMPTION = (
     )
     .returning(Redemption.id)
 )
-_INSERT_MOVEMENT = insert(StockMovement)
-_INSERT_LINE = insert(RedemptionLine)
-_TAKE_STOCK = (
+# Every column named: Prepared fills in no defaults.
+_MOVEMENT_COLUMNS = ("goods_id", "kind", "quantity", "stock_after", "ref", "user_id", "at", "note")
+_INSERT_MOVEMENT = Prepared(
+    insert(StockMovement).values({column: bindparam(column) for column in _MOVEMENT_COLUMNS})
+)
+_LINE_COLUMNS = ("redemption_id", "goods_id", "quantity", "price", "points")
+_INSERT_LINE = Prepared(
+    insert(RedemptionLine).values({column: bindparam(column) for column in _LINE_COLUMNS})
+)
+_TAKE_STOCK = Prepared(
     update(Goods)
     .where(Goods.id == bindparam("goods_id"), Goods.stock >= bindparam("quantity"))
     .values(stock=Goods.stock - bindparam("quantity"))

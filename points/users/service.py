@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from points.database import end_read, lock_key, utcnow, write
+from points.database import Prepared, end_read, lock_key, utcnow, write
 from points.errors import PointsError, forbidden, invalid, not_found, reason
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
@@ -206,7 +206,7 @@ def end_sessions(user_id):
 # its user with the unit's path, in grant order. Built once; a user without grants gives one
 # row with NULLs. Nothing is cached across requests, so a disabled user or a removed grant
 # counts from the very next request, in every process.
-_PRINCIPAL_BY_TOKEN = (
+_PRINCIPAL_BY_TOKEN = Prepared(
     select(User.id, User.username, Grant.role, Unit.id.label("unit_id"), Unit.code, Unit.path)
     .select_from(Token)
     .join(User, Token.user_id == User.id)
@@ -228,10 +228,8 @@ _GRANTS_OF_USER = (
 
 
 def principal_for_token(token):
-    rows = (
-        db.session.connection()
-        .execute(_PRINCIPAL_BY_TOKEN, {"digest": _digest(token), "now": utcnow()})
-        .all()
+    rows = _PRINCIPAL_BY_TOKEN.all(
+        db.session.connection(), {"digest": _digest(token), "now": utcnow()}
     )
     if not rows:
         raise PointsError("unauthorized", "请先登录：令牌缺失、无效或已过期", 401)
