@@ -158,7 +158,7 @@ class Prepared:
     is exactly what `connection.execute` would store and read.
 
     For statements that name every value they write (no column defaults filled in by
-    SQLAlchemy) and no expanding IN. While anything listens for cursor executions (a test
+    SQLAlchemy). While anything listens for cursor executions (a test
     counting statements), the statement runs through `connection.execute`, so it is seen.
     A driver error is raised as SQLAlchemy's (IntegrityError and the rest), as it would be.
     """
@@ -193,12 +193,15 @@ class Prepared:
         if compiled is None:
             connection.execute(self.statement, rows)
             return
+        if compiled.expanding:
+            raise TypeError("run_many takes no expanding IN")
         cursor = connection.connection.driver_connection.cursor()
-        values = [compiled.values(params) for params in rows]
+        values = [compiled.bound(params)[1] for params in rows]
+        sql = compiled.variants[()][0]
         try:
-            cursor.executemany(compiled.sql, values)
+            cursor.executemany(sql, values)
         except connection.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(connection, compiled.sql, values, error) from error
+            raise _wrapped(connection, sql, values, error) from error
         finally:
             cursor.close()
 
@@ -218,50 +221,79 @@ class Prepared:
         compiled = self._compiled(connection)
         if compiled is None:
             return _Replayed(connection.execute(self.statement, params or {})), _SEEN
-        values = compiled.values(params or {})
+        sql, values = compiled.bound(params or {})
         try:
-            return connection.connection.driver_connection.execute(compiled.sql, values), compiled
+            return connection.connection.driver_connection.execute(sql, values), compiled
         except connection.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(connection, compiled.sql, values, error) from error
+            raise _wrapped(connection, sql, values, error) from error
 
 
 class _Compiled:
     """One statement's SQL for one dialect, its binds in order with their processors, and its
-    result columns' processors (read off the first result's description)."""
+    result columns' processors (read off the first result's description). An expanding IN
+    (`bindparam(..., expanding=True)`) is rendered by SQLAlchemy once for each length of list
+    it is given, and kept."""
 
     def __init__(self, statement, dialect):
-        compiled = statement.compile(dialect=dialect)
-        by_name = {name: bind for bind, name in compiled.bind_names.items()}
-        if any(bind.expanding for bind in by_name.values()):
-            raise TypeError("Prepared takes no expanding IN: run it through connection.execute")
-        escaped = compiled.escaped_bind_names or {}
-        names = compiled.positiontup if compiled.positional else list(by_name)
-        self.sql, self.positional = compiled.string, compiled.positional
-        self.binds = [
-            (
-                escaped.get(name, name),
-                by_name[name].key,
-                None if by_name[name].required else by_name[name].value,
-                by_name[name].type.dialect_impl(dialect).bind_processor(dialect),
-            )
-            for name in names
-        ]
+        self.compiled = compiled = statement.compile(dialect=dialect)
+        self.dialect, self.positional = dialect, compiled.positional
+        self.by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        self.expanding = [bind.key for bind in self.by_name.values() if bind.expanding]
+        self.variants = {}
+        if not self.expanding:
+            names = compiled.positiontup if self.positional else list(self.by_name)
+            self.variants[()] = (compiled.string, [self._bind(name) for name in names])
         columns = list(getattr(statement, "exported_columns", ()))
-        self.dialect, self.types = dialect, [column.type for column in columns]
+        self.types = [column.type for column in columns]
         self.row = namedtuple("Row", [column.key for column in columns], rename=True)
         self.processors = None
 
-    def values(self, params):
-        values = [
-            (name, params[key] if key in params else default, process)
-            for name, key, default, process in self.binds
-        ]
-        values = [
-            (name, value if process is None else process(value)) for name, value, process in values
-        ]
+    def _bind(self, name):
+        """(the name the driver sees, the parameter's key, its place in an expanding list, its
+        value when none is given, its processor)."""
+        escaped = self.compiled.escaped_bind_names or {}
+        bind = self.by_name[name]
+        return (
+            escaped.get(name, name),
+            bind.key,
+            None,
+            None if bind.required else bind.value,
+            bind.type.dialect_impl(self.dialect).bind_processor(self.dialect),
+        )
+
+    def _variant(self, params):
+        lengths = tuple(len(params[key]) for key in self.expanding)
+        found = self.variants.get(lengths)
+        if found is None:
+            state = self.compiled.construct_expanded_state(params)
+            expanded = {  # each rendered bind of a list: (its list's key, its place in it)
+                one: (self.by_name[name].key, index)
+                for name, ones in state.parameter_expansion.items()
+                for index, one in enumerate(ones)
+            }
+            names = state.positiontup if self.positional else list(state.parameters)
+            binds = []
+            for name in names:
+                if name in expanded:
+                    key, index = expanded[name]
+                    binds.append((name, key, index, None, state.processors.get(name)))
+                else:
+                    binds.append(self._bind(name))
+            found = self.variants[lengths] = (state.statement, binds)
+        return found
+
+    def bound(self, params):
+        """The SQL and the values for these parameters, processed as SQLAlchemy would."""
+        sql, binds = self.variants[()] if not self.expanding else self._variant(params)
+        values = []
+        for name, key, index, default, process in binds:
+            value = params[key] if key in params else default
+            if index is not None:
+                value = value[index]
+            values.append((name, value if process is None else process(value)))
         if self.positional:
-            return tuple(value for _, value in values)
-        return dict(values)
+            return sql, tuple(value for _, value in values)
+        return sql, dict(values)
 
     def rows(self, fetched, cursor):
         if self.processors is None:

@@ -224,6 +224,8 @@ def select_locale():
 
 
 def remember_language(response):
+    if not request.query_string:  # no ?lang= (nearly every request): no query to parse
+        return response
     lang = request.args.get("lang")
     if lang in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(

@@ -124,11 +124,29 @@ def test_statements_are_seen_by_a_listener_and_answer_the_same(shop):
         assert Prepared(_GOODS).first(db.session.connection(), {"code": "rice"}) == tuple(heard)
 
 
-def test_refused_outside_a_transaction_and_for_an_expanding_in(shop):
+def test_an_expanding_in_reads_as_sqlalchemy_reads_it_for_every_length(shop):
+    listed = (
+        select(Goods.code, Goods.price)
+        .where(
+            Goods.code.in_(bindparam("codes", expanding=True)), Goods.stock >= bindparam("least")
+        )
+        .order_by(Goods.code)
+    )
+    prepared = Prepared(listed)
+    with shop.app.app_context():
+        connection = db.session.connection()
+        for codes in (["rice"], ["soap", "nothing", "rice"], ["soap"], ["rice", "soap"]):
+            params = {"codes": codes, "least": 1}
+            ours = prepared.all(connection, params)
+            assert ours == [tuple(row) for row in connection.execute(listed, params)]
+            assert [row.code for row in ours] == sorted(set(codes) - {"nothing"})
+        assert prepared.all(connection, {"codes": ["soap"], "least": 11}) == []
+        with pytest.raises(TypeError, match="expanding"):
+            prepared.run_many(connection, [{"codes": ["rice"], "least": 1}])
+
+
+def test_refused_outside_a_transaction(shop):
     with shop.app.app_context():
         with db.engine.connect() as bare:
             with pytest.raises(RuntimeError, match="inside a transaction"):
                 Prepared(_GOODS).first(bare, {"code": "rice"})
-        listed = select(Goods.id).where(Goods.code.in_(bindparam("codes", expanding=True)))
-        with pytest.raises(TypeError, match="expanding"):
-            Prepared(listed).all(db.session.connection(), {"codes": ["rice"]})

@@ -101,12 +101,7 @@ def post(account, kind, points, ref, user_id=None, floor=None):
     for _ in range(2):
         balance = before + points
         if floor is not None and balance < Decimal(floor):
-            raise PointsError(
-                "insufficient_balance",
-                f"余额不足：当前 {before} 分，本次需 {-points} 分",
-                409,
-                {"balance": before, "total": -points},
-            )
+            raise insufficient_balance(before, -points)
         now = utcnow()
         row = _posting_row(previous, account.id, kind, points, balance, ref, user_id, now)
         digest = row["hash"]
@@ -133,6 +128,16 @@ def post(account, kind, points, ref, user_id=None, floor=None):
     else:
         account.balance, account.last_hash = balance, digest
     return Posted(account.id, kind, points, balance, now, ref, user_id)
+
+
+def insufficient_balance(balance, total):
+    """The 409 of a debit of `total` that the balance cannot pay."""
+    return PointsError(
+        "insufficient_balance",
+        f"余额不足：当前 {balance} 分，本次需 {total} 分",
+        409,
+        {"balance": balance, "total": total},
+    )
 
 
 Posted = namedtuple("Posted", "account_id kind points balance_after at ref user_id")

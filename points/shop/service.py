@@ -329,7 +329,7 @@ _ShopUnit, _HolderUnit = aliased(Unit), aliased(Unit)
 # Everything a valid redemption needs checked before the write section, in one statement: the
 # shop and its unit's path, the scheme (and whether the shop takes it), the holder and its
 # unit's path, and the wanted goods of the shop (one row each; one row of NULLs if none match).
-_PLAN = (
+_PLAN = Prepared(
     select(
         Shop.id,
         _ShopUnit.path,
@@ -392,19 +392,15 @@ def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
     """422 for anything wrong in the request, then 403 for a clerk outside the shop or holder."""
     codes = [line["goods"] for line in lines]
     if codes and len(set(codes)) == len(codes):
-        rows = (
-            db.session.connection()
-            .execute(
-                _PLAN,
-                {
-                    "shop": shop_code,
-                    "scheme": scheme_code,
-                    "holder": holder_code,
-                    "goods": codes,
-                    "user_id": principal.user_id,
-                },
-            )
-            .all()
+        rows = _PLAN.all(
+            db.session.connection(),
+            {
+                "shop": shop_code,
+                "scheme": scheme_code,
+                "holder": holder_code,
+                "goods": codes,
+                "user_id": principal.user_id,
+            },
         )
         if rows:
             (
@@ -523,8 +519,8 @@ def _plan_lines(shop, lines, details):
 
 
 def redeem(principal, plan):
-    """The write section: lock the account, then the goods by id; debit and take stock
-    conditionally.
+    """The write section: lock the account, then take the goods' stock by id, each by one
+    conditional UPDATE that hands back the price, name and what is left; debit the account.
 
     Returns the redemption as the API shows it, built from what the section already holds, so
     the write lock is not kept while it is read back.
@@ -542,23 +538,22 @@ def redeem(principal, plan):
                 409,
                 {"balance": account.balance, "threshold": plan.threshold},
             )
-        goods = {
-            row.id: row
-            for row in connection.execute(
-                _LOCK_GOODS if connection.dialect.name == "sqlite" else _LOCK_GOODS_FOR_UPDATE,
-                {"ids": ids},
+        # In id order, as every redemption takes them (PostgreSQL locks each row here).
+        taken = {
+            goods_id: _TAKE_STOCK.first(
+                connection, {"goods_id": goods_id, "quantity": wanted[goods_id]}
             )
+            for goods_id in ids
         }
-        inactive = [str(i) for i, (gid, _, _) in enumerate(plan.lines) if not goods[gid].active]
-        if inactive:  # deactivated between the check and the lock
-            raise invalid({"lines": {i: {"goods": ["goods no longer offered"]} for i in inactive}})
+        if None in taken.values():
+            _refuse(connection, plan, account, ids)
         lines = [
             {
-                "goods": goods[gid].code,
-                "name": goods[gid].name,
+                "goods": taken[gid].code,
+                "name": taken[gid].name,
                 "quantity": q,
-                "price": goods[gid].price,
-                "points": goods[gid].price * q,
+                "price": taken[gid].price,
+                "points": taken[gid].price * q,
                 "goods_id": gid,
             }
             for gid, _, q in plan.lines
@@ -583,30 +578,22 @@ def redeem(principal, plan):
         posting = ledger.post(account, "redemption", -total, ref, principal.user_id, floor=0)
         if posting.balance_after != expected:
             raise RuntimeError(f"account {account.id} moved under its lock")
-        movements = []
-        for goods_id in ids:
-            quantity = wanted[goods_id]
-            stock = _TAKE_STOCK.scalar(connection, {"goods_id": goods_id, "quantity": quantity})
-            if stock is None:
-                raise PointsError(
-                    "out_of_stock",
-                    f"{goods[goods_id].name} 库存不足（剩 {goods[goods_id].stock}）",
-                    409,
-                    {"goods": goods[goods_id].code, "stock": goods[goods_id].stock},
-                )
-            movements.append(
+        _INSERT_MOVEMENT.run_many(
+            connection,
+            [
                 {
                     "goods_id": goods_id,
                     "kind": "sale",
-                    "quantity": -quantity,
-                    "stock_after": stock,
+                    "quantity": -wanted[goods_id],
+                    "stock_after": taken[goods_id].stock,
                     "ref": ref,
                     "user_id": principal.user_id,
                     "at": now,
                     "note": "",
                 }
-            )
-        _INSERT_MOVEMENT.run_many(connection, movements)
+                for goods_id in ids
+            ],
+        )
         _INSERT_LINE.run_many(
             connection,
             [
@@ -636,6 +623,33 @@ def redeem(principal, plan):
         "at": now,
         "clerk": principal.username,
     }
+
+
+def _refuse(connection, plan, account, ids):
+    """Some stock could not be taken: say why, in the order the checks have always had (goods
+    taken off the shelf since the plan, then the balance, then the stock). The whole write
+    section rolls back with the error, the stock already taken with it."""
+    goods = {
+        row.id: row
+        for row in connection.execute(
+            _LOCK_GOODS if connection.dialect.name == "sqlite" else _LOCK_GOODS_FOR_UPDATE,
+            {"ids": ids},
+        )
+    }
+    inactive = [str(i) for i, (gid, _, _) in enumerate(plan.lines) if not goods[gid].active]
+    if inactive:  # deactivated between the check and the lock
+        raise invalid({"lines": {i: {"goods": ["goods no longer offered"]} for i in inactive}})
+    total = sum((goods[gid].price * q for gid, _, q in plan.lines), Decimal(0))
+    if account.balance < total:
+        raise ledger.insufficient_balance(account.balance, total)
+    wanted = {gid: q for gid, _, q in plan.lines}
+    short = next(goods[gid] for gid in ids if goods[gid].stock < wanted[gid])
+    raise PointsError(
+        "out_of_stock",
+        f"{short.name} 库存不足（剩 {short.stock}）",
+        409,
+        {"goods": short.code, "stock": short.stock},
+    )
 
 
 _LOCK_GOODS = (
@@ -669,9 +683,13 @@ _INSERT_LINE = Prepared(
 )
 _TAKE_STOCK = Prepared(
     update(Goods)
-    .where(Goods.id == bindparam("goods_id"), Goods.stock >= bindparam("quantity"))
+    .where(
+        Goods.id == bindparam("goods_id"),
+        Goods.active.is_(True),
+        Goods.stock >= bindparam("quantity"),
+    )
     .values(stock=Goods.stock - bindparam("quantity"))
-    .returning(Goods.stock)
+    .returning(Goods.stock, Goods.code, Goods.name, Goods.price)
 )
 
 
