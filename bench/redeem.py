@@ -37,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "demo-pass-1"
 HOUSEHOLDS = 200  # beside the demo's 28
-POINTS = 200  # each, by default; a soap costs 5, so 228 households pay for ~9,000 redemptions
+POINTS = 500  # each, by default; a soap costs 5, so 236 households pay for ~23,000 redemptions
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/points_bench")
 
 
