@@ -208,7 +208,7 @@ class Prepared:
     def _compiled(self, connection):
         if not connection.in_transaction():
             raise RuntimeError("Prepared runs inside a transaction: the session's connection")
-        dispatch = connection.dispatch
+        dispatch = connection.engine.dispatch  # a connection's own is joined anew per access
         if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
             return None
         dialect = connection.dialect

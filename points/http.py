@@ -38,10 +38,15 @@ class JsonParser(FlaskParser):
             raise PointsError(
                 "bad_request", f"the request body is not valid JSON text: {error}", 400
             ) from None
-        if too_deep or _deeper_than(data, MAX_DEPTH):
+        # Only an array or object opens a level: a body with few brackets needs no walk.
+        if too_deep or (
+            raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(data, MAX_DEPTH)
+        ):
             raise PointsError(
                 "bad_request", f"the request body nests deeper than {MAX_DEPTH} levels", 400
             )
+        if b"\\u" not in raw:  # NUL and lone surrogates can only come in as \u escapes
+            return data
         try:
             # Text a database cannot store (a lone surrogate, NUL) is refused here, not at COMMIT.
             if any("\x00" in text for text in _texts(data)):

@@ -166,6 +166,27 @@ def test_text_a_database_cannot_store_is_a_400_not_a_500(world, body):
     assert answer.status == 400 and answer.code == "bad_request"
 
 
+@pytest.mark.parametrize("levels, refused", [(32, False), (33, True)])
+def test_a_body_nested_deeper_than_32_levels_is_a_400(world, levels, refused):
+    note = "[" * (levels - 1) + "]" * (levels - 1)  # the body's object is the first level
+    body = f'{{"note": {note}}}'.encode()
+    answer = world.as_("rec").post(
+        "/entries", data=body, headers={"Content-Type": "application/json"}
+    )
+    if refused:
+        assert (answer.status, answer.code) == (400, "bad_request"), answer
+        assert "deeper than 32" in answer.json["error"]["message"]
+    else:
+        assert (answer.status, answer.code) == (422, "validation_error"), answer
+
+
+def test_brackets_and_escapes_inside_text_are_only_text(world):
+    body = {"scheme": "longhua", "holder": "H1", "item": "nope", "note": "[{" * 40 + "\u00e9"}
+    answer = world.as_("rec").post("/entries", json=body)
+    assert (answer.status, answer.code) == (422, "validation_error"), answer
+    assert "note" not in answer.json["error"]["details"]
+
+
 @pytest.mark.parametrize(
     "path", ["/entries/99999999999999999999999", "/periods/longhua/99999999999999999999"]
 )
