@@ -16,7 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import BigInteger, event, exc, text
+from sqlalchemy import BigInteger, bindparam, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -146,6 +146,12 @@ def lock_key(name, shared=False):
 def for_update(statement, of=None):
     """SELECT ... FOR UPDATE [OF table] on PostgreSQL; on SQLite the write lock is already held."""
     return statement if is_sqlite() else statement.with_for_update(of=of)
+
+
+def binds(*columns):
+    """{column: bindparam(column)}: the values of an INSERT whose every value is a parameter
+    named after its column (`insert(Model).values(binds("a", "b"))`)."""
+    return {column: bindparam(column) for column in columns}
 
 
 class Prepared:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from points.database import Prepared, end_read, utcnow, write
+from points.database import Prepared, binds, end_read, utcnow, write
 from points.errors import PointsError
 from points.extensions import db
 
@@ -173,14 +173,7 @@ def once(user_id, key, where, payload, work, status=201):
 
 _CLAIM = Prepared(
     insert(IdempotentRequest)
-    .values(
-        user_id=bindparam("user_id"),
-        key=bindparam("key"),
-        fingerprint=bindparam("fingerprint"),
-        status=bindparam("status"),
-        body=bindparam("body"),
-        created_at=bindparam("created_at"),
-    )
+    .values(binds("user_id", "key", "fingerprint", "status", "body", "created_at"))
     .returning(IdempotentRequest.id)
 )
 _ANSWER = Prepared(

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam
 
-from points.database import Points, is_sqlite
+from points.database import Points, binds, is_sqlite
 from points.entries.models import EntryStat
 from points.extensions import db
 
@@ -87,13 +87,7 @@ def _upsert():
         else:
             from sqlalchemy.dialects.postgresql import insert
         values = insert(EntryStat).values(
-            unit_id=bindparam("unit_id"),
-            scheme_id=bindparam("scheme_id"),
-            year=bindparam("year"),
-            month=bindparam("month"),
-            item=bindparam("item"),
-            category=bindparam("category"),
-            **{c: bindparam(c) for c in _COLUMNS[:4]},
+            **binds("unit_id", "scheme_id", "year", "month", "item", "category", *_COLUMNS[:4]),
             granted=bindparam("granted", type_=Points()),
             deducted=bindparam("deducted", type_=Points()),
         )

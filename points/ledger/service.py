@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from points.database import (
     Points,
     Prepared,
+    binds,
     as_points,
     for_update,
     insert_ignore,
@@ -157,14 +158,7 @@ _READ_LOCKED = Prepared(
 )
 _INSERT_POSTING = Prepared(
     insert(Posting).values(
-        account_id=bindparam("account_id"),
-        kind=bindparam("kind"),
-        points=bindparam("points"),
-        balance_after=bindparam("balance_after"),
-        at=bindparam("at"),
-        ref=bindparam("ref"),
-        user_id=bindparam("user_id"),
-        hash=bindparam("hash"),
+        binds("account_id", "kind", "points", "balance_after", "at", "ref", "user_id", "hash")
     )
 )
 

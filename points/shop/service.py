@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from points import idempotency, metrics
-from points.database import Prepared, end_read, for_update, local_tz, today, utcnow, write
+from points.database import Prepared, binds, end_read, for_update, local_tz, today, utcnow, write
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
 from points.ledger import service as ledger
@@ -661,25 +661,20 @@ _LOCK_GOODS_FOR_UPDATE = _LOCK_GOODS.with_for_update()
 _INSERT_REDEMPTION = Prepared(
     insert(Redemption)
     .values(
-        shop_id=bindparam("shop_id"),
-        scheme_id=bindparam("scheme_id"),
-        holder_id=bindparam("holder_id"),
-        total=bindparam("total"),
-        balance_after=bindparam("balance_after"),
-        status=bindparam("status"),
-        user_id=bindparam("user_id"),
-        at=bindparam("at"),
+        binds(
+            "shop_id", "scheme_id", "holder_id", "total", "balance_after", "status", "user_id", "at"
+        )
     )
     .returning(Redemption.id)
 )
 # Every column named: Prepared fills in no defaults.
-_MOVEMENT_COLUMNS = ("goods_id", "kind", "quantity", "stock_after", "ref", "user_id", "at", "note")
 _INSERT_MOVEMENT = Prepared(
-    insert(StockMovement).values({column: bindparam(column) for column in _MOVEMENT_COLUMNS})
+    insert(StockMovement).values(
+        binds("goods_id", "kind", "quantity", "stock_after", "ref", "user_id", "at", "note")
+    )
 )
-_LINE_COLUMNS = ("redemption_id", "goods_id", "quantity", "price", "points")
 _INSERT_LINE = Prepared(
-    insert(RedemptionLine).values({column: bindparam(column) for column in _LINE_COLUMNS})
+    insert(RedemptionLine).values(binds("redemption_id", "goods_id", "quantity", "price", "points"))
 )
 _TAKE_STOCK = Prepared(
     update(Goods)
