@@ -374,7 +374,7 @@ class Points(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return (Decimal(int(value)) / 10).quantize(TENTH)
+        return Decimal(int(value)).scaleb(-1)  # whole tenths: exactly one decimal place
 
     def coerce_compared_value(self, op, value):
         return self

@@ -94,13 +94,22 @@ def init_app(app):
     def _start_clock():
         g.metrics_started = time.perf_counter()
 
+    series = {}  # (endpoint, method, status): its two children, looked up once (labels() locks)
+
     @app.after_request
     def _count(response):
         started = g.pop("metrics_started", None)
         if started is not None:
-            endpoint, status = request.endpoint or "unmatched", str(response.status_code)
-            http_requests.labels(endpoint, request.method, status).inc()
-            http_duration.labels(endpoint, status).observe(time.perf_counter() - started)
+            key = (request.endpoint or "unmatched", request.method, response.status_code)
+            found = series.get(key)
+            if found is None:
+                endpoint, method, status = key[0], key[1], str(key[2])
+                found = series[key] = (
+                    http_requests.labels(endpoint, method, status),
+                    http_duration.labels(endpoint, status),
+                )
+            found[0].inc()
+            found[1].observe(time.perf_counter() - started)
         return response
 
     @app.get("/metrics")

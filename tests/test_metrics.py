@@ -201,3 +201,32 @@ def test_metrics_add_up_every_worker_the_ended_ones_too(two_workers):
     )
     workers = {path.stem.rsplit("_", 1)[-1] for path in metrics_dir.glob("counter_*.db")}
     assert len(workers) >= 3  # 12 requests at most 5 a worker: at least three processes counted
+
+
+def test_every_request_of_a_series_is_counted_not_only_its_first(client):
+    scrape(client)  # the series of /metrics itself exists from here on
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+    before = scrape(client)
+    for _ in range(2):
+        assert client.get("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405
+    after = scrape(client)
+    ok = dict(endpoint="healthz", method="GET", status="200")
+    assert (
+        value(after, "points_http_requests_total", **ok)
+        - value(before, "points_http_requests_total", **ok)
+        == 2
+    )
+    refused = dict(endpoint="unmatched", method="POST", status="405")  # no route for a POST
+    assert (
+        value(after, "points_http_requests_total", **refused)
+        - value(before, "points_http_requests_total", **refused)
+        == 1
+    )
+    read = dict(endpoint="metrics", method="GET", status="200")
+    assert (
+        value(after, "points_http_requests_total", **read)
+        - value(before, "points_http_requests_total", **read)
+        == 1
+    )
