@@ -30,6 +30,11 @@ def value(text, name, **labels):
     return samples(text).get((name, tuple(sorted(labels.items()))), 0)
 
 
+def grown(before, after, name, **labels):
+    """How much a series grew between two scrapes."""
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
 def scrape(client, **kw):
     response = client.get("/metrics", **kw)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -47,30 +52,14 @@ def test_requests_redemptions_and_entries_are_counted(world, client):
     )  # more than the balance: rolled back, not counted
     world.record("H2")
     after = scrape(client)
-    assert value(after, "points_redemptions_total") - value(before, "points_redemptions_total") == 1
-    assert (
-        value(after, "points_entries_total", status="pending")
-        - value(before, "points_entries_total", status="pending")
-        == 1
-    )
+    assert grown(before, after, "points_redemptions_total") == 1
+    assert grown(before, after, "points_entries_total", status="pending") == 1
     created = dict(endpoint="shop.Redemptions", method="POST", status="201")
-    assert (
-        value(after, "points_http_requests_total", **created)
-        - value(before, "points_http_requests_total", **created)
-        == 1
-    )
+    assert grown(before, after, "points_http_requests_total", **created) == 1
     refused = dict(created, status="409")
-    assert (
-        value(after, "points_http_requests_total", **refused)
-        - value(before, "points_http_requests_total", **refused)
-        == 1
-    )
+    assert grown(before, after, "points_http_requests_total", **refused) == 1
     timed = dict(endpoint="shop.Redemptions", status="201")
-    assert (
-        value(after, "points_http_request_duration_seconds_count", **timed)
-        - value(before, "points_http_request_duration_seconds_count", **timed)
-        == 1
-    )
+    assert grown(before, after, "points_http_request_duration_seconds_count", **timed) == 1
 
 
 def test_posted_entries_are_counted_when_their_notice_ends(world, client):
@@ -78,8 +67,7 @@ def test_posted_entries_are_counted_when_their_notice_ends(world, client):
     give_points(world, "H1", 10)
     after = scrape(client)
     grew = {
-        status: value(after, "points_entries_total", status=status)
-        - value(before, "points_entries_total", status=status)
+        status: grown(before, after, "points_entries_total", status=status)
         for status in ("pending", "in_notice", "posted")
     }
     assert grew["pending"] >= 1 and grew["pending"] == grew["in_notice"] == grew["posted"]
@@ -213,20 +201,8 @@ def test_every_request_of_a_series_is_counted_not_only_its_first(client):
     assert client.post("/healthz").status_code == 405
     after = scrape(client)
     ok = dict(endpoint="healthz", method="GET", status="200")
-    assert (
-        value(after, "points_http_requests_total", **ok)
-        - value(before, "points_http_requests_total", **ok)
-        == 2
-    )
+    assert grown(before, after, "points_http_requests_total", **ok) == 2
     refused = dict(endpoint="unmatched", method="POST", status="405")  # no route for a POST
-    assert (
-        value(after, "points_http_requests_total", **refused)
-        - value(before, "points_http_requests_total", **refused)
-        == 1
-    )
+    assert grown(before, after, "points_http_requests_total", **refused) == 1
     read = dict(endpoint="metrics", method="GET", status="200")
-    assert (
-        value(after, "points_http_requests_total", **read)
-        - value(before, "points_http_requests_total", **read)
-        == 1
-    )
+    assert grown(before, after, "points_http_requests_total", **read) == 1
