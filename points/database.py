@@ -302,6 +302,8 @@ class _Compiled:
         return sql, dict(values)
 
     def rows(self, fetched, cursor):
+        if not fetched:  # nothing to process (and no description to read it off, perhaps)
+            return []
         if self.processors is None:
             described = cursor.description or ()
             if len(described) != len(self.types):
