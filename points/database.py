@@ -164,9 +164,9 @@ class Prepared:
     is exactly what `connection.execute` would store and read.
 
     For statements that name every value they write (no column defaults filled in by
-    SQLAlchemy). While anything listens for cursor executions (a test
-    counting statements), the statement runs through `connection.execute`, so it is seen.
-    A driver error is raised as SQLAlchemy's (IntegrityError and the rest), as it would be.
+    SQLAlchemy). While anything listens on the engine for cursor executions (a test counting
+    statements), the statement runs through `connection.execute`, so it is seen. A driver error
+    is raised as SQLAlchemy's (IntegrityError and the rest), as it would be.
     """
 
     __slots__ = ("statement", "_by_dialect")
