@@ -546,7 +546,7 @@ def redeem(principal, plan):
             for goods_id in ids
         }
         if None in taken.values():
-            _refuse(connection, plan, account, ids)
+            _refuse(connection, plan, account, wanted)
         lines = [
             {
                 "goods": taken[gid].code,
@@ -625,25 +625,18 @@ def redeem(principal, plan):
     }
 
 
-def _refuse(connection, plan, account, ids):
+def _refuse(connection, plan, account, wanted):
     """Some stock could not be taken: say why, in the order the checks have always had (goods
     taken off the shelf since the plan, then the balance, then the stock). The whole write
     section rolls back with the error, the stock already taken with it."""
-    goods = {
-        row.id: row
-        for row in connection.execute(
-            _LOCK_GOODS if connection.dialect.name == "sqlite" else _LOCK_GOODS_FOR_UPDATE,
-            {"ids": ids},
-        )
-    }
+    goods = {row.id: row for row in connection.execute(_LOCK_GOODS, {"ids": list(wanted)})}
     inactive = [str(i) for i, (gid, _, _) in enumerate(plan.lines) if not goods[gid].active]
     if inactive:  # deactivated between the check and the lock
         raise invalid({"lines": {i: {"goods": ["goods no longer offered"]} for i in inactive}})
     total = sum((goods[gid].price * q for gid, _, q in plan.lines), Decimal(0))
     if account.balance < total:
         raise ledger.insufficient_balance(account.balance, total)
-    wanted = {gid: q for gid, _, q in plan.lines}
-    short = next(goods[gid] for gid in ids if goods[gid].stock < wanted[gid])
+    short = next(goods[gid] for gid in sorted(wanted) if goods[gid].stock < wanted[gid])
     raise PointsError(
         "out_of_stock",
         f"{short.name} 库存不足（剩 {short.stock}）",
@@ -652,12 +645,13 @@ def _refuse(connection, plan, account, ids):
     )
 
 
+# FOR UPDATE on PostgreSQL; SQLite compiles it away (its write lock is already held).
 _LOCK_GOODS = (
     select(Goods.id, Goods.code, Goods.name, Goods.price, Goods.stock, Goods.active)
     .where(Goods.id.in_(bindparam("ids", expanding=True)))
     .order_by(Goods.id)
+    .with_for_update()
 )
-_LOCK_GOODS_FOR_UPDATE = _LOCK_GOODS.with_for_update()
 _INSERT_REDEMPTION = Prepared(
     insert(Redemption)
     .values(
