@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from points import errors
 from points.config import config_for, secret_key_from_file
+from points.database import release_direct
 from points.extensions import db, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -74,6 +75,8 @@ def create_app(config=None, **overrides):
     _check_rules(app)
     _engine_options(app)
     db.init_app(app)
+    app.teardown_request(release_direct)
+    app.teardown_appcontext(release_direct)
     _init_metrics_and_replica(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     _register_blueprints(errors.Api(app, spec_kwargs={"security": [{"bearerAuth": []}]}))

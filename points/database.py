@@ -4,6 +4,12 @@ SQLite ignores SELECT ... FOR UPDATE, and pysqlite's own transaction handling le
 run outside any transaction. So we take over BEGIN: a write unit of work starts with
 BEGIN IMMEDIATE (the database's write lock, taken before the first read), every other
 transaction with a plain BEGIN. On PostgreSQL the write section locks the rows it changes.
+
+The paths people wait on most (the sign-in, a balance read, a redemption) run their
+statements (`Prepared`) on the request's direct connection (`Direct`): one connection from
+the engine's pool for the request, with no Session in between. Everything else uses the
+session; the first time the session begins, the direct connection goes back to the pool, so
+a request never holds two.
 """
 
 import contextvars
@@ -15,7 +21,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import BigInteger, bindparam, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -55,26 +61,40 @@ def is_sqlite():
 
 
 @contextmanager
-def write():
+def write(direct=False):
     """One write unit of work: commits once at the end, rolls back on any error.
 
     It starts from a fresh snapshot holding the write lock (SQLite), so nothing of it is
     half-written. Inside another write unit it simply joins it. It refuses to start with a
     transaction already open rather than commit whatever that held: a caller that read first
     finishes its read with `end_read()` (or reads inside the unit).
+
+    It yields the session; with `direct`, the connection its statements run on instead (as
+    `unit_connection()` gives): the request's direct connection, or the session's when it joins a
+    unit of the session. Nothing may use the session inside a direct unit (refused).
     """
-    session = db.session()
     if _immediate.get():
-        yield session
+        unit = g.get(_DIRECT)
+        if unit is not None and unit.writing:
+            if not direct:
+                raise RuntimeError("write() of the session inside a direct unit of work")
+            yield unit
+        else:
+            yield unit_connection() if direct else db.session()
         return
-    if session.in_transaction():
+    if _session_in_transaction():
         raise RuntimeError(
             "write() with a transaction already open: end the read first (end_read())"
         )
     token, primary = _immediate.set(True), report_engine.set(None)
     try:
-        with session.begin():
-            yield session
+        if direct:
+            with _direct().unit() as unit:
+                yield unit
+        else:
+            session = db.session()
+            with session.begin():
+                yield session
     finally:
         report_engine.reset(primary)
         _immediate.reset(token)
@@ -124,11 +144,209 @@ def end_read():
     `write()` is a bug: refused here, never committed (nor silently dropped) with the read."""
     if _immediate.get():  # inside a write unit: its reads are part of it
         return
+    direct = g.get(_DIRECT)
+    if direct is not None and direct.in_transaction():
+        direct.rollback()
+    if not db.session.registry.has():
+        return
     session = db.session()
-    if session.new or session.dirty or session.deleted or session.info.get("flushed_outside_write"):
+    if _changed(session) or session.info.get("flushed_outside_write"):
         raise RuntimeError("a change made outside write(): put it inside the write unit of work")
     if session.in_transaction():
         session.rollback()
+
+
+def _changed(session):
+    return bool(session.new or session.dirty or session.deleted)
+
+
+def _session_in_transaction():
+    registry = db.session.registry
+    return registry.has() and registry().in_transaction()
+
+
+# --- the request's direct connection ----------------------------------------------------
+
+_DIRECT = "points_direct"  # its key in flask.g (one per application context)
+
+
+def unit_connection():
+    """The connection a hot path's statements (`Prepared`) run on: inside a direct write unit,
+    or while the session has no transaction, the request's direct connection (a read begun on
+    it if none is open); else the session's, after flushing what the session holds, as the
+    ORM's own execute would."""
+    direct = g.get(_DIRECT)
+    if direct is not None and direct.writing:
+        return direct
+    if _session_in_transaction():
+        session = db.session()
+        session.flush()
+        return session.connection()
+    if direct is None:
+        direct = _direct()
+    if not direct.in_transaction():
+        direct.begin()
+    return direct
+
+
+def direct_unit():
+    """The direct write unit of work under way, or None."""
+    direct = g.get(_DIRECT) if has_app_context() else None
+    return direct if direct is not None and direct.writing else None
+
+
+def _direct():
+    direct = g.get(_DIRECT)
+    if direct is None:
+        direct = Direct(db.engine)
+        setattr(g, _DIRECT, direct)
+    return direct
+
+
+def release_direct(_error=None):
+    """The direct connection back to the pool (its transaction rolled back): at the end of
+    every request and application context, and when the session begins."""
+    direct = g.pop(_DIRECT, None) if has_app_context() else None
+    if direct is not None:
+        direct.close()
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _session_begins(_session, transaction):
+    if transaction.parent is not None or not has_app_context():
+        return
+    direct = g.get(_DIRECT)
+    if direct is None:
+        return
+    if direct.writing:  # the session would wait on SQLite's write lock, or lose its change
+        raise RuntimeError("the session used inside a direct unit of work")
+    release_direct()  # one connection per request: the session's from here on
+
+
+def _listened(engine):
+    dispatch = engine.dispatch
+    return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+class Direct:
+    """One connection from the engine's pool, held by a request for the statements of the
+    paths people wait on most, its transactions begun and ended here: no Session, no
+    checkout per transaction (a Session's lifecycle was a third of a balance read).
+
+    It is the DBAPI connection itself, so `Prepared` runs on it as on the session's. While
+    anything listens on the engine for cursor executions (a test counting statements), it
+    is a Core Connection instead, so that `Prepared` can show them its statements.
+    Transactions: a read (BEGIN on SQLite; PostgreSQL begins on the first statement), or a
+    write unit (`write(direct=True)`, BEGIN IMMEDIATE on SQLite), committed or rolled back
+    whole. What the unit counts for /metrics (`after_commit`) counts once it commits.
+    """
+
+    __slots__ = (
+        "engine",
+        "dialect",
+        "connection",
+        "_core",
+        "_transaction",
+        "writing",
+        "after_commit",
+    )
+
+    def __init__(self, engine):
+        self.engine, self.dialect = engine, engine.dialect
+        self._transaction, self.writing, self.after_commit = None, False, []
+        self._connect()
+
+    def _connect(self):
+        if _listened(self.engine):
+            self._core = self.engine.connect()
+            self.connection = self._core.connection
+        else:
+            self._core, self.connection = None, self.engine.raw_connection()
+
+    def in_transaction(self):
+        return self._transaction is not None
+
+    def begin(self, write=False):
+        if self._transaction is not None:
+            raise RuntimeError("Direct: a transaction is already open")
+        if (self._core is not None) != _listened(self.engine):  # listeners came or went
+            self._close_connection()
+            self._connect()
+        if self._core is not None:  # BEGIN (IMMEDIATE) from the engine's begin listener
+            self._transaction = self._core.begin()
+        else:
+            if self.dialect.name == "sqlite":
+                self._driver("execute", "BEGIN IMMEDIATE" if write else "BEGIN")
+            self._transaction = True
+        self.writing = write
+
+    @contextmanager
+    def unit(self):
+        """A write unit of work on this connection (inside `write(direct=True)`)."""
+        if self._transaction is not None:
+            self.rollback()  # a read ends where the write begins: nothing of it is pending
+        self.begin(write=True)
+        try:
+            yield self
+            if db.session.registry.has() and _changed(db.session()):
+                raise RuntimeError("the session changed inside a direct unit of work")
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def commit(self):
+        transaction, self._transaction, self.writing = self._transaction, None, False
+        done, self.after_commit = self.after_commit, []
+        if self._core is not None:
+            transaction.commit()
+        else:
+            self._driver("commit")
+        for callback in done:
+            callback()
+
+    def rollback(self):
+        transaction, self._transaction, self.writing = self._transaction, None, False
+        self.after_commit = []
+        if transaction is None:
+            return
+        if self._core is not None:
+            transaction.rollback()
+        else:
+            self._driver("rollback")
+
+    def execute(self, statement, params=None):
+        """A statement through SQLAlchemy (only while the engine is listened to)."""
+        if self._core is None:
+            raise RuntimeError("Direct: a cursor listener added while its connection was open")
+        return self._core.execute(statement, params)
+
+    def invalidate(self, error=None):
+        """A connection lost (`Prepared` found a disconnect): dropped from the pool and from
+        the request, which takes a new one next time."""
+        self._transaction, self.writing, self.after_commit = None, False, []
+        if self._core is not None:
+            self._core.invalidate(error)
+            self._core.close()
+        else:
+            self.connection.invalidate(error)  # and back to the pool, which drops it
+        if has_app_context() and g.get(_DIRECT) is self:
+            g.pop(_DIRECT)
+
+    def close(self):
+        try:
+            self.rollback()
+        finally:
+            self._close_connection()
+
+    def _close_connection(self):
+        (self._core or self.connection).close()
+
+    def _driver(self, method, *args):
+        try:
+            getattr(self.connection.driver_connection, method)(*args)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(self, args[0] if args else method.upper(), (), error) from error
 
 
 def lock_key(name, shared=False):
@@ -156,7 +374,8 @@ def binds(*columns):
 
 class Prepared:
     """A Core statement compiled once per dialect and run on the driver's own connection, in
-    the transaction of the SQLAlchemy connection given (the session's): for the statements of
+    the transaction of the connection given (`unit_connection()`: the request's direct one, or
+    the session's): for the statements of
     the two paths people wait on most, a balance read and a redemption, where SQLAlchemy's work
     per execution (cache key, execution context, result object, events: some 20 µs) cost more
     than SQLite's own. The SQL is SQLAlchemy's compilation of the statement, and every value

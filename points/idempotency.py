@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from points.database import Prepared, binds, end_read, utcnow, write
+from points.database import Prepared, binds, end_read, unit_connection, utcnow, write
 from points.errors import PointsError
 from points.extensions import db
 
@@ -106,7 +106,7 @@ _REPLAY = Prepared(
 
 
 def _replay(user_id, key, fingerprint):
-    row = _REPLAY.first(db.session.connection(), {"user_id": user_id, "key": key})
+    row = _REPLAY.first(unit_connection(), {"user_id": user_id, "key": key})
     if row is None:
         return None
     if row.fingerprint != fingerprint:
@@ -124,22 +124,24 @@ def run(user_id, key, payload, work, status=201):
     return respond(once(user_id, key, request.path, payload, work, status))
 
 
-def once(user_id, key, where, payload, work, status=201):
+def once(user_id, key, where, payload, work, status=201, direct=False):
     """Answer `work()` (which returns the response body) once per key; replay it after.
 
     Plain values in and out: the user, their key (None: no key, just do it), where the
     request was sent and what it asked (the fingerprint: the same key with another request
     is refused), and an Answer. Refusals that the state of things caused (409: insufficient
     balance, out of stock, cap exceeded) are kept and replayed too, as the first answer;
-    malformed requests are not.
+    malformed requests are not. With `direct`, the unit of work is a direct one
+    (`write(direct=True)`): `work` runs its statements on `unit_connection()` and never
+    touches the session.
     """
     if key is None:
         return _answer(status, simplejson.dumps(work(), use_decimal=True, ensure_ascii=False))
     fingerprint = _fingerprint(where, payload)
     end_read()
     try:
-        with write():
-            connection = db.session.connection()
+        with write(direct=direct):
+            connection = unit_connection()
             # A key seen before fails here, and its first answer is replayed below: no read
             # first, so a new key (nearly every request) costs no statement for it. Waits here
             # while the same key's first request is in flight (PostgreSQL's unique index;
@@ -158,7 +160,8 @@ def once(user_id, key, where, payload, work, status=201):
             body = simplejson.dumps(work(), use_decimal=True, ensure_ascii=False)
             _ANSWER.run(connection, {"claim_id": claim, "status": status, "body": body})
     except IntegrityError:
-        db.session.rollback()
+        if not direct:
+            db.session.rollback()
         replay = _replay(user_id, key, fingerprint)
         if replay is None:
             raise _in_progress() from None

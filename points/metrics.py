@@ -57,8 +57,13 @@ entries = Counter(
 
 def counted(counter, **labels):
     """Count one when the current unit of work commits (nothing when it rolls back)."""
+    from points.database import direct_unit
     from points.extensions import db
 
+    unit = direct_unit()
+    if unit is not None:
+        unit.after_commit.append((counter.labels(**labels) if labels else counter).inc)
+        return
     db.session().info.setdefault("points_metrics", []).append((counter, labels))
 
 

@@ -21,11 +21,12 @@ from points.database import (
     insert_ignore,
     local_date,
     local_tz,
+    unit_connection,
     utcnow,
 )
 from points.errors import PointsError, forbidden, not_found
 from points.extensions import db
-from points.ledger.chain import posting_hash, tenths
+from points.ledger.chain import GENESIS, posting_hash, tenths
 from points.ledger.models import Account, AccountYear, HolderYear, Posting
 from points.org.models import Holder, Unit
 from points.org.service import get_holder
@@ -68,14 +69,36 @@ _LOCK_ACCOUNT = Prepared(
 
 
 def lock_account(scheme_id, holder_id):
-    """account_for(..., lock=True) for a write section that only needs the id, balance and hash."""
-    connection = db.session.connection()
+    """account_for(..., lock=True) for a write section that only needs the id, balance and hash
+    (on the unit's connection: a direct unit's, or the session's)."""
+    connection = unit_connection()
     params = {"scheme_id": scheme_id, "holder_id": holder_id}
     row = _LOCK_ACCOUNT.first(connection, params)
     if row is None:
-        insert_ignore(Account, scheme_id=scheme_id, holder_id=holder_id, balance=ZERO, pending=ZERO)
+        _make_account(connection.dialect.name).run(connection, params)
         row = _LOCK_ACCOUNT.first(connection, params)
     return AccountRef(*row)
+
+
+_MAKE_ACCOUNT = {}
+
+
+def _make_account(dialect):
+    """INSERT the account at zero, or nothing when another writer made it first."""
+    statement = _MAKE_ACCOUNT.get(dialect)
+    if statement is None:
+        statement = _MAKE_ACCOUNT[dialect] = Prepared(
+            _dialect_insert(dialect)(Account)
+            .values(
+                scheme_id=bindparam("scheme_id"),
+                holder_id=bindparam("holder_id"),
+                balance=bindparam("balance", ZERO, type_=Points()),
+                pending=bindparam("pending", ZERO, type_=Points()),
+                last_hash=bindparam("last_hash", GENESIS),  # every value named (Prepared)
+            )
+            .on_conflict_do_nothing()
+        )
+    return statement
 
 
 def find_account(scheme_id, holder_id):
@@ -96,8 +119,7 @@ def post(account, kind, points, ref, user_id=None, floor=None):
     that would take the balance below it is refused (insufficient_balance).
     """
     points = Decimal(points)
-    db.session.flush()  # as the ORM's execute would: what the caller changed goes first
-    connection = db.session.connection()
+    connection = unit_connection()  # the session's flushed first, as the ORM's execute would
     before, previous = account.balance, account.last_hash
     for _ in range(2):
         balance = before + points
@@ -535,7 +557,7 @@ def read_account(scheme_code, holder_code, year):
     """The account view by codes with what the caller's checks need (the scheme's subject, the
     holder's kind and unit path), or None when the scheme or the holder is unknown."""
     row = _ACCOUNT_BY_CODES.first(
-        db.session.connection(), {"scheme": scheme_code, "holder": holder_code, "year": year}
+        unit_connection(), {"scheme": scheme_code, "holder": holder_code, "year": year}
     )
     if row is None:
         return None

@@ -14,7 +14,17 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from points import idempotency, metrics
-from points.database import Prepared, binds, end_read, for_update, local_tz, today, utcnow, write
+from points.database import (
+    Prepared,
+    binds,
+    end_read,
+    for_update,
+    local_tz,
+    today,
+    unit_connection,
+    utcnow,
+    write,
+)
 from points.errors import PointsError, forbidden, invalid, invalid_state, not_found, reason
 from points.extensions import db
 from points.ledger import service as ledger
@@ -385,7 +395,7 @@ def redeem_once(principal, key, where, asked, body_of):
         def work():
             return body_of(redeem(principal, plan))
 
-    return idempotency.once(principal.user_id, key, where, asked, work)
+    return idempotency.once(principal.user_id, key, where, asked, work, direct=True)
 
 
 def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
@@ -393,7 +403,7 @@ def plan_redemption(principal, shop_code, scheme_code, holder_code, lines):
     codes = [line["goods"] for line in lines]
     if codes and len(set(codes)) == len(codes):
         rows = _PLAN.all(
-            db.session.connection(),
+            unit_connection(),
             {
                 "shop": shop_code,
                 "scheme": scheme_code,
@@ -528,8 +538,7 @@ def redeem(principal, plan):
     wanted = {goods_id: quantity for goods_id, _, quantity in plan.lines}
     ids = sorted(wanted)
     end_read()
-    with write():
-        connection = db.session.connection()
+    with write(direct=True) as connection:  # no Session: the request's own connection
         account = ledger.lock_account(plan.scheme_id, plan.holder_id)
         if account.balance < plan.threshold:
             raise PointsError(
@@ -629,7 +638,7 @@ def _refuse(connection, plan, account, wanted):
     """Some stock could not be taken: say why, in the order the checks have always had (goods
     taken off the shelf since the plan, then the balance, then the stock). The whole write
     section rolls back with the error, the stock already taken with it."""
-    goods = {row.id: row for row in connection.execute(_LOCK_GOODS, {"ids": list(wanted)})}
+    goods = {row.id: row for row in _LOCK_GOODS.all(connection, {"ids": list(wanted)})}
     inactive = [str(i) for i, (gid, _, _) in enumerate(plan.lines) if not goods[gid].active]
     if inactive:  # deactivated between the check and the lock
         raise invalid({"lines": {i: {"goods": ["goods no longer offered"]} for i in inactive}})
@@ -646,7 +655,7 @@ def _refuse(connection, plan, account, wanted):
 
 
 # FOR UPDATE on PostgreSQL; SQLite compiles it away (its write lock is already held).
-_LOCK_GOODS = (
+_LOCK_GOODS = Prepared(
     select(Goods.id, Goods.code, Goods.name, Goods.price, Goods.stock, Goods.active)
     .where(Goods.id.in_(bindparam("ids", expanding=True)))
     .order_by(Goods.id)

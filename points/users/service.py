@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from points.database import Prepared, end_read, lock_key, utcnow, write
+from points.database import Prepared, end_read, lock_key, unit_connection, utcnow, write
 from points.errors import PointsError, forbidden, invalid, not_found, reason
 from points.extensions import db
 from points.org.models import Holder, Unit, in_scope
@@ -228,9 +228,7 @@ _GRANTS_OF_USER = (
 
 
 def principal_for_token(token):
-    rows = _PRINCIPAL_BY_TOKEN.all(
-        db.session.connection(), {"digest": _digest(token), "now": utcnow()}
-    )
+    rows = _PRINCIPAL_BY_TOKEN.all(unit_connection(), {"digest": _digest(token), "now": utcnow()})
     if not rows:
         raise PointsError("unauthorized", "请先登录：令牌缺失、无效或已过期", 401)
     return Principal(
