@@ -259,7 +259,9 @@ def _register_upload_limits(app):
 
 
 def _register_settling(app):
-    """Each server process settles on its own, outside requests (points/settling.py)."""
-    from points import settling
+    """Each server process settles on its own, outside requests (points/settling.py), and on
+    SQLite writes the WAL back into the database file (points/checkpointing.py)."""
+    from points import checkpointing, settling
 
     settling.init_app(app)
+    checkpointing.init_app(app)

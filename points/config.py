@@ -51,6 +51,9 @@ class Config:
     PROXIES = int(os.environ.get("POINTS_PROXIES", "0"))
     # How often a running service posts entries whose notice has ended (seconds).
     SETTLE_EVERY = int(os.environ.get("POINTS_SETTLE_EVERY", "3600"))
+    # On SQLite, how often each server process writes the WAL back into the database file, so
+    # that no commit waits for it (seconds; 0: the commits do, as SQLite does by default).
+    SQLITE_CHECKPOINT_EVERY = float(os.environ.get("POINTS_SQLITE_CHECKPOINT_EVERY", "0.5"))
     # 人情分 flags (api.md, Oversight): a recorder whose one holder got over this share of their
     # positive points across at least this many positive entries; a reviewer with at least
     # this many reviews and no rejection.
@@ -91,6 +94,7 @@ class TestConfig(DevelopmentConfig):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     PIN_HASH_METHOD = "scrypt:1024:8:1"
     SETTLE_EVERY = 0  # tests settle by hand
+    SQLITE_CHECKPOINT_EVERY = 0  # and their commits checkpoint, as SQLite does by default
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
