@@ -236,9 +236,9 @@ class Direct:
     It is the DBAPI connection itself, so `Prepared` runs on it as on the session's. While
     anything listens on the engine for cursor executions (a test counting statements), it
     is a Core Connection instead, so that `Prepared` can show them its statements.
-    Transactions: a read (BEGIN on SQLite; PostgreSQL begins on the first statement), or a
-    write unit (`write(direct=True)`, BEGIN IMMEDIATE on SQLite), committed or rolled back
-    whole. What the unit counts for /metrics (`after_commit`) counts once it commits.
+    Transactions: a read (BEGIN on SQLite; autocommit statements on PostgreSQL), or a write
+    unit (`write(direct=True)`, BEGIN IMMEDIATE on SQLite), committed or rolled back whole.
+    What the unit counts for /metrics (`after_commit`) counts once it commits.
     """
 
     __slots__ = (
@@ -277,8 +277,19 @@ class Direct:
         else:
             if self.dialect.name == "sqlite":
                 self._driver("execute", "BEGIN IMMEDIATE" if write else "BEGIN")
+            else:
+                self._autocommit(not write)
             self._transaction = True
         self.writing = write
+
+    def _autocommit(self, on):
+        """PostgreSQL: a read's statements run in autocommit, each with its own snapshot, as
+        they would in a READ COMMITTED transaction (PostgreSQL's default, and ours), without
+        the BEGIN and ROLLBACK round trips; a write unit is one transaction, begun by psycopg
+        with its first statement. The pool gets the connection back as it gave it."""
+        driver = self.connection.driver_connection
+        if driver.autocommit != on:
+            driver.autocommit = on
 
     @contextmanager
     def unit(self):
@@ -340,6 +351,10 @@ class Direct:
             self._close_connection()
 
     def _close_connection(self):
+        if self._core is None and self.dialect.name != "sqlite":
+            driver = self.connection.driver_connection
+            if driver is not None and not driver.closed:
+                self._autocommit(False)
         (self._core or self.connection).close()
 
     def _driver(self, method, *args):

@@ -148,3 +148,30 @@ def test_a_direct_unit_commits_what_it_wrote_and_counts_nothing_twice(shop):
                     pass
         db.session.remove()
     assert _keys(shop.app) == before + 1
+
+
+def test_a_connection_the_reads_used_goes_back_to_the_pool_as_it_came(shop):
+    # On PostgreSQL the direct reads run in autocommit; a connection left so would make the
+    # next session's unit of work commit statement by statement, and a failed one keep half.
+    clerk, before = _clerk_id(shop), _keys(shop.app)
+    for n in range(4):
+        assert shop.as_("clerk").get("/accounts/longhua/H1").status == 200
+        with shop.app.app_context():
+            from points.database import utcnow
+
+            with pytest.raises(ZeroDivisionError):
+                with write():
+                    db.session.add(
+                        IdempotentRequest(
+                            user_id=clerk,
+                            key=f"half-{n}",
+                            fingerprint="f",
+                            status=201,
+                            body="{}",
+                            created_at=utcnow(),
+                        )
+                    )
+                    db.session.flush()
+                    1 / 0
+            db.session.remove()
+    assert _keys(shop.app) == before
