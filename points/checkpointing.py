@@ -10,48 +10,35 @@ wait), and the requests' connections checkpoint only past BACKSTOP_PAGES, so the
 bounded should the thread fall behind or stop. Nothing is less durable: a commit is exactly
 as safe as before, only the copying moved.
 
-Like the settler, the thread is started by its process's first request (so a command line, a
-test app or gunicorn's master never runs one, and a forked worker gets its own). Several
+Like the settler, the thread is started by its process's first request (points/background.py:
+so a command line, a test app or gunicorn's master never runs one, and a forked worker gets its
+own). Several
 processes checkpointing at once is harmless: SQLite lets one at a time copy, and the others
 return at once.
 """
 
-import os
 import sqlite3
-import threading
 
 from sqlalchemy import event
 
+from points.background import ProcessThread
 from points.extensions import db
 
 BACKSTOP_PAGES = 10_000  # about 40 MiB of log: ten times SQLite's default, far above one period
 
 
-class Checkpointer:
+class Checkpointer(ProcessThread):
+    name = "points-checkpoint"
+
     def __init__(self, app, engine, every):
-        self.app, self.engine, self.every = app, engine, every
-        self.runs = 0  # finished runs, for `wait_for_run`
-        self._pid = None
-        self._lock = threading.Lock()
-        self._ran = threading.Condition()
-        self._stop = threading.Event()
+        super().__init__(app, every)
+        self.engine = engine
 
-    def start(self):
-        """Start this process's thread unless it runs already (cheap: called per request)."""
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                threading.Thread(target=self._loop, name="points-checkpoint", daemon=True).start()
-
-    def stop(self):
-        self._stop.set()
-
-    def wait_for_run(self, runs=1, timeout=30):
-        """Wait until `runs` runs have finished; whether they did."""
-        with self._ran:
-            return self._ran.wait_for(lambda: self.runs >= runs, timeout)
+    def run_once(self):
+        try:
+            self.checkpoint()
+        except sqlite3.Error:  # logged, and tried again at the next run
+            self.app.logger.exception("the WAL checkpoint failed")
 
     def checkpoint(self):
         """One PASSIVE checkpoint on a connection of the pool (in autocommit: pysqlite lets go
@@ -61,16 +48,6 @@ class Checkpointer:
             connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         finally:
             connection.close()
-
-    def _loop(self):
-        while not self._stop.wait(self.every):
-            try:
-                self.checkpoint()
-            except sqlite3.Error:  # logged, and tried again at the next run
-                self.app.logger.exception("the WAL checkpoint failed")
-            with self._ran:
-                self.runs += 1
-                self._ran.notify_all()
 
 
 def init_app(app):
