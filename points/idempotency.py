@@ -159,9 +159,7 @@ def once(user_id, key, where, payload, work, status=201, direct=False):
             )
             body = simplejson.dumps(work(), use_decimal=True, ensure_ascii=False)
             _ANSWER.run(connection, {"claim_id": claim, "status": status, "body": body})
-    except IntegrityError:
-        if not direct:
-            db.session.rollback()
+    except IntegrityError:  # write() has rolled the unit back, the claim with it
         replay = _replay(user_id, key, fingerprint)
         if replay is None:
             raise _in_progress() from None
