@@ -3,8 +3,8 @@
 One daemon thread per server process (points/background.py: started by that process's first
 request, so a command line, a test app or gunicorn's master never runs one, and a forked
 worker gets its own) settles at once and then every SETTLE_EVERY seconds. No request ever
-waits for it or writes because of it. Several processes settling at once is harmless: every entry is
-re-checked under its lock.
+waits for it or writes because of it. Several processes settling at once is harmless: every
+entry is re-checked under its lock.
 """
 
 from points.background import ProcessThread
