@@ -125,12 +125,21 @@ def _check_rules(app):
 def _engine_options(app):
     """Behind pgbouncer (transaction pooling) psycopg must not prepare statements on the server.
     A SQLite file is no connection that can drop: no ping before each checkout (one statement
-    fewer on every request)."""
+    fewer on every request).
+
+    The pool hands out the connection given back last (LIFO), not the one idle longest: a SQLite
+    connection's page cache is dropped whenever another connection has committed since its last
+    transaction, so taking turns between two connections of one process made every request read
+    its pages again (0.87 against 0.52 ms of SQLite per redemption). On PostgreSQL the
+    connections beyond those in use stay idle and may be closed by the server."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    uri = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
     if app.config.get("PGBOUNCER"):
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
-    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+    if uri.startswith("sqlite"):
         options.pop("pool_pre_ping", None)
+    if uri not in ("sqlite://", "sqlite:///:memory:"):  # a memory database has one connection
+        options.setdefault("pool_use_lifo", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
