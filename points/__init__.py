@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from points import errors
 from points.config import config_for, secret_key_from_file
-from points.database import release_direct
+from points.database import ping_when_idle, release_direct
 from points.extensions import db, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -75,6 +75,9 @@ def create_app(config=None, **overrides):
     _check_rules(app)
     _engine_options(app)
     db.init_app(app)
+    if app.config.get("POOL_PINGED_WHEN_IDLE"):
+        with app.app_context():
+            ping_when_idle(db.engine, app.config["POOL_PING_AFTER"])
     app.teardown_request(release_direct)
     app.teardown_appcontext(release_direct)
     _init_metrics_and_replica(app)
@@ -138,6 +141,9 @@ def _engine_options(app):
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
     if uri.startswith("sqlite"):
         options.pop("pool_pre_ping", None)
+    elif options.get("pool_pre_ping") and (app.config.get("POOL_PING_AFTER") or 0) >= 0:
+        options.pop("pool_pre_ping")  # pinged after an idle while only (database.ping_when_idle)
+        app.config["POOL_PINGED_WHEN_IDLE"] = True
     if uri not in ("sqlite://", "sqlite:///:memory:"):  # a memory database has one connection
         options.setdefault("pool_use_lifo", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -22,6 +22,10 @@ class Config:
         os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'points.db'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL: a connection that sat in the pool longer than this (seconds) is pinged before
+    # it is handed out, and replaced if the server has gone; one given back a moment ago is not
+    # (the ping was a round trip on every request). None or a negative value: ping every time.
+    POOL_PING_AFTER = float(os.environ.get("POINTS_POOL_PING_AFTER", "1"))
     # A hot standby for reports (api.md, Configuration; points/replica.py).
     REPLICA_URL = os.environ.get("POINTS_REPLICA_URL")
     # Behind pgbouncer in transaction pooling: no server-side prepared statements (psycopg's

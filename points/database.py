@@ -14,6 +14,7 @@ a request never holds two.
 
 import contextvars
 import sqlite3
+import time
 import zlib
 from collections import namedtuple
 from contextlib import contextmanager
@@ -221,6 +222,33 @@ def _session_begins(_session, transaction):
     if direct.writing:  # the session would wait on SQLite's write lock, or lose its change
         raise RuntimeError("the session used inside a direct unit of work")
     release_direct()  # one connection per request: the session's from here on
+
+
+def ping_when_idle(engine, seconds):
+    """Ping a connection before the pool hands it out only when it sat there `seconds` or
+    longer; replace it (the pool tries anew) when the ping finds the server gone.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: on PostgreSQL a round trip of some
+    0.13 ms on each request, where a connection given back a moment ago is as alive as it was.
+    A connection that has waited (a quiet hour, a restarted or failed-over server, an idle
+    timeout of the server or of pgbouncer) is pinged as before. One the server drops while in
+    use fails its statement as it would with any ping, and is dropped from the pool."""
+
+    @event.listens_for(engine, "checkin")
+    def _given_back(_dbapi_connection, record):
+        record.info["points_given_back"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection, record, _proxy):
+        given_back = record.info.pop("points_given_back", None)
+        if given_back is not None and time.monotonic() - given_back < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError("the database connection has gone") from error
+            raise
 
 
 def _listened(engine):
