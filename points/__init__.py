@@ -73,11 +73,11 @@ def create_app(config=None, **overrides):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"])
 
     _check_rules(app)
-    _engine_options(app)
+    ping_after = _engine_options(app)
     db.init_app(app)
-    if app.config.get("POOL_PINGED_WHEN_IDLE"):
+    if ping_after is not None:
         with app.app_context():
-            ping_when_idle(db.engine, app.config["POOL_PING_AFTER"])
+            ping_when_idle(db.engine, ping_after)
     app.teardown_request(release_direct)
     app.teardown_appcontext(release_direct)
     _init_metrics_and_replica(app)
@@ -134,19 +134,25 @@ def _engine_options(app):
     connection's page cache is dropped whenever another connection has committed since its last
     transaction, so taking turns between two connections of one process made every request read
     its pages again (0.87 against 0.52 ms of SQLite per redemption). On PostgreSQL the
-    connections beyond those in use stay idle and may be closed by the server."""
+    connections beyond those in use stay idle and may be closed by the server.
+
+    Returns the seconds after which a waiting PostgreSQL connection is pinged
+    (`database.ping_when_idle`, in place of a ping on every checkout), or None."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     uri = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+    ping_after = app.config.get("POOL_PING_AFTER")
     if app.config.get("PGBOUNCER"):
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
     if uri.startswith("sqlite"):
         options.pop("pool_pre_ping", None)
-    elif options.get("pool_pre_ping") and (app.config.get("POOL_PING_AFTER") or 0) >= 0:
-        options.pop("pool_pre_ping")  # pinged after an idle while only (database.ping_when_idle)
-        app.config["POOL_PINGED_WHEN_IDLE"] = True
+    if not options.get("pool_pre_ping") or ping_after is None or ping_after < 0:
+        ping_after = None  # no ping at all, or SQLAlchemy's on every checkout
+    else:
+        options.pop("pool_pre_ping")
     if uri not in ("sqlite://", "sqlite:///:memory:"):  # a memory database has one connection
         options.setdefault("pool_use_lifo", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    return ping_after
 
 
 def _init_metrics_and_replica(app):

@@ -65,8 +65,9 @@ def test_a_connection_given_back_a_moment_ago_is_not_pinged(balance_on, database
     assert balance() == 200
 
 
-def test_without_a_bound_every_checkout_is_pinged_as_before(balance_on, database_uri):
-    balance = balance_on(-1)  # POOL_PING_AFTER < 0: SQLAlchemy's pool_pre_ping
+@pytest.mark.parametrize("no_bound", [-1, None])
+def test_without_a_bound_every_checkout_is_pinged_as_before(balance_on, database_uri, no_bound):
+    balance = balance_on(no_bound)  # POOL_PING_AFTER < 0 or None: SQLAlchemy's pool_pre_ping
     assert balance() == 200
     _server_ends_every_connection(database_uri)
     assert balance() == 200
