@@ -97,12 +97,11 @@ def _fresh_database(template_uri, tmp_path, snapshot=None):
             "SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = 'public'"
         )
         starts = cursor.fetchall()
+        values = {name: sequences.get(name, (start, False)) for name, start in starts}
         cursor.execute(
             "SELECT "
             + ", ".join(
-                f"setval('{name}', {sequences.get(name, (start, False))[0]}, "
-                f"{sequences.get(name, (start, False))[1]})"
-                for name, start in starts
+                f"setval('{name}', {value}, {called})" for name, (value, called) in values.items()
             )
         )
         for name, rows in snapshot.rows if snapshot else ():
@@ -124,11 +123,11 @@ def _capture_postgresql(uri):
         cursor = connection.cursor()
         rows = []
         for table in db.metadata.sorted_tables:
-            with cursor.copy(f"COPY {table.name} TO STDOUT (FORMAT BINARY)") as copy:
-                data = b"".join(bytes(block) for block in copy)
             cursor.execute(f"SELECT count(*) FROM {table.name}")
-            if cursor.fetchone()[0]:
-                rows.append((table.name, data))
+            if not cursor.fetchone()[0]:
+                continue  # nothing to put back
+            with cursor.copy(f"COPY {table.name} TO STDOUT (FORMAT BINARY)") as copy:
+                rows.append((table.name, b"".join(bytes(block) for block in copy)))
         cursor.execute(
             "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' "
             "AND last_value IS NOT NULL"
