@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from points import writers
 from points.extensions import db, report_engine
 
 _immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
@@ -89,13 +90,14 @@ def write(direct=False):
         )
     token, primary = _immediate.set(True), report_engine.set(None)
     try:
-        if direct:
-            with _direct().unit() as unit:
-                yield unit
-        else:
-            session = db.session()
-            with session.begin():
-                yield session
+        with writers.turn(db.engine):  # SQLite: after the writers before it, woken at once
+            if direct:
+                with _direct().unit() as unit:
+                    yield unit
+            else:
+                session = db.session()
+                with session.begin():
+                    yield session
     finally:
         report_engine.reset(primary)
         _immediate.reset(token)

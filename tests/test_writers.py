@@ -1,0 +1,87 @@
+"""SQLite: a write unit of work holds its writers' turn (points/writers.py) from before its
+BEGIN IMMEDIATE until after its COMMIT or ROLLBACK, so the next writer in any process goes the
+moment it is done; a forked process waits its own turn; where the queue's file cannot be
+opened, writes go on without it."""
+
+import fcntl
+import os
+
+import pytest
+
+from conftest import PG_URL
+from points import writers
+from points.database import write
+from points.errors import PointsError
+from points.extensions import db
+
+pytestmark = pytest.mark.skipif(bool(PG_URL), reason="SQLite's writers only")
+
+
+def _queue_file(app):
+    with app.app_context():
+        return os.path.abspath(db.engine.url.database) + writers.SUFFIX
+
+
+def _free(path):
+    """Whether another writer (another open file, as another process has) could go now."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # and with it the lock taken
+
+
+def test_a_write_unit_holds_the_turn_until_it_commits_or_rolls_back(world):
+    path = _queue_file(world.app)
+    world.record()  # a write through the API (201): its turn is over
+    assert _free(path)
+    with world.app.app_context():
+        with write():
+            assert not _free(path)
+            with write():  # a unit inside it joins it, and its end lets nothing go
+                pass
+            assert not _free(path)
+        assert _free(path)
+        with pytest.raises(PointsError):
+            with write():
+                raise PointsError("refused", "拒绝", 409)
+        assert _free(path)
+        with write(direct=True):
+            assert not _free(path)
+        assert _free(path)
+
+
+def test_a_forked_process_waits_for_its_parents_turn(world):
+    """The child's descriptor is its own: one inherited from the parent would share the
+    parent's lock and let the child write in the parent's turn."""
+    world.record()  # this process has opened the queue
+    with world.app.app_context():
+        engine = db.engine
+        with write():
+            reader, writer = os.pipe()
+            child = os.fork()
+            if child == 0:  # the child: may it take the turn now?
+                os.close(reader)
+                try:
+                    fcntl.flock(writers._queue(engine).fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    os.write(writer, b"took it")
+                except BlockingIOError:
+                    os.write(writer, b"waits")
+                finally:
+                    os._exit(0)
+            os.close(writer)
+            answer = os.read(reader, 16)
+            os.close(reader)
+            os.waitpid(child, 0)
+    assert answer == b"waits"
+
+
+def test_writes_go_on_where_the_queue_file_cannot_be_opened(world):
+    path = _queue_file(world.app)
+    os.mkdir(path)  # no file can be opened there (and none was yet, or mkdir would fail)
+    entry = world.record()  # recorded (201)
+    assert world.approve_all(entry["id"])["status"] == "in_notice"
+    assert os.path.isdir(path)
