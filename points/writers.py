@@ -19,6 +19,7 @@ without the queue, as they always did.
 """
 
 import fcntl
+import logging
 import os
 import threading
 import weakref
@@ -35,8 +36,13 @@ class _Queue:
         self.threads = threading.Lock()
         try:
             self.fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:
+        except OSError as error:
             self.fd = None
+            logging.getLogger(__name__).warning(
+                "SQLite's writers go without their queue (%s): each waits in SQLite's busy "
+                "handler instead, which is slower under load",
+                error,
+            )
 
     def close(self):
         if self.fd is not None:

@@ -79,9 +79,10 @@ def test_a_forked_process_waits_for_its_parents_turn(world):
     assert answer == b"waits"
 
 
-def test_writes_go_on_where_the_queue_file_cannot_be_opened(world):
+def test_writes_go_on_where_the_queue_file_cannot_be_opened(world, caplog):
     path = _queue_file(world.app)
     os.mkdir(path)  # no file can be opened there (and none was yet, or mkdir would fail)
     entry = world.record()  # recorded (201)
     assert world.approve_all(entry["id"])["status"] == "in_notice"
     assert os.path.isdir(path)
+    assert "go without their queue" in caplog.text  # said once, for whoever runs the service
