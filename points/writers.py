@@ -65,7 +65,7 @@ def _queue(engine):
         database = engine.url.database
         if engine.dialect.name == "sqlite" and database and database != ":memory:":
             if not database.startswith("file:"):  # a URI names its file its own way
-                path = os.path.abspath(database) + SUFFIX
+                path = os.path.realpath(database) + SUFFIX  # one queue whatever the path taken
                 queue = _queues.get(path)
                 if queue is None:
                     queue = _queues[path] = _Queue(path)

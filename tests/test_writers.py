@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(bool(PG_URL), reason="SQLite's writers only")
 
 def _queue_file(app):
     with app.app_context():
-        return os.path.abspath(db.engine.url.database) + writers.SUFFIX
+        return os.path.realpath(db.engine.url.database) + writers.SUFFIX
 
 
 def _free(path):
