@@ -86,3 +86,13 @@ def test_writes_go_on_where_the_queue_file_cannot_be_opened(world, caplog):
     assert world.approve_all(entry["id"])["status"] == "in_notice"
     assert os.path.isdir(path)
     assert "go without their queue" in caplog.text  # said once, for whoever runs the service
+
+
+def test_writes_go_on_where_the_filesystem_refuses_the_lock(world, monkeypatch):
+    def refused(fd, operation):
+        raise OSError(37, "No locks available")
+
+    world.record()  # the queue's file is open
+    monkeypatch.setattr(writers.fcntl, "flock", refused)
+    entry = world.record(holder="H2")  # recorded (201), without its turn
+    assert world.approve_all(entry["id"])["status"] == "in_notice"
