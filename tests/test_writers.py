@@ -5,14 +5,18 @@ opened, writes go on without it."""
 
 import fcntl
 import os
+import select
+import signal
+import time
 
 import pytest
 
-from conftest import PG_URL
+from conftest import JOIN_TIMEOUT, PG_URL
 from points import writers
 from points.database import write
 from points.errors import PointsError
 from points.extensions import db
+from shop_helpers import give_points, open_shop, redeem, verify
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="SQLite's writers only")
 
@@ -96,3 +100,64 @@ def test_writes_go_on_where_the_filesystem_refuses_the_lock(world, monkeypatch):
     monkeypatch.setattr(writers.fcntl, "flock", refused)
     entry = world.record(holder="H2")  # recorded (201), without its turn
     assert world.approve_all(entry["id"])["status"] == "in_notice"
+
+
+def _in_a_child(world, go, work):
+    """Fork: the child waits for a byte on `go`, runs `work()` on connections of its own, and
+    writes what it returns (text) to a pipe; the parent gets (the child's pid, its reading end)."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child:
+        os.close(writer)
+        return child, reader
+    code = 1
+    try:
+        os.close(reader)
+        with world.app.app_context():
+            db.engine.dispose(close=False)  # the parent's connections are the parent's
+        os.read(go, 1)
+        os.write(writer, work().encode())
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _answer_of(child, reader, deadline):
+    """What the child wrote, once it has exited; a child still running at the deadline is
+    killed and fails the test."""
+    text = b""
+    while True:
+        ready, _, _ = select.select([reader], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(reader, 65536) if ready else b""
+        if not chunk:
+            break
+        text += chunk
+    os.close(reader)
+    if not ready:
+        os.kill(child, signal.SIGKILL)
+    _, status = os.waitpid(child, 0)
+    assert ready and status == 0, f"a counter's process failed or hung (status {status})"
+    return text.decode()
+
+
+def test_counters_in_two_processes_never_spend_a_balance_twice(world):
+    """What two gunicorn workers do: each process queues on a descriptor of its own."""
+    open_shop(world, goods=[("towel", "毛巾", 15, 100)])
+    give_points(world, "H1", 100)  # 15 a time: 6 succeed, and 10 are left
+    world.token("clerk")
+
+    def counter():
+        client = world.app.test_client()
+        answers = [redeem(world, [("towel", 1)], client=client) for _ in range(15)]
+        return " ".join(f"{answer.status}:{answer.code}" for answer in answers)
+
+    go_read, go_write = os.pipe()
+    children = [_in_a_child(world, go_read, counter) for _ in range(2)]
+    os.write(go_write, b"go")  # both at once
+    deadline = time.monotonic() + JOIN_TIMEOUT
+    answers = [a for child in children for a in _answer_of(*child, deadline).split()]
+    os.close(go_read)
+    os.close(go_write)
+    assert sorted(answers) == ["201:None"] * 6 + ["409:insufficient_balance"] * 24
+    assert world.balance("H1")["balance"] == 10
+    assert verify(world)[1] == []
