@@ -1,7 +1,7 @@
 """SQLite: a write unit of work holds its writers' turn (points/writers.py) from before its
 BEGIN IMMEDIATE until after its COMMIT or ROLLBACK, so the next writer in any process goes the
-moment it is done; a forked process waits its own turn; where the queue's file cannot be
-opened, writes go on without it."""
+moment it is done; a forked process waits its own turn; counters in two processes spend a
+balance once; where the queue's file cannot be opened or locked, writes go on without it."""
 
 import fcntl
 import os
