@@ -64,23 +64,22 @@ def test_a_forked_process_waits_for_its_parents_turn(world):
     world.record()  # this process has opened the queue
     with world.app.app_context():
         engine = db.engine
+
+        def take_the_turn():
+            try:
+                fcntl.flock(writers._queue(engine).fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return "took it"
+            except BlockingIOError:
+                return "waits"
+
+        go_read, go_write = os.pipe()
         with write():
-            reader, writer = os.pipe()
-            child = os.fork()
-            if child == 0:  # the child: may it take the turn now?
-                os.close(reader)
-                try:
-                    fcntl.flock(writers._queue(engine).fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    os.write(writer, b"took it")
-                except BlockingIOError:
-                    os.write(writer, b"waits")
-                finally:
-                    os._exit(0)
-            os.close(writer)
-            answer = os.read(reader, 16)
-            os.close(reader)
-            os.waitpid(child, 0)
-    assert answer == b"waits"
+            child = _in_a_child(world, go_read, take_the_turn)
+            os.write(go_write, b"g")
+            answer = _answer_of(*child, time.monotonic() + JOIN_TIMEOUT)
+        os.close(go_read)
+        os.close(go_write)
+    assert answer == "waits"
 
 
 def test_writes_go_on_where_the_queue_file_cannot_be_opened(world, caplog):
@@ -136,7 +135,7 @@ def _answer_of(child, reader, deadline):
     if not ready:
         os.kill(child, signal.SIGKILL)
     _, status = os.waitpid(child, 0)
-    assert ready and status == 0, f"a counter's process failed or hung (status {status})"
+    assert ready and status == 0, f"a child process failed or hung (status {status})"
     return text.decode()
 
 
