@@ -32,7 +32,6 @@ class _Queue:
     """The turn of one database's writers in this process."""
 
     def __init__(self, path):
-        self.path = path
         self.threads = threading.Lock()
         try:
             self.fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
