@@ -140,6 +140,15 @@ def _capture_postgresql(uri):
     return rows, sequences
 
 
+def _sync_rules(app):
+    """`rules sync` of the app's RULES_DIR into its database."""
+    from points.schemes.service import sync
+
+    with app.app_context():
+        sync(app.config["RULES_DIR"])
+        db.session.remove()
+
+
 class WorldSnapshot:
     """The `World` built once: its database (a SQLite file, or PostgreSQL rows and sequences)
     and the token each of its staff signed in with."""
@@ -155,11 +164,7 @@ def world_snapshot(template_db, tmp_path_factory):
     folder = tmp_path_factory.mktemp("world")
     uri = _fresh_database(template_db, folder)
     app = make_app(uri, EVIDENCE_DIR=str(folder / "evidence"))
-    with app.app_context():
-        from points.schemes.service import sync
-
-        sync(app.config["RULES_DIR"])
-        db.session.remove()
+    _sync_rules(app)
     world = World(app, app.test_client())
     for username, _, _ in World.STAFF:
         world.token(username)
@@ -194,11 +199,7 @@ def rules_dir():
 def app(database_uri, rules_dir, tmp_path, snapshot):
     app = make_app(database_uri, RULES_DIR=str(rules_dir), EVIDENCE_DIR=str(tmp_path / "evidence"))
     if snapshot is None:  # the world's copy holds the synced rules already
-        with app.app_context():
-            from points.schemes.service import sync
-
-            sync(app.config["RULES_DIR"])
-            db.session.remove()
+        _sync_rules(app)
     yield app
     with app.app_context():
         db.engine.dispose()
